@@ -1,0 +1,14 @@
+// Subcommands of the `streamgen` binary. Each Register* adds its subcommand to the app and sets
+// its callback; the callback's exit code is stored in *exit_code.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace sg::cli {
+
+void RegisterInspect(CLI::App& app, int* exit_code);   // cmd_inspect.cc
+void RegisterGenerate(CLI::App& app, int* exit_code);  // cmd_generate.cc
+void RegisterLogits(CLI::App& app, int* exit_code);    // cmd_logits.cc (reference tests)
+void RegisterBench(CLI::App& app, int* exit_code);     // cmd_bench.cc
+
+}  // namespace sg::cli
