@@ -1,2 +1,59 @@
 #!/usr/bin/env bash
-echo "fuzz: no targets yet"
+# Builds the libFuzzer targets (clang, ASan+UBSan) in build-fuzz and runs each for SECONDS.
+#   scripts/fuzz.sh [SECONDS]     (default 30)
+# Seed corpora are written at run time by fuzz_seed_writer; the corpora grow across runs under
+# build-fuzz/fuzz-work/. Prints one line per target; exits non-zero if any target crashed
+# (the crashing input is kept under build-fuzz/fuzz-work/artifacts-<target>/).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-30}
+build=${FUZZ_BUILD_DIR:-build-fuzz}
+jobs=${JOBS:-$(nproc)}
+
+mkdir -p "$build"
+if ! command -v clang++ >/dev/null; then
+  echo "fuzz: clang++ not found" >&2
+  exit 1
+fi
+if ! cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
+    -DSTREAMGEN_FUZZ=ON -DSTREAMGEN_TESTS=OFF >"$build/configure.log" 2>&1; then
+  cat "$build/configure.log" >&2
+  echo "fuzz: configure failed" >&2
+  exit 1
+fi
+if ! cmake --build "$build" -j "$jobs" --target fuzz_gguf fuzz_safetensors fuzz_seed_writer \
+    >"$build/build.log" 2>&1; then
+  tail -40 "$build/build.log" >&2
+  echo "fuzz: build failed" >&2
+  exit 1
+fi
+
+bin="$build/tests/fuzz"
+work="$build/fuzz-work"
+mkdir -p "$work/corpus-gguf" "$work/corpus-safetensors"
+"$bin/fuzz_seed_writer" "$work/corpus-gguf" "$work/corpus-safetensors" || exit 1
+
+status=0
+for name in gguf safetensors; do
+  target="fuzz_$name"
+  artifacts="$work/artifacts-$name/"
+  log="$work/$target.log"
+  mkdir -p "$artifacts"
+  "$bin/$target" "$work/corpus-$name" -max_total_time="$seconds" -timeout=10 \
+      -rss_limit_mb=2048 -dict="tests/fuzz/$name.dict" -artifact_prefix="$artifacts" \
+      -print_final_stats=1 >"$log" 2>&1
+  rc=$?
+  runs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*$')
+  cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*$')
+  corpus=$(grep -o 'corp: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*$')
+  if [ "$rc" -eq 0 ]; then
+    echo "$target: OK, ${runs:-?} runs in ${seconds}s, coverage ${cov:-?}, corpus ${corpus:-?}"
+  else
+    crash=$(ls -t "$artifacts" 2>/dev/null | head -1)
+    echo "$target: FAILED (exit $rc), input $artifacts$crash, log $log"
+    grep -m1 -E 'ERROR|runtime error|SUMMARY' "$log"
+    status=1
+  fi
+done
+exit $status

@@ -2,7 +2,8 @@
 # Runs every test suite and prints each runner's summary. Called by `make test` after the build.
 #  1. the Release build's CTest suite (unit tests + PyTorch reference comparisons);
 #  2. the parser tests rebuilt under ASan+UBSan;
-#  3. the libFuzzer targets, each for a bounded time.
+#  3. the libFuzzer targets, each for a bounded time;
+#  4. clang-format of every C++ file.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 JOBS=${JOBS:-$(nproc)}
@@ -24,4 +25,8 @@ if [ "${STREAMGEN_SKIP_FUZZ:-0}" != 1 ]; then
   scripts/fuzz.sh "${FUZZ_SECONDS:-30}" || status=1
 fi
 
+echo "== format =="
+scripts/check_format.sh || status=1
+
+echo "== summary: $([ $status -eq 0 ] && echo ALL PASSED || echo FAILURES) =="
 exit $status

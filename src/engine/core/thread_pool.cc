@@ -22,7 +22,7 @@ ThreadPool::~ThreadPool() {
 void ThreadPool::WorkerLoop(int index) {
   uint64_t seen = 0;
   for (;;) {
-    const std::function<void(int)>* job;
+    const FunctionRef<void(int)>* job;
     {
       std::unique_lock<std::mutex> lock(mu_);
       work_cv_.wait(lock, [&] { return stop_ || generation_ != seen; });
@@ -38,7 +38,7 @@ void ThreadPool::WorkerLoop(int index) {
   }
 }
 
-void ThreadPool::Run(const std::function<void(int)>& fn) {
+void ThreadPool::Run(FunctionRef<void(int)> fn) {
   if (workers_.empty()) {
     fn(0);
     return;
@@ -56,8 +56,7 @@ void ThreadPool::Run(const std::function<void(int)>& fn) {
   job_ = nullptr;
 }
 
-void ThreadPool::ParallelFor(int64_t n, const std::function<void(int64_t, int64_t)>& fn,
-                             int64_t grain) {
+void ThreadPool::ParallelFor(int64_t n, FunctionRef<void(int64_t, int64_t)> fn, int64_t grain) {
   if (n <= 0) return;
   grain = std::max<int64_t>(1, grain);
   const int64_t units = (n + grain - 1) / grain;

@@ -1,14 +1,16 @@
 // The compute pool: a fixed set of worker threads that split one parallel loop at a time.
+// Nothing here allocates per call (FunctionRef, not std::function): the decode step uses it.
 // Thread rules: Run/ParallelFor are called by ONE owner thread (the engine thread) and block until
 // every chunk is done; the owner runs chunk 0 itself. Not a singleton: pass it by reference.
 #pragma once
 
 #include <condition_variable>
 #include <cstdint>
-#include <functional>
 #include <mutex>
 #include <thread>
 #include <vector>
+
+#include "engine/core/function_ref.h"
 
 namespace sg {
 
@@ -23,12 +25,11 @@ class ThreadPool {
   int num_threads() const { return static_cast<int>(workers_.size()) + 1; }
 
   // Calls fn(thread_index) once on each of num_threads() threads; returns when all returned.
-  void Run(const std::function<void(int thread_index)>& fn);
+  void Run(FunctionRef<void(int thread_index)> fn);
 
   // Splits [0, n) into num_threads() contiguous ranges of whole `grain`s and calls
   // fn(begin, end) for each non-empty one.
-  void ParallelFor(int64_t n, const std::function<void(int64_t begin, int64_t end)>& fn,
-                   int64_t grain = 1);
+  void ParallelFor(int64_t n, FunctionRef<void(int64_t begin, int64_t end)> fn, int64_t grain = 1);
 
  private:
   void WorkerLoop(int index);
@@ -37,10 +38,10 @@ class ThreadPool {
   std::mutex mu_;
   std::condition_variable work_cv_;
   std::condition_variable done_cv_;
-  const std::function<void(int)>* job_ = nullptr;  // guarded by mu_
-  uint64_t generation_ = 0;                        // guarded by mu_
-  int pending_ = 0;                                // guarded by mu_
-  bool stop_ = false;                              // guarded by mu_
+  const FunctionRef<void(int)>* job_ = nullptr;  // guarded by mu_
+  uint64_t generation_ = 0;                      // guarded by mu_
+  int pending_ = 0;                              // guarded by mu_
+  bool stop_ = false;                            // guarded by mu_
 };
 
 // Number of threads to use by default: physical cores as far as the OS tells (online CPUs).
