@@ -1,0 +1,26 @@
+// A Hugging Face model folder: config.json plus model.safetensors, or shards listed in
+// model.safetensors.index.json. Every tensor of every shard lands in one TensorStore (views, no
+// copies); the index's weight_map must agree with the shards' contents.
+#pragma once
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "engine/core/status.h"
+#include "engine/io/tensor_store.h"
+
+namespace sg {
+
+struct HfFolder {
+  std::string dir;
+  nlohmann::json config;  // parsed config.json (an object; checked)
+  TensorStore tensors;    // keeps every shard mapped
+};
+
+// True if `path` is a directory that holds a config.json.
+bool IsHfFolder(const std::string& path);
+
+StatusOr<std::unique_ptr<HfFolder>> OpenHfFolder(const std::string& dir);
+
+}  // namespace sg
