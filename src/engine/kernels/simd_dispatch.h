@@ -1,0 +1,52 @@
+// The SIMD dispatch point: kernels are compiled for several instruction sets (Google Highway) and
+// the table for the best one the CPU supports is picked once, at first use. STREAMGEN_ISA
+// (e.g. "scalar", "avx2", "avx3"; case-insensitive, any name of CompiledSimdTargets()) forces a
+// target so tests can cover every path on one host. An unknown name, or a target this CPU cannot
+// run, falls back to the best target; SimdSelectionNote() says why.
+// Thread rules: GetSimdKernels() may be called from any thread (the table is immutable once
+// chosen). ForceSimdTarget() is for tests and benches: call it only while no kernel is running.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/core/status.h"
+
+namespace sg {
+
+struct SimdKernels {
+  // sum_i a[i] * b[i] over n floats.
+  float (*dot_f32)(const float* a, const float* b, int64_t n);
+  // out[r] = sum_i w[r * w_stride + i] * x[i] for r in [0, 4): four rows against one vector,
+  // loading x once per four products (the matmul's register tile when tokens share a row block).
+  void (*dot4_f32)(const float* w, int64_t w_stride, const float* x, int64_t n, float* out);
+  // y[i] += alpha * x[i] over n floats.
+  void (*axpy_f32)(float alpha, const float* x, float* y, int64_t n);
+  // dst[i] = float(src[i]) over n IEEE binary16 values (bit patterns); exact.
+  void (*f16_to_f32)(const uint16_t* src, float* dst, int64_t n);
+  // dst[i] = float(src[i]) over n bfloat16 values (bit patterns); exact.
+  void (*bf16_to_f32)(const uint16_t* src, float* dst, int64_t n);
+};
+
+const SimdKernels& GetSimdKernels();
+// Name of the selected target ("AVX3", "AVX2", "SSE4", "EMU128", "HWY_SCALAR", "scalar").
+std::string SimdTargetName();
+
+// Why the selected target was chosen: empty when it is the best one and nothing was asked, else
+// e.g. "STREAMGEN_ISA=avx3 is not supported by this CPU; using AVX2".
+std::string SimdSelectionNote();
+
+// Targets that were compiled in AND that this CPU can run, best first, always ending with
+// "scalar" (the plain C++ twin that is the spec of every SIMD kernel).
+std::vector<std::string> CompiledSimdTargets();
+
+// Makes GetSimdKernels() return the named target's table (case-insensitive; "best" restores the
+// default choice). Error (and no change) if the name is unknown or the CPU cannot run it.
+Status ForceSimdTarget(std::string_view name);
+
+// The scalar twin, callable directly (tests compare every target against it).
+const SimdKernels& ScalarSimdKernels();
+
+}  // namespace sg

@@ -1,0 +1,173 @@
+// The Highway kernels, compiled once per target by foreach_target.h (this file re-includes itself
+// with HWY_TARGET set to each of HWY_TARGETS). Only code inside HWY_NAMESPACE is per-target; the
+// HWY_ONCE part at the bottom is compiled once and collects one SimdKernels table per target.
+// The whole project is built for the baseline ISA; AVX2/AVX-512 code here is only reached through
+// runtime dispatch, so the binary runs on any x86-64.
+#include <cstddef>
+#include <cstdint>
+
+#include "engine/core/half.h"
+
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "engine/kernels/simd_highway.cc"
+#include "engine/kernels/simd_targets.h"
+#include "hwy/foreach_target.h"  // IWYU pragma: keep
+#include "hwy/highway.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace sg {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+// Four independent accumulators hide the FMA latency (4 cycles, 2 per cycle on current cores).
+// Error: each lane sums n/(4*lanes) products, then a tree of 4*lanes partial sums, so the bound
+// n * eps * sum|a_i b_i| of the sequential twin holds with room to spare.
+float DotF32(const float* a, const float* b, int64_t n) {
+  const hn::ScalableTag<float> d;
+  const int64_t lanes = static_cast<int64_t>(hn::Lanes(d));
+  auto s0 = hn::Zero(d), s1 = hn::Zero(d), s2 = hn::Zero(d), s3 = hn::Zero(d);
+  int64_t i = 0;
+  for (; i + 4 * lanes <= n; i += 4 * lanes) {
+    s0 = hn::MulAdd(hn::LoadU(d, a + i), hn::LoadU(d, b + i), s0);
+    s1 = hn::MulAdd(hn::LoadU(d, a + i + lanes), hn::LoadU(d, b + i + lanes), s1);
+    s2 = hn::MulAdd(hn::LoadU(d, a + i + 2 * lanes), hn::LoadU(d, b + i + 2 * lanes), s2);
+    s3 = hn::MulAdd(hn::LoadU(d, a + i + 3 * lanes), hn::LoadU(d, b + i + 3 * lanes), s3);
+  }
+  for (; i + lanes <= n; i += lanes) {
+    s0 = hn::MulAdd(hn::LoadU(d, a + i), hn::LoadU(d, b + i), s0);
+  }
+  const auto s = hn::Add(hn::Add(s0, s1), hn::Add(s2, s3));
+  float sum = hn::GetLane(hn::SumOfLanes(d, s));
+  for (; i < n; ++i) sum += a[i] * b[i];
+  return sum;
+}
+
+// One accumulator per row; x is loaded once per step and used four times. Two steps per
+// iteration keep 8 FMAs in flight without spilling (8 accumulators + 2 x + 1 w of 16 registers).
+void Dot4F32(const float* w, int64_t w_stride, const float* x, int64_t n, float* out) {
+  const hn::ScalableTag<float> d;
+  const int64_t lanes = static_cast<int64_t>(hn::Lanes(d));
+  const float* w0 = w;
+  const float* w1 = w + w_stride;
+  const float* w2 = w + 2 * w_stride;
+  const float* w3 = w + 3 * w_stride;
+  auto a0 = hn::Zero(d), a1 = hn::Zero(d), a2 = hn::Zero(d), a3 = hn::Zero(d);
+  auto b0 = hn::Zero(d), b1 = hn::Zero(d), b2 = hn::Zero(d), b3 = hn::Zero(d);
+  int64_t i = 0;
+  for (; i + 2 * lanes <= n; i += 2 * lanes) {
+    const auto xa = hn::LoadU(d, x + i), xb = hn::LoadU(d, x + i + lanes);
+    a0 = hn::MulAdd(hn::LoadU(d, w0 + i), xa, a0);
+    a1 = hn::MulAdd(hn::LoadU(d, w1 + i), xa, a1);
+    a2 = hn::MulAdd(hn::LoadU(d, w2 + i), xa, a2);
+    a3 = hn::MulAdd(hn::LoadU(d, w3 + i), xa, a3);
+    b0 = hn::MulAdd(hn::LoadU(d, w0 + i + lanes), xb, b0);
+    b1 = hn::MulAdd(hn::LoadU(d, w1 + i + lanes), xb, b1);
+    b2 = hn::MulAdd(hn::LoadU(d, w2 + i + lanes), xb, b2);
+    b3 = hn::MulAdd(hn::LoadU(d, w3 + i + lanes), xb, b3);
+  }
+  for (; i + lanes <= n; i += lanes) {
+    const auto xa = hn::LoadU(d, x + i);
+    a0 = hn::MulAdd(hn::LoadU(d, w0 + i), xa, a0);
+    a1 = hn::MulAdd(hn::LoadU(d, w1 + i), xa, a1);
+    a2 = hn::MulAdd(hn::LoadU(d, w2 + i), xa, a2);
+    a3 = hn::MulAdd(hn::LoadU(d, w3 + i), xa, a3);
+  }
+  float s0 = hn::GetLane(hn::SumOfLanes(d, hn::Add(a0, b0)));
+  float s1 = hn::GetLane(hn::SumOfLanes(d, hn::Add(a1, b1)));
+  float s2 = hn::GetLane(hn::SumOfLanes(d, hn::Add(a2, b2)));
+  float s3 = hn::GetLane(hn::SumOfLanes(d, hn::Add(a3, b3)));
+  for (; i < n; ++i) {
+    s0 += w0[i] * x[i];
+    s1 += w1[i] * x[i];
+    s2 += w2[i] * x[i];
+    s3 += w3[i] * x[i];
+  }
+  out[0] = s0;
+  out[1] = s1;
+  out[2] = s2;
+  out[3] = s3;
+}
+
+void AxpyF32(float alpha, const float* x, float* y, int64_t n) {
+  const hn::ScalableTag<float> d;
+  const int64_t lanes = static_cast<int64_t>(hn::Lanes(d));
+  const auto va = hn::Set(d, alpha);
+  int64_t i = 0;
+  for (; i + lanes <= n; i += lanes) {
+    hn::StoreU(hn::MulAdd(va, hn::LoadU(d, x + i), hn::LoadU(d, y + i)), d, y + i);
+  }
+  for (; i < n; ++i) y[i] += alpha * x[i];
+}
+
+// Widening conversions. On x86, PromoteTo of float16 is the exact F16C instruction from AVX2 up;
+// Highway 1.0.3's software path for older targets turns inf/NaN into finite values, so those
+// targets (and the portable fallbacks elsewhere) use the exact scalar conversion instead.
+// bfloat16 is the top half of a float, so its promotion is a shift on every target.
+#if (HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2) || \
+    (!HWY_ARCH_X86 && HWY_TARGET != HWY_SCALAR && HWY_TARGET != HWY_EMU128)
+#define SG_NATIVE_F16_PROMOTE 1
+#else
+#define SG_NATIVE_F16_PROMOTE 0
+#endif
+
+void F16ToF32(const uint16_t* src, float* dst, int64_t n) {
+  int64_t i = 0;
+#if SG_NATIVE_F16_PROMOTE
+  const hn::ScalableTag<float> d;
+  const hn::Rebind<hwy::float16_t, decltype(d)> dh;
+  const int64_t lanes = static_cast<int64_t>(hn::Lanes(d));
+  const auto* in = reinterpret_cast<const hwy::float16_t*>(src);
+  for (; i + lanes <= n; i += lanes)
+    hn::StoreU(hn::PromoteTo(d, hn::LoadU(dh, in + i)), d, dst + i);
+#endif
+  for (; i < n; ++i) dst[i] = sg::F16ToF32(src[i]);
+}
+#undef SG_NATIVE_F16_PROMOTE
+
+void Bf16ToF32(const uint16_t* src, float* dst, int64_t n) {
+  const hn::ScalableTag<float> d;
+  const hn::Rebind<hwy::bfloat16_t, decltype(d)> db;
+  const int64_t lanes = static_cast<int64_t>(hn::Lanes(d));
+  const auto* in = reinterpret_cast<const hwy::bfloat16_t*>(src);
+  int64_t i = 0;
+  for (; i + lanes <= n; i += lanes)
+    hn::StoreU(hn::PromoteTo(d, hn::LoadU(db, in + i)), d, dst + i);
+  for (; i < n; ++i) dst[i] = sg::Bf16ToF32(src[i]);
+}
+
+SimdKernels TargetKernels() {
+  return SimdKernels{&DotF32, &Dot4F32, &AxpyF32, &F16ToF32, &Bf16ToF32};
+}
+
+// NOLINTNEXTLINE(google-readability-namespace-comments)
+}  // namespace HWY_NAMESPACE
+}  // namespace sg
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace sg {
+
+HWY_EXPORT(TargetKernels);
+
+const std::vector<SimdTarget>& HighwaySimdTargets() {
+  // Highway's public test hook narrows SupportedTargets() to one target at a time, so the
+  // dispatch table yields that target's entry; the mock is removed before returning. This runs
+  // once (function-local static), before any kernel can run.
+  static const std::vector<SimdTarget> kTargets = [] {
+    std::vector<SimdTarget> targets;
+    for (int64_t target : hwy::SupportedAndGeneratedTargets()) {
+      hwy::SetSupportedTargetsForTest(target);
+      hwy::GetChosenTarget().Update(hwy::SupportedTargets());
+      // Highway's one-lane fallback is also called "SCALAR"; keep "scalar" for our plain twin.
+      const std::string name = target == HWY_SCALAR ? "HWY_SCALAR" : hwy::TargetName(target);
+      targets.push_back({name, HWY_DYNAMIC_DISPATCH(TargetKernels)()});
+    }
+    hwy::SetSupportedTargetsForTest(0);
+    hwy::GetChosenTarget().Update(hwy::SupportedTargets());
+    return targets;  // SupportedAndGeneratedTargets lists the best (lowest bit) first
+  }();
+  return kTargets;
+}
+
+}  // namespace sg
+#endif  // HWY_ONCE

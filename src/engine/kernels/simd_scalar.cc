@@ -1,0 +1,40 @@
+// The scalar twin of every SIMD kernel: plain C++ loops, the specification the Highway versions
+// are tested against (and the "scalar" target STREAMGEN_ISA can force).
+#include "engine/core/half.h"
+#include "engine/kernels/simd_dispatch.h"
+
+namespace sg {
+namespace {
+
+// Sequential float accumulation: error <= n * eps * sum|a_i b_i| (the bound the tests use).
+float DotF32Scalar(const float* a, const float* b, int64_t n) {
+  float sum = 0.0f;
+  for (int64_t i = 0; i < n; ++i) sum += a[i] * b[i];
+  return sum;
+}
+
+void Dot4F32Scalar(const float* w, int64_t w_stride, const float* x, int64_t n, float* out) {
+  for (int r = 0; r < 4; ++r) out[r] = DotF32Scalar(w + r * w_stride, x, n);
+}
+
+void AxpyF32Scalar(float alpha, const float* x, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] += alpha * x[i];
+}
+
+void F16ToF32Scalar(const uint16_t* src, float* dst, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) dst[i] = F16ToF32(src[i]);
+}
+
+void Bf16ToF32Scalar(const uint16_t* src, float* dst, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) dst[i] = Bf16ToF32(src[i]);
+}
+
+}  // namespace
+
+const SimdKernels& ScalarSimdKernels() {
+  static const SimdKernels kScalar = {&DotF32Scalar, &Dot4F32Scalar, &AxpyF32Scalar,
+                                      &F16ToF32Scalar, &Bf16ToF32Scalar};
+  return kScalar;
+}
+
+}  // namespace sg

@@ -1,0 +1,25 @@
+// Internal to the kernels layer: the per-target kernel tables that simd_dispatch.cc chooses from.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "engine/kernels/simd_dispatch.h"
+
+namespace sg {
+
+struct SimdTarget {
+  std::string name;  // Highway's name: "AVX3", "AVX2", "SSE4", "SSSE3", "EMU128",
+                     // "HWY_SCALAR" (Highway's one-lane fallback); or "scalar" (our twin)
+  SimdKernels kernels;
+};
+
+// The Highway targets compiled into simd_highway.cc that this CPU can run, best first.
+// Computed once; safe to call from any thread.
+const std::vector<SimdTarget>& HighwaySimdTargets();
+
+// The choice for a value of STREAMGEN_ISA (env may be null or empty: the best target). Never
+// null. *note is set to why the result is not simply the best target (empty if it is).
+const SimdTarget* ChooseSimdTarget(const char* env, std::string* note);
+
+}  // namespace sg

@@ -1,0 +1,154 @@
+// MatMul / GetRows / ToFloat for every weight type with quant traits, against a naive loop over
+// the format's own dequantize_row (the spec) accumulated in double. Every SIMD target, thread
+// counts 1 and 3, one token (decode) and several (prefill).
+#include "engine/kernels/matmul.h"
+
+#include <gtest/gtest.h>
+
+#include <cfloat>
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "engine/core/dtype.h"
+#include "engine/kernels/simd_dispatch.h"
+#include "engine/quant/traits.h"
+
+namespace sg {
+namespace {
+
+// A weight tensor owned by the test: bytes plus a view of them.
+struct OwnedWeight {
+  std::vector<std::byte> bytes;
+  TensorView view;
+};
+
+// Random rows x cols weights stored as `type` through the format's own quantizer.
+OwnedWeight MakeWeight(DType type, int64_t rows, int64_t cols, std::mt19937& rng) {
+  const QuantTraits* traits = GetQuantTraits(type);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  std::vector<float> f(static_cast<size_t>(rows * cols));
+  for (float& v : f) v = dist(rng);
+  const uint64_t row_bytes =
+      static_cast<uint64_t>(cols / traits->block_elems) * traits->block_bytes;
+  OwnedWeight w;
+  w.bytes.resize(row_bytes * rows);
+  for (int64_t r = 0; r < rows; ++r) {
+    traits->quantize_row(f.data() + r * cols, w.bytes.data() + r * row_bytes, cols);
+  }
+  w.view.type = type;
+  w.view.shape = {rows, cols};
+  w.view.data = w.bytes.data();
+  w.view.nbytes = w.bytes.size();
+  return w;
+}
+
+std::vector<float> Dequantized(const OwnedWeight& w) {
+  const QuantTraits* traits = GetQuantTraits(w.view.type);
+  const int64_t rows = w.view.rows(), cols = w.view.cols();
+  std::vector<float> out(static_cast<size_t>(rows * cols));
+  for (int64_t r = 0; r < rows; ++r) {
+    traits->dequantize_row(w.view.row(r), out.data() + r * cols, cols);
+  }
+  return out;
+}
+
+class MatMulTest : public ::testing::TestWithParam<DType> {
+ protected:
+  void TearDown() override { ASSERT_TRUE(ForceSimdTarget("best").ok()); }
+};
+
+TEST_P(MatMulTest, MatchesNaiveLoopOverDequantizeRow) {
+  const DType type = GetParam();
+  const QuantTraits* traits = GetQuantTraits(type);
+  ASSERT_NE(traits, nullptr);
+  std::mt19937 rng(static_cast<uint32_t>(type) + 7);
+  std::vector<int64_t> widths = {512, 1024 + 256};  // multiples of every block size (32, 256)
+  if (traits->block_elems == 1) widths.insert(widths.end(), {1, 3, 17, 255});
+  for (int64_t in : widths) {
+    for (int64_t out : {1, 7, 70}) {
+      const OwnedWeight w = MakeWeight(type, out, in, rng);
+      const std::vector<float> wf = Dequantized(w);
+      for (int64_t tokens : {1, 5}) {
+        std::normal_distribution<float> dist(0.0f, 1.0f);
+        std::vector<float> x(static_cast<size_t>(tokens * in));
+        for (float& v : x) v = dist(rng);
+        for (const std::string& target : CompiledSimdTargets()) {
+          ASSERT_TRUE(ForceSimdTarget(target).ok());
+          for (int threads : {1, 3}) {
+            ThreadPool pool(threads);
+            std::vector<float> y(static_cast<size_t>(tokens * out), NAN);
+            MatMul(w.view, x.data(), tokens, y.data(), pool);
+            for (int64_t t = 0; t < tokens; ++t) {
+              for (int64_t o = 0; o < out; ++o) {
+                double exact = 0.0, abs_sum = 0.0;
+                for (int64_t i = 0; i < in; ++i) {
+                  const double p = static_cast<double>(wf[o * in + i]) * x[t * in + i];
+                  exact += p;
+                  abs_sum += std::fabs(p);
+                }
+                // Float accumulation of `in` products: |error| <= in * eps * sum|w_i x_i|.
+                const double bound = static_cast<double>(in) * FLT_EPSILON * abs_sum;
+                ASSERT_LE(std::fabs(y[t * out + o] - exact), bound)
+                    << DTypeName(type) << " " << target << " threads=" << threads << " in=" << in
+                    << " out=" << out << " tokens=" << tokens << " t=" << t << " o=" << o;
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST_P(MatMulTest, GetRowsAndToFloatEqualDequantizeRow) {
+  const DType type = GetParam();
+  std::mt19937 rng(42);
+  const int64_t rows = 9, cols = 512;
+  const OwnedWeight w = MakeWeight(type, rows, cols, rng);
+  const std::vector<float> wf = Dequantized(w);
+  const std::vector<int32_t> ids = {8, 0, 3, 3};
+  std::vector<float> out(ids.size() * cols);
+  GetRows(w.view, ids, out.data());
+  for (size_t t = 0; t < ids.size(); ++t) {
+    for (int64_t i = 0; i < cols; ++i) {
+      // Same conversion (bit-exact f16/bf16 widening or the format's dequantize_row).
+      ASSERT_EQ(out[t * cols + i], wf[ids[t] * cols + i]) << DTypeName(type) << " t=" << t;
+    }
+  }
+  std::vector<float> all(rows * cols);
+  ToFloat(w.view, all.data());
+  EXPECT_EQ(all, wf) << DTypeName(type);
+}
+
+std::string TypeName(const ::testing::TestParamInfo<DType>& info) {
+  return std::string(DTypeName(info.param));
+}
+
+INSTANTIATE_TEST_SUITE_P(AllWeightTypes, MatMulTest,
+                         ::testing::ValuesIn(SupportedWeightTypes().begin(),
+                                             SupportedWeightTypes().end()),
+                         TypeName);
+
+TEST(MatMulF32Test, SmallKnownProduct) {
+  // w = [[1, 2, 3], [4, 5, 6]], two tokens x = [1, 0, -1] and [0.5, 0.5, 0.5].
+  const float w[] = {1, 2, 3, 4, 5, 6};
+  TensorView view;
+  view.type = DType::kF32;
+  view.shape = {2, 3};
+  view.data = reinterpret_cast<const std::byte*>(w);
+  view.nbytes = sizeof(w);
+  const float x[] = {1, 0, -1, 0.5f, 0.5f, 0.5f};
+  float y[4] = {};
+  ThreadPool pool(2);
+  MatMul(view, x, 2, y, pool);
+  EXPECT_FLOAT_EQ(y[0], -2.0f);
+  EXPECT_FLOAT_EQ(y[1], -2.0f);
+  EXPECT_FLOAT_EQ(y[2], 3.0f);
+  EXPECT_FLOAT_EQ(y[3], 7.5f);
+}
+
+}  // namespace
+}  // namespace sg

@@ -1,0 +1,179 @@
+// Every SIMD target Highway compiled in (and this CPU runs) against the scalar twin and a double
+// reference, on sizes that exercise the vector body, the 4x-unrolled body and the scalar tail.
+#include "engine/kernels/simd_dispatch.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cfloat>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "engine/core/half.h"
+#include "engine/kernels/simd_targets.h"
+
+namespace sg {
+namespace {
+
+constexpr int64_t kSizes[] = {0, 1, 3, 7, 8, 16, 17, 31, 33, 64, 255, 1000, 4097};
+
+std::vector<float> RandomVector(int64_t n, std::mt19937& rng) {
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  std::vector<float> v(static_cast<size_t>(n));
+  for (float& x : v) x = dist(rng);
+  return v;
+}
+
+// Restores the default choice after each test so test order does not matter.
+class SimdTargetsTest : public ::testing::Test {
+ protected:
+  void TearDown() override { ASSERT_TRUE(ForceSimdTarget("best").ok()); }
+};
+
+TEST_F(SimdTargetsTest, ListsScalarLastAndBestFirst) {
+  const std::vector<std::string> targets = CompiledSimdTargets();
+  ASSERT_GE(targets.size(), 1u);
+  EXPECT_EQ(targets.back(), "scalar");
+  ASSERT_TRUE(ForceSimdTarget("best").ok());
+  EXPECT_EQ(SimdTargetName(), targets.front());
+}
+
+TEST_F(SimdTargetsTest, ForceIsCaseInsensitiveAndRejectsUnknownNames) {
+  ASSERT_TRUE(ForceSimdTarget("SCALAR").ok());
+  EXPECT_EQ(SimdTargetName(), "scalar");
+  EXPECT_EQ(GetSimdKernels().dot_f32, ScalarSimdKernels().dot_f32);
+  EXPECT_NE(SimdSelectionNote().find("scalar"), std::string::npos);
+  const std::string before = SimdTargetName();
+  EXPECT_FALSE(ForceSimdTarget("avx9000").ok());
+  EXPECT_FALSE(ForceSimdTarget("").ok());
+  EXPECT_EQ(SimdTargetName(), before);  // a failed force changes nothing
+}
+
+TEST_F(SimdTargetsTest, DotMatchesScalarTwinAndDoubleReference) {
+  std::mt19937 rng(1234);
+  for (const std::string& target : CompiledSimdTargets()) {
+    ASSERT_TRUE(ForceSimdTarget(target).ok()) << target;
+    const SimdKernels& k = GetSimdKernels();
+    for (int64_t n : kSizes) {
+      const std::vector<float> a = RandomVector(n, rng), b = RandomVector(n, rng);
+      double exact = 0.0, abs_sum = 0.0;
+      for (int64_t i = 0; i < n; ++i) {
+        exact += static_cast<double>(a[i]) * b[i];
+        abs_sum += std::fabs(static_cast<double>(a[i]) * b[i]);
+      }
+      // Worst-case float summation error of n products: n * eps * sum|a_i b_i|.
+      const double bound = static_cast<double>(n) * FLT_EPSILON * abs_sum;
+      const float got = k.dot_f32(a.data(), b.data(), n);
+      const float spec = ScalarSimdKernels().dot_f32(a.data(), b.data(), n);
+      EXPECT_LE(std::fabs(got - exact), bound) << target << " n=" << n;
+      EXPECT_LE(std::fabs(static_cast<double>(got) - spec), 2 * bound) << target << " n=" << n;
+    }
+  }
+}
+
+TEST_F(SimdTargetsTest, Dot4MatchesScalarTwinRowByRow) {
+  std::mt19937 rng(77);
+  for (const std::string& target : CompiledSimdTargets()) {
+    ASSERT_TRUE(ForceSimdTarget(target).ok()) << target;
+    const SimdKernels& k = GetSimdKernels();
+    for (int64_t n : kSizes) {
+      const int64_t stride = n + 3;  // rows need not be adjacent
+      const std::vector<float> w = RandomVector(4 * stride, rng), x = RandomVector(n, rng);
+      float got[4] = {NAN, NAN, NAN, NAN}, spec[4];
+      k.dot4_f32(w.data(), stride, x.data(), n, got);
+      ScalarSimdKernels().dot4_f32(w.data(), stride, x.data(), n, spec);
+      for (int r = 0; r < 4; ++r) {
+        double exact = 0.0, abs_sum = 0.0;
+        for (int64_t i = 0; i < n; ++i) {
+          exact += static_cast<double>(w[r * stride + i]) * x[i];
+          abs_sum += std::fabs(static_cast<double>(w[r * stride + i]) * x[i]);
+        }
+        const double bound = static_cast<double>(n) * FLT_EPSILON * abs_sum;
+        EXPECT_LE(std::fabs(got[r] - exact), bound) << target << " n=" << n << " r=" << r;
+        EXPECT_LE(std::fabs(static_cast<double>(got[r]) - spec[r]), 2 * bound) << target;
+      }
+    }
+  }
+}
+
+TEST_F(SimdTargetsTest, AxpyMatchesScalarTwin) {
+  std::mt19937 rng(99);
+  for (const std::string& target : CompiledSimdTargets()) {
+    ASSERT_TRUE(ForceSimdTarget(target).ok()) << target;
+    const SimdKernels& k = GetSimdKernels();
+    for (int64_t n : kSizes) {
+      const std::vector<float> x = RandomVector(n, rng), y0 = RandomVector(n, rng);
+      const float alpha = 0.37f;
+      std::vector<float> got = y0, spec = y0;
+      k.axpy_f32(alpha, x.data(), got.data(), n);
+      ScalarSimdKernels().axpy_f32(alpha, x.data(), spec.data(), n);
+      for (int64_t i = 0; i < n; ++i) {
+        // One product and one add (FMA rounds once, the twin twice): within 2 ulps of the terms.
+        const double exact = static_cast<double>(y0[i]) + static_cast<double>(alpha) * x[i];
+        const double scale = std::fabs(y0[i]) + std::fabs(alpha * x[i]);
+        EXPECT_LE(std::fabs(got[i] - exact), FLT_EPSILON * scale) << target << " i=" << i;
+        EXPECT_LE(std::fabs(got[i] - spec[i]), 2 * FLT_EPSILON * scale) << target << " i=" << i;
+      }
+    }
+  }
+}
+
+TEST(ChooseSimdTargetTest, ParsesTheEnvironmentValue) {
+  const std::string best = CompiledSimdTargets().front();
+  std::string note;
+  EXPECT_EQ(ChooseSimdTarget(nullptr, &note)->name, best);
+  EXPECT_EQ(note, "");
+  EXPECT_EQ(ChooseSimdTarget("", &note)->name, best);
+  EXPECT_EQ(ChooseSimdTarget("Scalar", &note)->name, "scalar");
+  EXPECT_NE(note.find("forces scalar"), std::string::npos) << note;
+  // Unknown: falls back to the best and says why.
+  EXPECT_EQ(ChooseSimdTarget("avx9000", &note)->name, best);
+  EXPECT_NE(note.find("not a known target"), std::string::npos) << note;
+  // Every runnable target can be forced by its lower-case name.
+  for (const std::string& t : CompiledSimdTargets()) {
+    std::string lower = t;
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    EXPECT_EQ(ChooseSimdTarget(lower.c_str(), &note)->name, t);
+  }
+  // A real target this CPU lacks (or that was not compiled): falls back with a reason.
+  const std::vector<std::string> runnable = CompiledSimdTargets();
+  for (const std::string name : {"AVX3", "AVX3_DL", "NEON"}) {
+    if (std::find(runnable.begin(), runnable.end(), name) != runnable.end()) continue;
+    EXPECT_EQ(ChooseSimdTarget(name.c_str(), &note)->name, best) << name;
+    EXPECT_NE(note.find("not supported by this CPU"), std::string::npos) << note;
+  }
+}
+
+bool SameFloat(float a, float b) {
+  if (std::isnan(a) || std::isnan(b)) return std::isnan(a) && std::isnan(b);
+  uint32_t ua, ub;
+  std::memcpy(&ua, &a, 4);
+  std::memcpy(&ub, &b, 4);
+  return ua == ub;  // also tells +0 from -0
+}
+
+TEST_F(SimdTargetsTest, HalfConversionsAreExactForEveryBitPattern) {
+  std::vector<uint16_t> all(65536 + 5);  // +5: a tail shorter than a vector
+  for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<uint16_t>(i * 0x9e37u + (i >> 16));
+  for (size_t i = 0; i < 65536; ++i) all[i] = static_cast<uint16_t>(i);
+  std::vector<float> got(all.size());
+  for (const std::string& target : CompiledSimdTargets()) {
+    ASSERT_TRUE(ForceSimdTarget(target).ok()) << target;
+    const SimdKernels& k = GetSimdKernels();
+    k.f16_to_f32(all.data(), got.data(), static_cast<int64_t>(all.size()));
+    for (size_t i = 0; i < all.size(); ++i) {
+      ASSERT_TRUE(SameFloat(got[i], F16ToF32(all[i]))) << target << " f16 bits=" << all[i];
+    }
+    k.bf16_to_f32(all.data(), got.data(), static_cast<int64_t>(all.size()));
+    for (size_t i = 0; i < all.size(); ++i) {
+      ASSERT_TRUE(SameFloat(got[i], Bf16ToF32(all[i]))) << target << " bf16 bits=" << all[i];
+    }
+  }
+}
+
+}  // namespace
+}  // namespace sg
