@@ -1,0 +1,120 @@
+#include "engine/runtime/kv_block_pool.h"
+
+#include <algorithm>
+#include <limits>
+#include <new>
+#include <string>
+#include <utility>
+
+namespace sg {
+
+StatusOr<std::unique_ptr<KvBlockPool>> KvBlockPool::Create(const KvShape& shape,
+                                                           int64_t token_budget,
+                                                           int64_t max_tokens_per_sequence) {
+  if (shape.num_layers <= 0 || shape.num_kv_heads <= 0 || shape.head_dim <= 0) {
+    return InvalidArgumentError("KV cache: layers, kv heads and head_dim must be positive");
+  }
+  if (token_budget <= 0) return InvalidArgumentError("KV cache: token budget must be positive");
+  if (max_tokens_per_sequence < 0) {
+    return InvalidArgumentError("KV cache: max tokens per sequence must not be negative");
+  }
+  const int64_t num_blocks = (token_budget + kKvBlockTokens - 1) / kKvBlockTokens;
+  if (num_blocks > std::numeric_limits<int32_t>::max()) {
+    return InvalidArgumentError("KV cache: token budget too large");
+  }
+  const int64_t row = shape.num_kv_heads * shape.head_dim;
+  const int64_t tile = kKvBlockTokens * row;
+  const int64_t block = shape.num_layers * 2 * tile;
+  // Overflow guard: total floats must fit comfortably in int64 and size_t.
+  if (row / shape.head_dim != shape.num_kv_heads || block / (2 * tile) != shape.num_layers ||
+      num_blocks > std::numeric_limits<int64_t>::max() / 4 / block) {
+    return InvalidArgumentError("KV cache: size overflows");
+  }
+  auto pool = std::unique_ptr<KvBlockPool>(new KvBlockPool());
+  pool->shape_ = shape;
+  pool->num_blocks_ = num_blocks;
+  int64_t max_seq_tokens = max_tokens_per_sequence == 0 ? token_budget : max_tokens_per_sequence;
+  pool->max_blocks_per_seq_ =
+      std::min(num_blocks, (max_seq_tokens + kKvBlockTokens - 1) / kKvBlockTokens);
+  pool->row_floats_ = row;
+  pool->tile_floats_ = tile;
+  pool->block_floats_ = block;
+  pool->total_floats_ = num_blocks * block;
+  // Uninitialized on purpose: a slot is always written before it is read, and not touching the
+  // pages keeps start-up fast for large budgets.
+  pool->storage_.reset(new (std::nothrow) float[static_cast<size_t>(pool->total_floats_)]);
+  if (!pool->storage_) {
+    return ResourceExhaustedError("KV cache: cannot allocate " +
+                                  std::to_string(pool->storage_bytes()) + " bytes");
+  }
+  pool->free_.reserve(static_cast<size_t>(num_blocks));
+  // Highest id at the bottom so that the first allocations get low ids (easier to read in tests).
+  for (int64_t b = num_blocks - 1; b >= 0; --b) pool->free_.push_back(static_cast<int32_t>(b));
+  return pool;
+}
+
+KvAllocation KvBlockPool::NewAllocation() { return KvAllocation(this, max_blocks_per_seq_); }
+
+bool KvBlockPool::Take(int64_t n, std::vector<int32_t>& out) {
+  if (n > static_cast<int64_t>(free_.size())) return false;
+  for (int64_t i = 0; i < n; ++i) {
+    out.push_back(free_.back());
+    free_.pop_back();
+  }
+  return true;
+}
+
+void KvBlockPool::Give(std::span<const int32_t> blocks) {
+  // Capacity is num_blocks_, and a block is never free twice, so push_back never reallocates.
+  for (int32_t b : blocks) free_.push_back(b);
+}
+
+KvAllocation::KvAllocation(KvBlockPool* pool, int64_t max_blocks) : pool_(pool) {
+  blocks_.reserve(static_cast<size_t>(max_blocks));
+}
+
+KvAllocation::KvAllocation(KvAllocation&& other) noexcept
+    : pool_(std::exchange(other.pool_, nullptr)),
+      blocks_(std::move(other.blocks_)),
+      length_(std::exchange(other.length_, 0)) {
+  other.blocks_.clear();
+}
+
+KvAllocation& KvAllocation::operator=(KvAllocation&& other) noexcept {
+  if (this != &other) {
+    Release();
+    pool_ = std::exchange(other.pool_, nullptr);
+    blocks_ = std::move(other.blocks_);
+    other.blocks_.clear();
+    length_ = std::exchange(other.length_, 0);
+  }
+  return *this;
+}
+
+Status KvAllocation::Reserve(int64_t num_tokens) {
+  if (pool_ == nullptr) return InvalidArgumentError("KV allocation is not bound to a pool");
+  if (num_tokens <= capacity_tokens()) return OkStatus();
+  const int64_t want_blocks = (num_tokens + kKvBlockTokens - 1) / kKvBlockTokens;
+  if (want_blocks > pool_->max_blocks_per_seq_) {
+    return ResourceExhaustedError("KV cache: a sequence of " + std::to_string(num_tokens) +
+                                  " tokens exceeds the per-sequence limit of " +
+                                  std::to_string(pool_->max_tokens_per_sequence()));
+  }
+  const int64_t extra = want_blocks - static_cast<int64_t>(blocks_.size());
+  if (!pool_->Take(extra, blocks_)) {
+    return ResourceExhaustedError("KV cache full: need " + std::to_string(extra) +
+                                  " more blocks, " + std::to_string(pool_->num_free_blocks()) +
+                                  " free of " + std::to_string(pool_->num_blocks()));
+  }
+  return OkStatus();
+}
+
+void KvAllocation::Release() {
+  if (pool_ != nullptr && !blocks_.empty()) {
+    pool_->Give(blocks_);
+    blocks_.clear();  // keeps capacity
+  }
+  length_ = 0;
+}
+
+}  // namespace sg
