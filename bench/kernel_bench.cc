@@ -17,6 +17,7 @@
 #include "engine/core/machine.h"
 #include "engine/core/thread_pool.h"
 #include "engine/kernels/matmul.h"
+#include "engine/kernels/peak_flops.h"
 #include "engine/kernels/simd_dispatch.h"
 #include "engine/quant/traits.h"
 
@@ -93,6 +94,8 @@ int Main(int argc, char** argv) {
               SimdTargetName().c_str(),
               SimdSelectionNote().empty() ? "" : "  note: ", SimdSelectionNote().c_str());
   std::printf("memory read bandwidth (roof for decode): %.1f GB/s\n", roof);
+  std::printf("peak f32 FMA throughput (roof for prefill): %.1f GFLOP/s\n",
+              MeasurePeakGflops(pool));
   std::printf("weight %lld x %lld\n\n", static_cast<long long>(opt.rows),
               static_cast<long long>(opt.cols));
   std::printf("%-6s %10s | %-28s | %-28s\n", "type", "MiB", "decode (1 token)",

@@ -1,8 +1,9 @@
 // `streamgen bench`: engine speed like llama-bench. pp<p>: prefill p tokens of one sequence,
 // chunked by the executor's max batch tokens; tg<n>: n single-token decode steps from an empty
 // context. Each test runs r times after a warm-up; reported as tokens/s mean ± stddev.
-// Beside the results: the machine facts and the decode roof = memory bandwidth / weight bytes
-// read per decoded token (every weight byte is read once per step).
+// Beside the results: the machine facts, the decode roof = memory bandwidth / weight bytes read
+// per decoded token (every weight byte is read once per step), and the prefill roof = peak f32
+// FMA throughput / matmul FLOPs per token.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -16,6 +17,7 @@
 #include "cli/commands.h"
 #include "engine/core/machine.h"
 #include "engine/core/thread_pool.h"
+#include "engine/kernels/peak_flops.h"
 #include "engine/kernels/simd_dispatch.h"
 #include "engine/model/model.h"
 #include "engine/runtime/executor.h"
@@ -45,6 +47,19 @@ uint64_t BytesPerToken(const Model& m) {
   bytes += m.weights.output_norm.nbytes + m.weights.output.nbytes;
   bytes += m.weights.token_embedding.row_bytes();
   return bytes;
+}
+
+// Float operations of the layer matrix products per prefilled token (2 per weight element; the
+// output projection runs for the last position only, attention scores are left out): the
+// numerator of the prefill roof.
+double MatmulFlopsPerToken(const Model& m) {
+  double flops = 0;
+  for (const LayerWeights& l : m.weights.layers) {
+    for (const TensorView* t : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down}) {
+      flops += 2.0 * static_cast<double>(t->numel());
+    }
+  }
+  return flops;
 }
 
 struct Stats {
@@ -99,12 +114,18 @@ Status RunBench(const BenchArgs& args) {
 
   const uint64_t bytes_per_token = BytesPerToken(*model);
   const double bandwidth = MeasureMemoryBandwidthGBs(pool);
+  const double flops_per_token = MatmulFlopsPerToken(*model);
+  const double peak_gflops = MeasurePeakGflops(pool);
   std::printf(
-      "cpu: %s\nthreads: %d\nsimd: %s\nweights read per decoded token: %.1f MiB\n"
-      "memory bandwidth (measured): %.1f GB/s\ndecode roof: %.1f tokens/s\n\n",
+      "cpu: %s\nthreads: %d\nsimd: %s\n"
+      "weights read per decoded token: %.1f MiB\n"
+      "memory bandwidth (measured): %.1f GB/s\ndecode roof (tg): %.1f tokens/s\n"
+      "matmul work per prefilled token: %.3f GFLOP\n"
+      "peak f32 FMA throughput (measured): %.1f GFLOP/s\nprefill roof (pp): %.1f tokens/s\n\n",
       CpuName().c_str(), threads, SimdTargetName().c_str(),
       static_cast<double>(bytes_per_token) / (1 << 20), bandwidth,
-      bandwidth * 1e9 / static_cast<double>(bytes_per_token));
+      bandwidth * 1e9 / static_cast<double>(bytes_per_token), flops_per_token / 1e9, peak_gflops,
+      peak_gflops * 1e9 / flops_per_token);
 
   // Warm-up: page the weights in and size the kernels' scratch.
   SG_RETURN_IF_ERROR(

@@ -122,6 +122,20 @@ TEST_F(SimdTargetsTest, AxpyMatchesScalarTwin) {
   }
 }
 
+// The probe behind the benchmarks' compute roof: counts 2 operations per FMA lane and computes
+// the same chains on every target (x <- x * 0.999999 + 1e-7 converges, so the sink stays finite).
+TEST_F(SimdTargetsTest, FmaProbeCountsItsWorkOnEveryTarget) {
+  for (const std::string& target : CompiledSimdTargets()) {
+    ASSERT_TRUE(ForceSimdTarget(target).ok()) << target;
+    float sink = 0.0f;
+    const double flops = GetSimdKernels().fma_probe(1000, &sink);
+    EXPECT_GE(flops, 1000.0 * 16.0) << target;  // at least one lane
+    EXPECT_EQ(std::fmod(flops, 1000.0 * 16.0), 0.0) << target;
+    EXPECT_TRUE(std::isfinite(sink)) << target;
+    EXPECT_GT(sink, 8.0f) << target;
+  }
+}
+
 TEST(ChooseSimdTargetTest, ParsesTheEnvironmentValue) {
   const std::string best = CompiledSimdTargets().front();
   std::string note;

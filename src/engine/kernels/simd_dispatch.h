@@ -28,6 +28,10 @@ struct SimdKernels {
   void (*f16_to_f32)(const uint16_t* src, float* dst, int64_t n);
   // dst[i] = float(src[i]) over n bfloat16 values (bit patterns); exact.
   void (*bf16_to_f32)(const uint16_t* src, float* dst, int64_t n);
+  // Peak-throughput probe (benchmarks only): `iterations` rounds of 8 independent vector FMAs
+  // on registers; returns the float operations executed (2 per lane per FMA) and writes a value
+  // derived from the results to *sink so the work cannot be optimized away.
+  double (*fma_probe)(int64_t iterations, float* sink);
 };
 
 const SimdKernels& GetSimdKernels();

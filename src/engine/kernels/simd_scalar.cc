@@ -29,11 +29,23 @@ void Bf16ToF32Scalar(const uint16_t* src, float* dst, int64_t n) {
   for (int64_t i = 0; i < n; ++i) dst[i] = Bf16ToF32(src[i]);
 }
 
+// Scalar multiply-adds in 8 independent chains (the compiler may vectorize nothing here).
+double FmaProbeScalar(int64_t iterations, float* sink) {
+  float a[8] = {1.0f, 1.1f, 1.2f, 1.3f, 1.4f, 1.5f, 1.6f, 1.7f};
+  for (int64_t i = 0; i < iterations; ++i) {
+    for (float& v : a) v = v * 0.999999f + 1e-7f;
+  }
+  float sum = 0.0f;
+  for (float v : a) sum += v;
+  *sink = sum;
+  return static_cast<double>(iterations) * 8.0 * 2.0;
+}
+
 }  // namespace
 
 const SimdKernels& ScalarSimdKernels() {
-  static const SimdKernels kScalar = {&DotF32Scalar, &Dot4F32Scalar, &AxpyF32Scalar,
-                                      &F16ToF32Scalar, &Bf16ToF32Scalar};
+  static const SimdKernels kScalar = {&DotF32Scalar,   &Dot4F32Scalar,   &AxpyF32Scalar,
+                                      &F16ToF32Scalar, &Bf16ToF32Scalar, &FmaProbeScalar};
   return kScalar;
 }
 
