@@ -23,6 +23,7 @@ if ! cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   exit 1
 fi
 if ! cmake --build "$build" -j "$jobs" --target fuzz_gguf fuzz_safetensors fuzz_seed_writer \
+    fuzz_tokenizer_json fuzz_tokenizer_encode fuzz_tokenizer_seeds \
     >"$build/build.log" 2>&1; then
   tail -40 "$build/build.log" >&2
   echo "fuzz: build failed" >&2
@@ -33,15 +34,20 @@ bin="$build/tests/fuzz"
 work="$build/fuzz-work"
 mkdir -p "$work/corpus-gguf" "$work/corpus-safetensors"
 "$bin/fuzz_seed_writer" "$work/corpus-gguf" "$work/corpus-safetensors" || exit 1
+mkdir -p "$work/corpus-tokenizer_json" "$work/corpus-tokenizer_encode"
+"$bin/fuzz_tokenizer_seeds" "${STREAMGEN_SHARED_DIR:-../shared}" "$work/corpus-tokenizer_json" \
+    "$work/corpus-tokenizer_encode" >/dev/null || exit 1
 
 status=0
-for name in gguf safetensors; do
+for name in gguf safetensors tokenizer_json tokenizer_encode; do
   target="fuzz_$name"
   artifacts="$work/artifacts-$name/"
   log="$work/$target.log"
   mkdir -p "$artifacts"
+  dict=()
+  [ -f "tests/fuzz/$name.dict" ] && dict=(-dict="tests/fuzz/$name.dict")
   "$bin/$target" "$work/corpus-$name" -max_total_time="$seconds" -timeout=10 \
-      -rss_limit_mb=2048 -dict="tests/fuzz/$name.dict" -artifact_prefix="$artifacts" \
+      -rss_limit_mb=2048 "${dict[@]}" -artifact_prefix="$artifacts" \
       -print_final_stats=1 >"$log" 2>&1
   rc=$?
   runs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*$')

@@ -28,8 +28,9 @@ sanitized_suite() {
 }
 
 if [ "${STREAMGEN_SKIP_SANITIZE:-0}" != 1 ]; then
-  echo "== ctest (ASan+UBSan: file parsers, model loading, runtime) =="
-  sanitized_suite build-asan STREAMGEN_SANITIZE io_tests model_tests runtime_tests || status=1
+  echo "== ctest (ASan+UBSan: file parsers, model loading, runtime, tokenizers) =="
+  sanitized_suite build-asan STREAMGEN_SANITIZE io_tests model_tests runtime_tests \
+    tokenizer_abuse_tests detokenizer_tests || status=1
   echo "== ctest (TSan: thread pool, kernels, runtime) =="
   sanitized_suite build-tsan STREAMGEN_TSAN kernels_tests runtime_tests || status=1
 fi

@@ -10,5 +10,6 @@ void RegisterInspect(CLI::App& app, int* exit_code);   // cmd_inspect.cc
 void RegisterGenerate(CLI::App& app, int* exit_code);  // cmd_generate.cc
 void RegisterLogits(CLI::App& app, int* exit_code);    // cmd_logits.cc (reference tests)
 void RegisterBench(CLI::App& app, int* exit_code);     // cmd_bench.cc
+void RegisterTokenize(CLI::App& app, int* exit_code);  // cmd_tokenize.cc
 
 }  // namespace sg::cli

@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   sg::cli::RegisterGenerate(app, &exit_code);
   sg::cli::RegisterLogits(app, &exit_code);
   sg::cli::RegisterBench(app, &exit_code);
+  sg::cli::RegisterTokenize(app, &exit_code);
   CLI11_PARSE(app, argc, argv);
   return exit_code;
 }
