@@ -10,6 +10,7 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 #include <string_view>
@@ -260,6 +261,29 @@ TEST_P(PathologicalTest, EmptyText) {
   EXPECT_TRUE(enc.offsets.empty());
   ExpectSane(*tok_, "", tok_->Encode("", true));
   EXPECT_EQ(tok_->Decode({}, false), "");
+}
+
+// A hostile tokenizer.json nesting Sequence decoders 100 000 deep is refused with an error; the
+// component factories (one recursion per level) never see it, so the stack cannot overflow.
+TEST(PathologicalJsonTest, DeeplyNestedSequenceIsRefused) {
+  nlohmann::json decoder = {{"type", "Fuse"}};
+  for (int i = 0; i < 100000; ++i) {
+    nlohmann::json outer = {{"type", "Sequence"}, {"decoders", nlohmann::json::array()}};
+    outer["decoders"].push_back(std::move(decoder));
+    decoder = std::move(outer);
+  }
+  nlohmann::json tok = {
+      {"model", {{"type", "BPE"}, {"vocab", {{"a", 0}}}, {"merges", nlohmann::json::array()}}},
+      {"decoder", std::move(decoder)}};
+  auto result = Tokenizer::FromJson(tok, nlohmann::json());
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.status().message().find("nests deeper than"), std::string::npos)
+      << result.status().ToString();
+
+  // A sane depth (a Sequence of a Sequence) still loads.
+  tok["decoder"] = {{"type", "Sequence"},
+                    {"decoders", {{{"type", "Sequence"}, {"decoders", {{{"type", "Fuse"}}}}}}}};
+  EXPECT_TRUE(Tokenizer::FromJson(tok, nlohmann::json()).ok());
 }
 
 INSTANTIATE_TEST_SUITE_P(Families, PathologicalTest,

@@ -6,6 +6,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "engine/core/status.h"
 
@@ -17,6 +19,24 @@ inline const nlohmann::json* Member(const nlohmann::json& j, std::string_view ke
   auto it = j.find(key);
   if (it == j.end()) return nullptr;
   return &*it;
+}
+
+// Nesting depth of J (a scalar is 1), computed without recursion, stopping as soon as it exceeds
+// LIMIT (returns LIMIT + 1 then). The component factories recurse once per nested Sequence, so a
+// hostile file must be refused before they run.
+inline size_t DepthUpTo(const nlohmann::json& j, size_t limit) {
+  std::vector<std::pair<const nlohmann::json*, size_t>> stack = {{&j, 1}};
+  size_t deepest = 0;
+  while (!stack.empty()) {
+    auto [node, depth] = stack.back();
+    stack.pop_back();
+    if (depth > deepest) deepest = depth;
+    if (deepest > limit) return limit + 1;
+    if (node->is_structured()) {
+      for (const nlohmann::json& child : *node) stack.emplace_back(&child, depth + 1);
+    }
+  }
+  return deepest;
 }
 
 inline std::optional<std::string> String(const nlohmann::json& j, std::string_view key) {

@@ -63,6 +63,16 @@ StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromJson(const nlohmann::json& t
     const nlohmann::json* m = json_util::Member(tokenizer_json, key);
     return m == nullptr || m->is_null() ? nullptr : m;
   };
+  // Real files nest components 3-4 levels deep; the factories recurse per level.
+  constexpr size_t kMaxComponentDepth = 32;
+  for (const char* key : {"normalizer", "pre_tokenizer", "post_processor", "decoder"}) {
+    const nlohmann::json* m = present(key);
+    if (m != nullptr && json_util::DepthUpTo(*m, kMaxComponentDepth) > kMaxComponentDepth) {
+      return InvalidArgumentError(std::string("tokenizer.json: \"") + key +
+                                  "\" nests deeper than " + std::to_string(kMaxComponentDepth) +
+                                  " levels");
+    }
+  }
   if (const nlohmann::json* n = present("normalizer")) {
     SG_ASSIGN_OR_RETURN(parts.normalizer, NormalizerFromJson(*n));
   }
