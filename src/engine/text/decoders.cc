@@ -5,6 +5,7 @@
 #include "engine/text/byte_level.h"
 #include "engine/text/json_util.h"
 #include "engine/text/regex.h"
+#include "engine/text/string_replace.h"
 #include "engine/text/utf8.h"
 
 namespace sg {
@@ -14,23 +15,6 @@ namespace {
 template <typename T, typename... A>
 std::unique_ptr<Decoder> New(A&&... a) {
   return std::make_unique<T>(std::forward<A>(a)...);
-}
-
-void ReplaceAllIn(std::string& s, std::string_view from, std::string_view to) {
-  if (from.empty()) return;
-  size_t pos = s.find(from);
-  if (pos == std::string::npos) return;
-  std::string out;
-  out.reserve(s.size());
-  size_t prev = 0;
-  while (pos != std::string::npos) {
-    out.append(s, prev, pos - prev);
-    out.append(to);
-    prev = pos + from.size();
-    pos = s.find(from, prev);
-  }
-  out.append(s, prev, std::string::npos);
-  s.swap(out);
 }
 
 // Bytes of every token mapped back through GPT-2's table; a token with a character outside the
