@@ -8,7 +8,8 @@ packages=(
   clang libclang-rt-14-dev clang-format
   libhwy-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libpcre2-dev libutf8proc-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3-torch python3-numpy
+  python3-torch python3-numpy python3-sentencepiece libopenblas0-pthread
+  libboost1.81-dev nodejs curl
 )
 
 missing=()
