@@ -23,7 +23,8 @@ if ! cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   exit 1
 fi
 if ! cmake --build "$build" -j "$jobs" --target fuzz_gguf fuzz_safetensors fuzz_seed_writer \
-    fuzz_tokenizer_json fuzz_tokenizer_encode fuzz_tokenizer_seeds \
+    fuzz_tokenizer_json fuzz_tokenizer_encode fuzz_tokenizer_seeds fuzz_http_request \
+    fuzz_request_json \
     >"$build/build.log" 2>&1; then
   tail -40 "$build/build.log" >&2
   echo "fuzz: build failed" >&2
@@ -39,7 +40,13 @@ mkdir -p "$work/corpus-tokenizer_json" "$work/corpus-tokenizer_encode"
     "$work/corpus-tokenizer_encode" >/dev/null || exit 1
 
 status=0
-for name in gguf safetensors tokenizer_json tokenizer_encode; do
+mkdir -p "$work/corpus-http_request" "$work/corpus-request_json"
+printf 'POST /generate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}' \
+    >"$work/corpus-http_request/seed1"
+printf '{"inputs":"ROMEO:","parameters":{"max_new_tokens":5,"details":true,"stop":["a"]}}' \
+    >"$work/corpus-request_json/seed1"
+printf '{"prompt":["a","b"],"max_tokens":3,"stream":true}' >"$work/corpus-request_json/seed2"
+for name in gguf safetensors tokenizer_json tokenizer_encode http_request request_json; do
   target="fuzz_$name"
   artifacts="$work/artifacts-$name/"
   log="$work/$target.log"

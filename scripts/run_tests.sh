@@ -3,8 +3,10 @@
 #  1. the Release build's CTest suite (unit tests + PyTorch reference comparisons);
 #  2. the file-parser, model-loading and runtime tests rebuilt under ASan+UBSan, and the
 #     multi-threaded ones (kernels, runtime) under TSan;
-#  3. the libFuzzer targets, each for a bounded time;
-#  4. clang-format of every C++ file.
+#  3. the end-to-end suite: a real `streamgen serve` driven by npm clients (@huggingface/inference
+#     4.x and 2.x), curl and raw sockets, plus the bounded load test; again under ASan+UBSan;
+#  4. the libFuzzer targets, each for a bounded time;
+#  5. clang-format of every C++ file.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 JOBS=${JOBS:-$(nproc)}
@@ -30,9 +32,31 @@ sanitized_suite() {
 if [ "${STREAMGEN_SKIP_SANITIZE:-0}" != 1 ]; then
   echo "== ctest (ASan+UBSan: file parsers, model loading, runtime, tokenizers) =="
   sanitized_suite build-asan STREAMGEN_SANITIZE io_tests model_tests runtime_tests \
-    tokenizer_abuse_tests detokenizer_tests || status=1
-  echo "== ctest (TSan: thread pool, kernels, runtime) =="
-  sanitized_suite build-tsan STREAMGEN_TSAN kernels_tests runtime_tests || status=1
+    tokenizer_abuse_tests detokenizer_tests sampling_tests scheduler_tests serving_tests \
+    http_tests || status=1
+  echo "== ctest (TSan: thread pool, kernels, runtime, scheduler, engine, HTTP server) =="
+  sanitized_suite build-tsan STREAMGEN_TSAN kernels_tests runtime_tests scheduler_tests \
+    serving_tests http_tests || status=1
+fi
+
+echo "== end-to-end (node --test, real npm clients against streamgen serve) =="
+if (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error >/dev/null); then
+  (cd tests/e2e && node --test --test-concurrency=1 --test-reporter=spec \
+      clients.test.mjs abuse.test.mjs load.test.mjs) || status=1
+  if [ "${STREAMGEN_SKIP_SANITIZE:-0}" != 1 ]; then
+    echo "== end-to-end under ASan+UBSan (streamgen serve built in build-asan) =="
+    if cmake --build build-asan -j "$JOBS" --target streamgen >build-asan.serve.log 2>&1; then
+      (cd tests/e2e && STREAMGEN_BIN=../../build-asan/src/cli/streamgen \
+          node --test --test-concurrency=1 --test-reporter=spec clients.test.mjs abuse.test.mjs) ||
+        status=1
+    else
+      tail -30 build-asan.serve.log
+      status=1
+    fi
+  fi
+else
+  echo "npm ci failed"
+  status=1
 fi
 
 if [ "${STREAMGEN_SKIP_FUZZ:-0}" != 1 ]; then

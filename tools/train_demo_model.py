@@ -438,16 +438,14 @@ def write_gguf(path, tensors, pieces):
 # ---------------------------------------------------------------- training
 
 def evaluate(model, ids, context=CONTEXT):
-    """Mean cross-entropy (nats/token) over the held-out ids in non-overlapping [BOS] + window
-    chunks, every token predicted once."""
+    """Mean cross-entropy (nats/token) over the held-out ids: consecutive non-overlapping chunks of
+    `context` tokens, each predicted from [BOS] + the chunk minus its last token, so every token is
+    scored exactly once (`streamgen perplexity --ctx context` computes the same)."""
     model.eval()
     total, count = 0.0, 0
-    step = context - 1
     with torch.no_grad():
-        for start in range(0, len(ids) - 1, step):
-            chunk = ids[start:start + step + 1]
-            if len(chunk) < 2:
-                break
+        for start in range(0, len(ids), context):
+            chunk = ids[start:start + context]
             x = torch.tensor([[BOS_ID] + chunk[:-1]])
             y = torch.tensor([chunk])
             logits = model(x)

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/default_model.h"
 #include "engine/core/thread_pool.h"
 #include "engine/model/model.h"
 #include "engine/runtime/executor.h"
@@ -36,7 +37,11 @@ struct GenerateArgs {
 
 constexpr int64_t kMaxBatchTokens = 512;
 
-Status RunGenerate(const GenerateArgs& args) {
+Status RunGenerate(GenerateArgs args) {
+  if (args.model.empty()) {
+    SG_ASSIGN_OR_RETURN(args.model, FindDefaultModel());
+    std::cerr << "no --model given: using the bundled demo model " << args.model << "\n";
+  }
   const bool text_mode = !args.prompt.empty();
   if (text_mode == !args.prompt_ids.empty()) {
     return InvalidArgumentError("give exactly one of --prompt and --prompt-ids");
@@ -139,7 +144,8 @@ Status RunGenerate(const GenerateArgs& args) {
 void RegisterGenerate(CLI::App& app, int* exit_code) {
   auto args = std::make_shared<GenerateArgs>();
   auto* cmd = app.add_subcommand("generate", "Greedy decoding from a text prompt or token ids");
-  cmd->add_option("--model", args->model, "GGUF file or Hugging Face folder")->required();
+  cmd->add_option("--model,-m", args->model,
+                  "GGUF file or Hugging Face folder (default: the bundled demo model)");
   // Exactly one of the two prompts; checked in RunGenerate so the error exits 1 like the others.
   cmd->add_option("--prompt", args->prompt, "Prompt text (streams the output text)");
   cmd->add_option("--prompt-ids", args->prompt_ids, "Prompt token ids, e.g. 1,2,3");

@@ -13,6 +13,8 @@ int main(int argc, char** argv) {
   sg::cli::RegisterLogits(app, &exit_code);
   sg::cli::RegisterBench(app, &exit_code);
   sg::cli::RegisterTokenize(app, &exit_code);
+  sg::cli::RegisterServe(app, &exit_code);
+  sg::cli::RegisterPerplexity(app, &exit_code);
   CLI11_PARSE(app, argc, argv);
   return exit_code;
 }

@@ -1,0 +1,179 @@
+#include "engine/sampling/sampler.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "engine/sampling/logits_processors.h"
+
+namespace sg {
+namespace {
+
+constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+
+// Turns every out-of-domain parameter into its neutral value (see the header).
+SamplingParams Sanitized(SamplingParams p) {
+  if (!(p.temperature > 0.0f) || !std::isfinite(p.temperature)) p.temperature = 1.0f;
+  if (!(p.repetition_penalty > 0.0f) || !std::isfinite(p.repetition_penalty)) {
+    p.repetition_penalty = 1.0f;
+  }
+  if (!std::isfinite(p.frequency_penalty)) p.frequency_penalty = 0.0f;
+  if (p.top_k < 0) p.top_k = 0;
+  if (std::isnan(p.top_p)) p.top_p = 1.0f;
+  if (std::isnan(p.typical_p)) p.typical_p = 1.0f;
+  return p;
+}
+
+}  // namespace
+
+double UniformDouble(std::mt19937_64& rng) { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
+
+Sampler::Sampler(const SamplingParams& params, int32_t vocab_size,
+                 std::span<const int32_t> prompt_ids)
+    : params_(Sanitized(params)), vocab_size_(std::max<int32_t>(0, vocab_size)), rng_(params.seed) {
+  penalties_ = params_.repetition_penalty != 1.0f || params_.frequency_penalty != 0.0f;
+  if (penalties_) {
+    counts_.assign(vocab_size_, 0);
+    seen_.reserve(std::min<size_t>(vocab_size_, prompt_ids.size() + 256));
+    for (int32_t id : prompt_ids) Accept(id);
+  }
+  scratch_.resize(vocab_size_);
+  order_.resize(vocab_size_);
+}
+
+void Sampler::Accept(int32_t id) {
+  if (!penalties_ || id < 0 || id >= vocab_size_) return;
+  if (counts_[id]++ == 0) seen_.push_back(id);
+}
+
+SampledToken Sampler::Sample(std::span<float> logits, int top_n, std::vector<SampledToken>* top) {
+  if (top != nullptr) top->clear();
+  std::span<float> scores = logits.first(std::min(logits.size(), static_cast<size_t>(vocab_size_)));
+
+  // Processors, in TGI's order (§3.4).
+  if (params_.repetition_penalty != 1.0f) {
+    ApplyRepetitionPenalty(scores, seen_, params_.repetition_penalty);
+  }
+  if (params_.frequency_penalty != 0.0f) {
+    ApplyFrequencyPenalty(scores, seen_, counts_, params_.frequency_penalty);
+  }
+  if (params_.temperature != 1.0f) ApplyTemperature(scores, params_.temperature);
+  // After the elementwise steps, so that an overflow to +-inf or a NaN they produce is caught too.
+  if (SanitizeScores(scores) > 0) {
+    ApplyTopK(scores, params_.top_k, order_);
+    ApplyTopP(scores, params_.top_p, order_);
+    ApplyTypicalP(scores, params_.typical_p, order_, scratch_);
+  }
+
+  // Max and argmax (lowest id wins ties; typical-p may have removed the previous maximum).
+  float max_score = kNegInf;
+  int32_t argmax = -1;
+  for (size_t i = 0; i < scores.size(); ++i) {
+    if (scores[i] > max_score) {
+      max_score = scores[i];
+      argmax = static_cast<int32_t>(i);
+    }
+  }
+  // Drawn before the early return so that every call consumes exactly one draw.
+  const double u = params_.do_sample ? UniformDouble(rng_) : 0.0;
+  if (argmax < 0) return {0, kNegInf};  // nothing finite: see the header
+
+  // sum = sum_i exp(score_i - max) >= 1, accumulated in double from the same floats the draw
+  // walks, so the inverse CDF below always lands inside the row.
+  double sum = 0;
+  if (params_.do_sample) {
+    for (size_t i = 0; i < scores.size(); ++i) {
+      scratch_[i] = std::exp(scores[i] - max_score);
+      sum += scratch_[i];
+    }
+  } else {
+    for (float s : scores) sum += std::exp(s - max_score);
+  }
+  const double lse = max_score + std::log(sum);
+
+  int32_t id = argmax;
+  if (params_.do_sample) {
+    const double target = u * sum;
+    double cumulative = 0;
+    int32_t last_positive = argmax;
+    id = -1;
+    for (size_t i = 0; i < scores.size(); ++i) {
+      if (scratch_[i] <= 0.0f) continue;
+      cumulative += scratch_[i];
+      last_positive = static_cast<int32_t>(i);
+      if (cumulative > target) {
+        id = last_positive;
+        break;
+      }
+    }
+    if (id < 0) id = last_positive;  // rounding left the target at the very end
+  }
+  FillTop(scores, lse, top_n, top);
+  return {id, static_cast<float>(scores[id] - lse)};
+}
+
+void Sampler::FillTop(std::span<const float> scores, double lse, int top_n,
+                      std::vector<SampledToken>* top) {
+  if (top == nullptr || top_n <= 0) return;
+  auto more_likely = [&](int32_t a, int32_t b) {
+    return scores[a] != scores[b] ? scores[a] > scores[b] : a < b;
+  };
+  // Pass 1: the top_n best in a heap on order_[0..size) whose front is the least likely kept, so
+  // most tokens cost one comparison. O(vocab log top_n), no sort of the row.
+  const auto heap = order_.begin();
+  const size_t n = std::min(static_cast<size_t>(top_n), scores.size());
+  size_t size = 0;
+  for (size_t i = 0; i < scores.size(); ++i) {
+    if (scores[i] == kNegInf) continue;  // TGI leaves -inf tokens out of top_tokens
+    const int32_t id = static_cast<int32_t>(i);
+    if (size < n) {
+      order_[size++] = id;
+      std::push_heap(heap, heap + size, more_likely);
+    } else if (more_likely(id, order_[0])) {
+      std::pop_heap(heap, heap + size, more_likely);
+      order_[size - 1] = id;
+      std::push_heap(heap, heap + size, more_likely);
+    }
+  }
+  if (size == 0) return;
+  // Pass 2: every token at least as likely as the n-th (ties with it included), then sorted.
+  const float nth = scores[order_[0]];
+  size_t count = 0;
+  for (size_t i = 0; i < scores.size(); ++i) {
+    if (scores[i] >= nth) order_[count++] = static_cast<int32_t>(i);
+  }
+  std::sort(heap, heap + count, more_likely);
+  for (size_t j = 0; j < count; ++j) {
+    top->push_back({order_[j], static_cast<float>(scores[order_[j]] - lse)});
+  }
+}
+
+void LogSoftmaxRow(std::span<const float> logits, std::span<float> out) {
+  const size_t n = std::min(logits.size(), out.size());
+  // NaN counts as -inf; +inf ids share the whole mass (as SanitizeScores decides for sampling).
+  float max_score = kNegInf;
+  size_t positive_inf = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (logits[i] == std::numeric_limits<float>::infinity()) ++positive_inf;
+    if (logits[i] > max_score) max_score = logits[i];
+  }
+  if (positive_inf > 0) {
+    const float share = -std::log(static_cast<float>(positive_inf));
+    for (size_t i = 0; i < n; ++i) out[i] = logits[i] == -kNegInf ? share : kNegInf;
+    return;
+  }
+  if (max_score == kNegInf) {
+    std::fill(out.begin(), out.begin() + n, kNegInf);
+    return;
+  }
+  double sum = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (!std::isnan(logits[i])) sum += std::exp(static_cast<double>(logits[i]) - max_score);
+  }
+  const double lse = max_score + std::log(sum);
+  for (size_t i = 0; i < n; ++i) {
+    out[i] = std::isnan(logits[i]) ? kNegInf : static_cast<float>(logits[i] - lse);
+  }
+}
+
+}  // namespace sg

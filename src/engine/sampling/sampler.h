@@ -1,0 +1,85 @@
+// Chooses the next token of one sequence from its logits row, as TGI's backend does (§3.4):
+// logit processors in the order repetition penalty -> frequency penalty -> temperature -> top-k
+// -> top-p -> typical-p, then argmax (greedy) or a multinomial draw from the request's own RNG.
+// The reported logprob (and the top-n alternatives) are log-softmax of the PROCESSED scores, so a
+// token removed by a filter has logprob -inf. Each processor runs when its parameter is not
+// neutral (TGI builds its warpers that way); do_sample only picks argmax vs draw. The server sets
+// do_sample whenever a warper is on, so a greedy request runs penalties only.
+// Greedy: argmax, lowest id on ties. Draw: one UniformDouble u, then the first id (in id order)
+// whose cumulative exp(score - max) exceeds u * sum (inverse CDF), so zero-probability ids are
+// never drawn.
+//
+// Reproducibility: the RNG is per sequence (seeded from SamplingParams::seed), and every
+// computation depends only on this sequence's logits and history, so the same seed gives the same
+// tokens whatever else shares the batch.
+//
+// Parameters are sanitized at construction (validation upstream rejects these, but nothing derived
+// from a request may crash): a temperature that is not finite and > 0, a repetition penalty that is
+// not finite and > 0, a non-finite frequency penalty, a negative top_k, and a NaN top_p/typical_p
+// each turn that processor off.
+//
+// Degenerate rows: NaN logits count as -inf; a +inf logit makes the row a point mass on the +inf
+// ids (see SanitizeScores). A row with no finite score left (all NaN/-inf) gives id 0 with logprob
+// -inf and an empty top-n list; a sampling Sampler still consumes its one uniform draw so later
+// draws do not shift.
+//
+// Thread rules: one Sampler per sequence; used by the engine thread only. Sample() does not
+// allocate (scratch is sized to the vocabulary at construction); the caller's `top` vector only
+// grows when its capacity is below the list length (ties can make it longer than top_n).
+#pragma once
+
+#include <cstdint>
+#include <random>
+#include <span>
+#include <vector>
+
+#include "engine/sampling/sampling_params.h"
+
+namespace sg {
+
+struct SampledToken {
+  int32_t id = 0;
+  float logprob = 0.0f;  // log-softmax of the processed scores; -inf if the token was filtered
+};
+
+class Sampler {
+ public:
+  // prompt_ids: the context the penalties count (the prompt after truncation).
+  Sampler(const SamplingParams& params, int32_t vocab_size, std::span<const int32_t> prompt_ids);
+
+  // Picks the next token from `logits` (vocab_size floats; modified in place as scratch).
+  // top_n > 0 also fills `top` with the top_n most likely tokens of the processed distribution,
+  // most likely first; ties at the n-th value are all included (TGI: may be longer than n).
+  // Does NOT record the token: call Accept() with the id the sequence really continues with.
+  SampledToken Sample(std::span<float> logits, int top_n, std::vector<SampledToken>* top);
+
+  // Adds `id` to the history the penalties count.
+  void Accept(int32_t id);
+
+  const SamplingParams& params() const { return params_; }
+
+ private:
+  SamplingParams params_;
+  int32_t vocab_size_;
+  std::vector<int32_t> counts_;  // {vocab} occurrences in prompt + generated; empty if !penalties_
+  std::vector<int32_t> seen_;    // ids with counts_ > 0, each once (penalties touch only these)
+  std::mt19937_64 rng_;
+  std::vector<float> scratch_;  // {vocab} exp(score - max) for the draw; typical-p shifts
+  std::vector<int32_t> order_;  // {vocab} ids sorted by score for top-k/p/typical/top-n
+  bool penalties_ = false;      // repetition or frequency penalty on: counts_ is sized
+
+  // Fills `top` from the processed scores: every finite token whose score is >= the n-th largest,
+  // most likely first, lower id first on ties. lse: logsumexp of `scores`.
+  void FillTop(std::span<const float> scores, double lse, int top_n,
+               std::vector<SampledToken>* top);
+};
+
+// A uniform double in [0, 1) from the top 53 bits of one engine output. Spelled out (not
+// std::uniform_real_distribution, whose algorithm the standard leaves open) so that a seed gives
+// the same tokens with every standard library.
+double UniformDouble(std::mt19937_64& rng);
+
+// Log-softmax of one row: out[i] = logits[i] - logsumexp(logits). For prompt logprobs.
+void LogSoftmaxRow(std::span<const float> logits, std::span<float> out);
+
+}  // namespace sg

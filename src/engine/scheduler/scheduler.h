@@ -1,0 +1,89 @@
+// Pure token-budget continuous batching (vLLM v1 schedule(), TGI v3 with chunked prefill):
+// plain structs in, a step plan out; no model, no threads, unit-tested alone.
+//
+// Each sequence has tokens KNOWN (prompt + generated so far) and tokens COMPUTED (in the KV
+// cache). A step gives each scheduled sequence a number of tokens to compute now:
+//   * running sequences first: every decoding sequence (computed == known - 1) gets its 1 token,
+//     then sequences still prefilling, in admission order, get min(remaining prompt, budget
+//     left) -- a chunk -- so a long prompt never delays the streams already running;
+//   * then waiting sequences in strict FIFO order: the head is admitted if a sequence slot is free,
+//     budget is left (it gets a chunk of min(prompt, budget left) tokens), and its KV reservation
+//     fits -- reserve_tokens = prompt + max_new_tokens positions, rounded up to 16-token blocks,
+//     against max_batch_total_tokens. The first waiting sequence that does not fit stops
+//     admission (no skipping ahead).
+// Because every admitted sequence's whole KV need is reserved up front, a running sequence never
+// runs out of KV: there is no preemption (as TGI).
+//
+// Thread rules: not thread-safe; owned by the engine thread.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <unordered_map>
+#include <vector>
+
+namespace sg {
+
+struct SchedulerConfig {
+  int64_t max_step_tokens = 256;           // max_batch_prefill_tokens: tokens per step, all kinds
+  int64_t max_batch_total_tokens = 16384;  // KV positions that can be reserved at once
+  int64_t max_running = 256;               // sequences per step (max_batch_size)
+  int64_t block_tokens = 16;               // reservations round up to this
+};
+
+struct ScheduledSequence {
+  uint64_t id = 0;
+  int64_t start = 0;              // first position to compute (== computed before the step)
+  int64_t num_tokens = 0;         // positions [start, start + num_tokens) are computed by this step
+  bool completes_prompt = false;  // after this step computed == known: sample a token
+};
+
+struct StepPlan {
+  std::vector<ScheduledSequence> sequences;  // decodes, prefill chunks, then admitted
+  int64_t num_tokens = 0;                    // sum of num_tokens
+  int64_t num_admitted = 0;                  // sequences admitted by this plan
+  bool has_prefill = false;                  // some sequence computes more than its last token
+  bool empty() const { return sequences.empty(); }
+};
+
+class Scheduler {
+ public:
+  explicit Scheduler(const SchedulerConfig& config);
+
+  // A new request joins the back of the waiting queue. prompt_tokens >= 1, max_new_tokens >= 1.
+  // Returns false (and does nothing) if the sequence could never fit
+  // (reservation > max_batch_total_tokens) or the id is already known.
+  bool Add(uint64_t id, int64_t prompt_tokens, int64_t max_new_tokens);
+
+  // Forgets a sequence (finished, cancelled, or failed), waiting or running; its reservation is
+  // returned. Unknown ids are ignored.
+  void Remove(uint64_t id);
+
+  // Plans the next step. Admitted sequences become running.
+  StepPlan Schedule();
+
+  // The step ran: each planned sequence's computed count advances by its num_tokens.
+  void OnStepDone(const StepPlan& plan);
+
+  // A decoding sequence produced a token: known += 1 (it will be computed next step).
+  void OnTokenAppended(uint64_t id);
+
+  int64_t num_waiting() const { return static_cast<int64_t>(waiting_.size()); }
+  int64_t num_running() const { return static_cast<int64_t>(running_.size()); }
+  int64_t reserved_tokens() const { return reserved_tokens_; }
+
+ private:
+  struct Seq {
+    int64_t known = 0;
+    int64_t computed = 0;
+    int64_t reserve = 0;  // positions reserved (block-rounded)
+    bool running = false;
+  };
+  SchedulerConfig config_;
+  std::unordered_map<uint64_t, Seq> seqs_;
+  std::deque<uint64_t> waiting_;
+  std::vector<uint64_t> running_;  // admission order
+  int64_t reserved_tokens_ = 0;
+};
+
+}  // namespace sg

@@ -1,0 +1,52 @@
+// One request's state inside the engine, as small parts: the token ids, the KV allocation, the
+// sampler, the stop criteria, the detokenizer, the timing and the event callback.
+// Thread rules: engine thread only.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "engine/runtime/kv_block_pool.h"
+#include "engine/sampling/sampler.h"
+#include "engine/sampling/stop_criteria.h"
+#include "engine/serving/generation.h"
+#include "engine/text/detokenizer.h"
+#include "engine/text/tokenizer.h"
+
+namespace sg {
+
+struct SequenceState {
+  SequenceState(uint64_t id, GenerationRequest request, GenerationCallback callback,
+                const Tokenizer& tokenizer, std::span<const int32_t> eos_ids, int32_t vocab_size);
+
+  // The event for a sampled token: texts, logprobs, top-n, stop check; `end` is filled when the
+  // sequence stops. Appends the token to ids.
+  GenerationEvent AcceptToken(const SampledToken& token, std::vector<SampledToken> top,
+                              SteadyTime now);
+
+  // Prompt logprobs from logits rows: row r (vocab floats) predicts position first_position+r+1.
+  void AddPrefillLogprobs(int64_t first_position, std::span<const float> rows, int64_t num_rows,
+                          int32_t vocab_size);
+
+  int64_t prompt_length() const { return static_cast<int64_t>(request.prompt_ids.size()); }
+
+  uint64_t id;
+  GenerationRequest request;
+  GenerationCallback callback;
+  std::vector<int32_t> ids;  // prompt, then generated ids
+  KvAllocation kv;
+  Sampler sampler;
+  StopCriteria stop;
+  IncrementalDetokenizer detokenizer;
+  GenerationTiming timing;
+  std::vector<TokenInfo> prefill;  // filled only with request.prefill_logprobs
+  bool admitted = false;
+
+ private:
+  std::string GeneratedText() const;
+  const Tokenizer& tokenizer_;
+  std::vector<float> scratch_;  // {vocab} for prompt log-softmax rows
+};
+
+}  // namespace sg

@@ -1,0 +1,104 @@
+// GET /health, /ping, / (health), /info, /metrics, /v1/models, /api-doc/openapi.json;
+// POST /tokenize and /invocations; route registration.
+#include <boost/asio/post.hpp>
+
+#include "server/api/openapi.h"
+#include "server/api/tgi_json.h"
+#include "server/api/tgi_request.h"
+#include "server/app/request_log.h"
+#include "server/app/routes.h"
+#include "server/metrics/metrics.h"
+
+namespace sg::server {
+namespace {
+
+http::Response Json(int status, std::string body) {
+  return http::Response{status, "application/json", {}, std::move(body)};
+}
+
+http::Response Unhealthy() { return Json(503, api::ErrorJson({503, "unhealthy", "healthcheck"})); }
+
+void Health(ServerApp& app, std::shared_ptr<http::ResponseWriter> w) {
+  w->Respond(app.ready() ? http::Response{200, "", {}, ""} : Unhealthy());
+}
+
+void Info(ServerApp& app, std::shared_ptr<http::ResponseWriter> w) {
+  if (!app.ready()) return w->Respond(Unhealthy());
+  const ServeConfig& c = Routes::Config(app);
+  const ResolvedLimits& l = Routes::Limits(app);
+  w->Respond(Json(200, api::InfoJson({c.model_id, c.max_concurrent_requests, c.max_best_of,
+                                      c.max_stop_sequences, l.max_input_tokens, l.max_total_tokens,
+                                      c.validation_workers, c.max_client_batch_size})));
+}
+
+void MetricsRoute(ServerApp& app, std::shared_ptr<http::ResponseWriter> w) {
+  if (!app.ready()) return w->Respond({200, "text/plain; charset=utf-8", {}, ""});
+  const EngineStats& s = Routes::GetEngine(app).stats();
+  Gauges g;
+  g.queue_size = s.queue_size.load();
+  g.batch_current_size = s.running.load();
+  g.batch_current_max_tokens = s.reserved_tokens.load();
+  g.batch_max_total_tokens = Routes::Limits(app).max_batch_total_tokens;
+  g.kv_blocks_free = s.kv_blocks_free.load();
+  g.kv_blocks_total = s.kv_blocks_total.load();
+  g.requests_in_flight = Routes::Gate(app).in_use();
+  g.steps_prefill = s.steps_prefill.load();
+  g.steps_decode = s.steps_decode.load();
+  w->Respond({200, "text/plain; charset=utf-8", {}, Routes::GetMetrics(app).Render(g)});
+}
+
+void Tokenize(ServerApp& app, http::Request&& req, std::shared_ptr<http::ResponseWriter> w) {
+  auto parsed = api::ParseGenerateRequest(req.body);
+  if (auto* e = std::get_if<api::BodyError>(&parsed)) {
+    return w->Respond({e->status, "text/plain; charset=utf-8", {}, e->message});
+  }
+  if (!app.ready()) return w->Respond(Unhealthy());
+  boost::asio::post(Routes::Validation(app),
+                    [&app, w, r = std::move(std::get<api::GenerateRequest>(parsed))] {
+                      const Tokenizer& t = Routes::GetTokenizer(app);
+                      Encoding enc = t.Encode(r.inputs, /*add_special_tokens=*/true);
+                      w->Respond(Json(200, api::TokenizeJson(enc, r.inputs, t)));
+                    });
+}
+
+void Invocations(ServerApp& app, http::Request&& req, std::shared_ptr<http::ResponseWriter> w) {
+  const std::string kind = api::InvocationKind(req.body);
+  if (kind == "inputs") return HandleCompat(app, std::move(req), std::move(w));
+  if (kind == "prompt") return HandleCompletions(app, std::move(req), std::move(w));
+  w->Respond({422,
+              "text/plain; charset=utf-8",
+              {},
+              "Failed to deserialize the JSON body into the target type: data did not match any "
+              "variant of untagged enum SagemakerRequest"});
+}
+
+}  // namespace
+
+void Routes::OnLoaded(ServerApp& app) {
+  app.metrics_ =
+      std::make_unique<Metrics>(app.limits_.max_input_tokens, app.limits_.max_total_tokens);
+}
+
+void Routes::Register(ServerApp& app, http::Server& server) {
+  const http::RouteOptions open{};
+  const http::RouteOptions json_protected{/*json_body=*/true, /*protected_=*/true};
+  for (const char* path : {"/health", "/ping", "/"}) {
+    server.Route("GET", path, open, [&app](http::Request&&, auto w) { Health(app, w); });
+  }
+  server.Route("GET", "/info", open, [&app](http::Request&&, auto w) { Info(app, w); });
+  server.Route("GET", "/metrics", open, [&app](http::Request&&, auto w) { MetricsRoute(app, w); });
+  server.Route("GET", "/v1/models", open, [&app](http::Request&&, auto w) {
+    w->Respond(Json(200, api::ModelsJson(Routes::Config(app).model_id)));
+  });
+  server.Route("GET", "/api-doc/openapi.json", open, [](http::Request&&, auto w) {
+    w->Respond(Json(200, std::string(api::OpenApiDocument())));
+  });
+  server.Route("POST", "/tokenize", json_protected,
+               [&app](http::Request&& r, auto w) { Tokenize(app, std::move(r), w); });
+  server.Route("POST", "/invocations", json_protected,
+               [&app](http::Request&& r, auto w) { Invocations(app, std::move(r), w); });
+  RegisterGenerateRoutes(app, server);
+  RegisterCompletionsRoute(app, server);
+}
+
+}  // namespace sg::server

@@ -1,0 +1,42 @@
+// Route registration for ServerApp: health/info/metrics/docs (info_routes.cc), the native TGI
+// generation routes (generate_routes.cc), OpenAI completions (completions_route.cc).
+// Thread rules: see server_app.h.
+#pragma once
+
+#include "server/api/validation.h"
+#include "server/app/server_app.h"
+
+namespace sg::server {
+
+class Routes {
+ public:
+  static void Register(ServerApp& app, http::Server& server);
+  static void OnLoaded(ServerApp& app);
+
+  // Accessors for the handler files (ServerApp's members are private to this class).
+  static ServerApp& App(ServerApp& app) { return app; }
+  static const ServeConfig& Config(const ServerApp& a) { return a.config_; }
+  static Engine& GetEngine(ServerApp& a) { return *a.engine_; }
+  static const Tokenizer& GetTokenizer(const ServerApp& a) { return *a.tokenizer_; }
+  static const ResolvedLimits& Limits(const ServerApp& a) { return a.limits_; }
+  static AdmissionGate& Gate(ServerApp& a) { return a.gate_; }
+  static boost::asio::thread_pool& Validation(ServerApp& a) { return a.validation_; }
+  static Metrics& GetMetrics(ServerApp& a) { return *a.metrics_; }
+  static const Model& GetModel(const ServerApp& a) { return *a.model_; }
+  static api::ValidationLimits ApiLimits(const ServerApp& a) {
+    return {a.config_.max_best_of,      a.config_.max_stop_sequences,
+            a.config_.max_top_n_tokens, a.limits_.max_input_tokens,
+            a.limits_.max_total_tokens, a.config_.enable_prefill_logprobs};
+  }
+};
+
+void RegisterInfoRoutes(ServerApp& app, http::Server& server);
+void RegisterGenerateRoutes(ServerApp& app, http::Server& server);
+void RegisterCompletionsRoute(ServerApp& app, http::Server& server);
+
+// For /invocations, which dispatches on the body's shape (§1.15).
+void HandleCompat(ServerApp& app, http::Request&& req, std::shared_ptr<http::ResponseWriter> w);
+void HandleCompletions(ServerApp& app, http::Request&& req,
+                       std::shared_ptr<http::ResponseWriter> w);
+
+}  // namespace sg::server

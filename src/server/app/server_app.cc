@@ -1,0 +1,141 @@
+#include "server/app/server_app.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <map>
+#include <thread>
+
+#include "engine/kernels/simd_dispatch.h"
+#include "engine/runtime/kv_block_pool.h"
+#include "server/app/routes.h"
+#include "server/metrics/metrics.h"
+
+namespace sg::server {
+namespace {
+
+int64_t RoundUp(int64_t n, int64_t m) { return (n + m - 1) / m * m; }
+
+// Automatic limits (API contract §5.1, adapted to a CPU): max_total_tokens = the model's context;
+// max_input_tokens = max_total_tokens - 1; the KV cache holds every admitted request at its full
+// length (max_concurrent_requests x max_total_tokens positions) but at most 2 GiB; a step computes
+// at most 512 tokens so a long prompt, chunked, never stalls running streams for long.
+StatusOr<ResolvedLimits> ResolveLimits(const ServeConfig& c, const Model& model) {
+  ResolvedLimits r;
+  const ModelConfig& m = model.config;
+  r.max_total_tokens = c.max_total_tokens > 0 ? c.max_total_tokens : m.max_context;
+  if (r.max_total_tokens < 2) {
+    return InvalidArgumentError("Argument validation error: `max_total_tokens` must be >= 2");
+  }
+  r.max_input_tokens = c.max_input_tokens > 0 ? c.max_input_tokens : r.max_total_tokens - 1;
+  if (r.max_input_tokens >= r.max_total_tokens) {
+    return InvalidArgumentError(
+        "Invalid argument: `max_input_tokens`(" + std::to_string(r.max_input_tokens) +
+        ") must be < `max_total_tokens`(" + std::to_string(r.max_total_tokens) + ")");
+  }
+  const int64_t kv_bytes_per_token = m.num_layers * 2 * m.num_kv_heads * m.head_dim * 4;
+  const int64_t memory_tokens = (int64_t{2} << 30) / std::max<int64_t>(1, kv_bytes_per_token);
+  r.max_batch_total_tokens =
+      c.max_batch_total_tokens > 0
+          ? c.max_batch_total_tokens
+          : std::max(r.max_total_tokens,
+                     std::min(c.max_concurrent_requests * r.max_total_tokens, memory_tokens));
+  r.max_batch_total_tokens = RoundUp(r.max_batch_total_tokens, kKvBlockTokens);
+  if (r.max_total_tokens > r.max_batch_total_tokens) {
+    return InvalidArgumentError(
+        "Argument validation error: `max_total_tokens` must be <= `max_batch_total_tokens`");
+  }
+  r.max_batch_prefill_tokens = c.max_batch_prefill_tokens > 0
+                                   ? c.max_batch_prefill_tokens
+                                   : std::min<int64_t>(512, RoundUp(r.max_input_tokens, 16));
+  r.max_batch_size =
+      c.max_batch_size > 0 ? c.max_batch_size : std::min<int64_t>(c.max_concurrent_requests, 512);
+  r.max_batch_prefill_tokens = std::max(r.max_batch_prefill_tokens, r.max_batch_size);
+  return r;
+}
+
+// The startup summary: what is served and on what.
+void LogModelSummary(const std::string& path, const Model& model, const Tokenizer& tokenizer) {
+  std::map<std::string, uint64_t> bytes_by_type;
+  uint64_t params = 0, bytes = 0;
+  for (const auto& [name, view] : model.tensors.all()) {
+    int64_t n = 1;
+    for (int64_t d : view.shape) n *= d;
+    params += static_cast<uint64_t>(n);
+    bytes += view.nbytes;
+    bytes_by_type[std::string(DTypeName(view.type))] += view.nbytes;
+  }
+  std::string dominant;
+  uint64_t most = 0;
+  for (const auto& [type, b] : bytes_by_type) {
+    if (b > most) {
+      most = b;
+      dominant = type;
+    }
+  }
+  const ModelConfig& c = model.config;
+  spdlog::info(
+      "model: {} | architecture {} | {:.2f} M parameters | weights {} ({:.1f} MiB mapped) | "
+      "context {} | vocab {} | {} layers, {} heads ({} KV), head_dim {} | SIMD {}",
+      path, ArchName(c.arch), params / 1e6, dominant, bytes / 1048576.0, c.max_context,
+      tokenizer.vocab_size(), c.num_layers, c.num_heads, c.num_kv_heads, c.head_dim,
+      SimdTargetName());
+}
+
+}  // namespace
+
+ServerApp::ServerApp(const ServeConfig& config)
+    : config_(config),
+      gate_(config.max_concurrent_requests),
+      validation_(static_cast<size_t>(std::max<int64_t>(1, config.validation_workers))) {}
+
+ServerApp::~ServerApp() { validation_.join(); }
+
+Status ServerApp::Load() {
+  const auto t0 = std::chrono::steady_clock::now();
+  SG_ASSIGN_OR_RETURN(model_, LoadModel(config_.model_id));
+  SG_ASSIGN_OR_RETURN(tokenizer_, Tokenizer::Load(config_.model_id));
+  LogModelSummary(config_.model_id, *model_, *tokenizer_);
+  SG_ASSIGN_OR_RETURN(limits_, ResolveLimits(config_, *model_));
+  const int threads = config_.threads > 0
+                          ? config_.threads
+                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  pool_ = std::make_unique<ThreadPool>(threads);
+  EngineOptions eo;
+  eo.max_batch_prefill_tokens = limits_.max_batch_prefill_tokens;
+  eo.max_batch_total_tokens = limits_.max_batch_total_tokens;
+  eo.max_batch_size = limits_.max_batch_size;
+  eo.max_total_tokens = limits_.max_total_tokens;
+  if (auto eos = tokenizer_->settings().eos_token_id) eo.eos_ids.push_back(*eos);
+  if (model_->config.eos_token_id >= 0 &&
+      std::find(eo.eos_ids.begin(), eo.eos_ids.end(), model_->config.eos_token_id) ==
+          eo.eos_ids.end()) {
+    eo.eos_ids.push_back(model_->config.eos_token_id);
+  }
+  SG_ASSIGN_OR_RETURN(engine_, Engine::Create(*model_, *tokenizer_, *pool_, eo));
+  SG_RETURN_IF_ERROR(engine_->WarmUp());
+  engine_->Start();
+  Routes::OnLoaded(*this);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  spdlog::info(
+      "engine: {} threads, max_input_tokens {}, max_total_tokens {}, max_batch_prefill_tokens "
+      "{}, max_batch_total_tokens {} (KV {:.1f} MiB), max_batch_size {}, "
+      "max_concurrent_requests {}; ready in {:.2f} s",
+      threads, limits_.max_input_tokens, limits_.max_total_tokens, limits_.max_batch_prefill_tokens,
+      limits_.max_batch_total_tokens,
+      engine_->stats().kv_blocks_total.load() * kKvBlockTokens * model_->config.num_layers * 2 *
+          model_->config.num_kv_heads * model_->config.head_dim * 4.0 / (1 << 20),
+      limits_.max_batch_size, config_.max_concurrent_requests, seconds);
+  ready_.store(true, std::memory_order_release);
+  return OkStatus();
+}
+
+void ServerApp::Shutdown(std::chrono::steady_clock::time_point deadline) {
+  if (engine_) engine_->Shutdown(deadline);
+  validation_.join();
+}
+
+void ServerApp::RegisterRoutes(http::Server& server) { Routes::Register(*this, server); }
+
+}  // namespace sg::server

@@ -1,0 +1,69 @@
+// The application behind `streamgen serve`: owns the model, tokenizer, compute pool, engine,
+// admission gate, validation workers and metrics, and registers every route on the HTTP server.
+// The glue between the HTTP layer (server/http), the TGI/OpenAI types (server/api) and the engine
+// (engine/serving); route handlers live in generate_routes.cc, completions_route.cc and
+// info_routes.cc.
+//
+// Thread rules: RegisterRoutes before the server starts; Load once on the main thread (the routes
+// answer 503 until it succeeded); Shutdown once. Handlers run on HTTP I/O threads and never block:
+// tokenization and validation run on the validation workers, generation on the engine thread.
+#pragma once
+
+#include <atomic>
+#include <boost/asio/thread_pool.hpp>
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "engine/core/status.h"
+#include "engine/core/thread_pool.h"
+#include "engine/model/model.h"
+#include "engine/serving/engine.h"
+#include "engine/text/tokenizer.h"
+#include "server/app/admission.h"
+#include "server/app/serve_config.h"
+#include "server/http/http_server.h"
+
+namespace sg::server {
+
+class Metrics;
+
+// The limits after automatic resolution (API contract §5.1), as /info reports them.
+struct ResolvedLimits {
+  int64_t max_input_tokens = 0;
+  int64_t max_total_tokens = 0;
+  int64_t max_batch_prefill_tokens = 0;
+  int64_t max_batch_total_tokens = 0;
+  int64_t max_batch_size = 0;
+};
+
+class ServerApp {
+ public:
+  explicit ServerApp(const ServeConfig& config);
+  ~ServerApp();
+
+  void RegisterRoutes(http::Server& server);
+
+  // Loads the model and tokenizer, prints the startup summary, builds and warms up the engine.
+  Status Load();
+
+  // Stops admitting, drains until `deadline`, fails what is left, stops the workers.
+  void Shutdown(std::chrono::steady_clock::time_point deadline);
+
+  bool ready() const { return ready_.load(std::memory_order_acquire); }
+
+ private:
+  friend class Routes;
+  ServeConfig config_;
+  std::unique_ptr<Model> model_;
+  std::unique_ptr<Tokenizer> tokenizer_;
+  std::unique_ptr<ThreadPool> pool_;
+  std::unique_ptr<Engine> engine_;
+  ResolvedLimits limits_;
+  AdmissionGate gate_;
+  boost::asio::thread_pool validation_;
+  std::unique_ptr<Metrics> metrics_;
+  std::atomic<bool> ready_{false};
+};
+
+}  // namespace sg::server

@@ -1,0 +1,299 @@
+// Sampler end to end on small vocabularies: greedy choice, the processors' order and history
+// (prompt + accepted ids), logprobs as log-softmax of the processed scores, the top-n list, and
+// degenerate rows (NaN, +-inf, a vocabulary of one, top_k beyond the vocabulary).
+#include "engine/sampling/sampler.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <vector>
+
+namespace sg {
+namespace {
+
+constexpr float kInf = std::numeric_limits<float>::infinity();
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+
+// Reference log-softmax in double of the scores we expect after processing.
+std::vector<double> RefLogSoftmax(const std::vector<double>& x) {
+  double m = -INFINITY;
+  for (double v : x) m = std::max(m, v);
+  double sum = 0;
+  for (double v : x) sum += std::exp(v - m);
+  std::vector<double> out;
+  for (double v : x) out.push_back(v - m - std::log(sum));
+  return out;
+}
+
+// Samples once with top_n = vocabulary size and returns the reported logprob of every finite id
+// (-inf for ids missing from the list).
+std::vector<float> AllLogprobs(Sampler& sampler, std::vector<float> logits) {
+  std::vector<SampledToken> top;
+  sampler.Sample(logits, static_cast<int>(logits.size()), &top);
+  std::vector<float> out(logits.size(), -kInf);
+  for (const SampledToken& t : top) out[t.id] = t.logprob;
+  return out;
+}
+
+void ExpectLogprobs(const std::vector<float>& got, const std::vector<double>& processed) {
+  const std::vector<double> want = RefLogSoftmax(processed);
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    if (std::isinf(want[i])) {
+      EXPECT_EQ(got[i], -kInf) << "id " << i;
+    } else {
+      EXPECT_NEAR(got[i], want[i], 1e-6) << "id " << i;
+    }
+  }
+}
+
+TEST(SamplerTest, GreedyIsArgmaxWithLowestIdOnTies) {
+  Sampler sampler(SamplingParams{}, 4, {});
+  std::vector<float> logits = {1.0f, 3.0f, 3.0f, 2.0f};
+  const SampledToken t = sampler.Sample(logits, 0, nullptr);
+  EXPECT_EQ(t.id, 1);
+  EXPECT_NEAR(t.logprob, RefLogSoftmax({1, 3, 3, 2})[1], 1e-6);
+}
+
+TEST(SamplerTest, GreedyIgnoresTheSeed) {
+  SamplingParams a, b;
+  a.seed = 1;
+  b.seed = 2;
+  Sampler sa(a, 3, {}), sb(b, 3, {});
+  for (int i = 0; i < 20; ++i) {
+    std::vector<float> la = {0.1f * i, 1.0f, 0.5f}, lb = la;
+    EXPECT_EQ(sa.Sample(la, 0, nullptr).id, sb.Sample(lb, 0, nullptr).id);
+  }
+}
+
+TEST(SamplerTest, RepetitionPenaltyCountsEachIdOnce) {
+  SamplingParams p;
+  p.repetition_penalty = 2.0f;
+  const std::vector<int32_t> prompt = {0, 0, 0, 1};
+  Sampler sampler(p, 4, prompt);
+  // id 0: 2 / 2 = 1 (not 2 / 8); id 1: -2 * 2 = -4.
+  ExpectLogprobs(AllLogprobs(sampler, {2.0f, -2.0f, 0.5f, 3.0f}), {1, -4, 0.5, 3});
+}
+
+TEST(SamplerTest, FrequencyPenaltyCountsPromptAndAcceptedIds) {
+  SamplingParams p;
+  p.frequency_penalty = 0.5f;
+  const std::vector<int32_t> prompt = {1, 1, 2};
+  Sampler sampler(p, 4, prompt);
+  ExpectLogprobs(AllLogprobs(sampler, {0, 0, 0, 0}), {0, -1.0, -0.5, 0});
+  // Sample() alone records nothing; Accept() does.
+  ExpectLogprobs(AllLogprobs(sampler, {0, 0, 0, 0}), {0, -1.0, -0.5, 0});
+  sampler.Accept(1);
+  sampler.Accept(3);
+  ExpectLogprobs(AllLogprobs(sampler, {0, 0, 0, 0}), {0, -1.5, -0.5, -0.5});
+}
+
+TEST(SamplerTest, ProcessorsRunInTgiOrder) {
+  // repetition -> frequency -> temperature. id 0: 2 / 2 = 1, - 2 * 0.5 = 0, / 2 = 0.
+  // id 1: -2 * 2 = -4, - 0.5 = -4.5, / 2 = -2.25. id 2: 0. id 3: 1 / 2 = 0.5.
+  SamplingParams p;
+  p.do_sample = true;
+  p.repetition_penalty = 2.0f;
+  p.frequency_penalty = 0.5f;
+  p.temperature = 2.0f;
+  const std::vector<int32_t> prompt = {0, 0, 1};
+  Sampler sampler(p, 4, prompt);
+  ExpectLogprobs(AllLogprobs(sampler, {2.0f, -2.0f, 0.0f, 1.0f}), {0, -2.25, 0, 0.5});
+}
+
+TEST(SamplerTest, LogprobsOfFilteredTokensAreMinusInfinity) {
+  SamplingParams p;
+  p.do_sample = true;
+  p.top_k = 2;
+  p.seed = 7;
+  Sampler sampler(p, 5, {});
+  for (int i = 0; i < 50; ++i) {
+    std::vector<float> logits = {0.0f, 2.0f, 1.0f, 3.0f, -1.0f};
+    std::vector<SampledToken> top;
+    const SampledToken t = sampler.Sample(logits, 5, &top);
+    // Only ids 3 and 1 survive; the list holds only finite entries (as TGI drops -inf ones).
+    ASSERT_EQ(top.size(), 2u);
+    EXPECT_EQ(top[0].id, 3);
+    EXPECT_EQ(top[1].id, 1);
+    const std::vector<double> want = RefLogSoftmax({3.0, 2.0});
+    EXPECT_NEAR(top[0].logprob, want[0], 1e-6);
+    EXPECT_NEAR(top[1].logprob, want[1], 1e-6);
+    ASSERT_TRUE(t.id == 3 || t.id == 1) << t.id;
+    EXPECT_EQ(t.logprob, t.id == 3 ? top[0].logprob : top[1].logprob);
+  }
+}
+
+TEST(SamplerTest, TopNIsSortedAndKeepsTiesAtTheNth) {
+  Sampler sampler(SamplingParams{}, 5, {});
+  const std::vector<float> logits = {1.0f, 2.0f, 2.0f, 0.0f, 2.0f};
+  auto ids = [&](int n) {
+    std::vector<float> l = logits;
+    std::vector<SampledToken> top = {{9, 9.0f}};  // stale content is cleared
+    sampler.Sample(l, n, &top);
+    std::vector<int32_t> out;
+    for (size_t i = 0; i < top.size(); ++i) {
+      out.push_back(top[i].id);
+      if (i > 0) {
+        EXPECT_LE(top[i].logprob, top[i - 1].logprob);
+      }
+    }
+    return out;
+  };
+  EXPECT_EQ(ids(1), (std::vector<int32_t>{1, 2, 4}));
+  EXPECT_EQ(ids(2), (std::vector<int32_t>{1, 2, 4}));
+  EXPECT_EQ(ids(3), (std::vector<int32_t>{1, 2, 4}));
+  EXPECT_EQ(ids(4), (std::vector<int32_t>{1, 2, 4, 0}));
+  EXPECT_EQ(ids(10), (std::vector<int32_t>{1, 2, 4, 0, 3}));
+  EXPECT_EQ(ids(0), (std::vector<int32_t>{}));
+}
+
+TEST(SamplerTest, TypicalPCanMakeGreedyPickANonArgmax) {
+  // See TypicalPTest.CanRemoveTheArgmax: only id 1 survives typical_p = 0.2.
+  SamplingParams p;
+  p.typical_p = 0.2f;
+  Sampler sampler(p, 4, {});
+  const float ln2 = std::log(2.0f);
+  std::vector<float> logits = {3 * ln2, 2 * ln2, ln2, ln2};
+  const SampledToken t = sampler.Sample(logits, 0, nullptr);
+  EXPECT_EQ(t.id, 1);
+  EXPECT_EQ(t.logprob, 0.0f);
+}
+
+TEST(SamplerTest, NanLogitsAreNeverChosen) {
+  SamplingParams greedy, sampled;
+  sampled.do_sample = true;
+  sampled.seed = 3;
+  Sampler g(greedy, 3, {}), s(sampled, 3, {});
+  std::vector<float> logits = {kNaN, -5.0f, kNaN};
+  EXPECT_EQ(g.Sample(logits, 0, nullptr).id, 1);
+  for (int i = 0; i < 100; ++i) {
+    logits = {kNaN, -5.0f, kNaN};
+    std::vector<SampledToken> top;
+    const SampledToken t = s.Sample(logits, 3, &top);
+    EXPECT_EQ(t.id, 1);
+    EXPECT_EQ(t.logprob, 0.0f);
+    ASSERT_EQ(top.size(), 1u);
+    EXPECT_EQ(top[0].id, 1);
+  }
+}
+
+TEST(SamplerTest, AllNanGivesIdZeroWithMinusInfinityAndKeepsTheDrawCount) {
+  SamplingParams p;
+  p.do_sample = true;
+  p.seed = 11;
+  Sampler a(p, 4, {}), b(p, 4, {});
+  std::vector<float> bad = {kNaN, kNaN, -kInf, kNaN};
+  std::vector<SampledToken> top;
+  const SampledToken t = a.Sample(bad, 4, &top);
+  EXPECT_EQ(t.id, 0);
+  EXPECT_EQ(t.logprob, -kInf);
+  EXPECT_TRUE(top.empty());
+  // `a` consumed one draw on the bad row, `b` one on a good row: their next draws agree.
+  std::vector<float> good = {0.0f, 0.0f, 0.0f, 0.0f};
+  b.Sample(good, 0, nullptr);
+  for (int i = 0; i < 20; ++i) {
+    std::vector<float> la = good, lb = good;
+    EXPECT_EQ(a.Sample(la, 0, nullptr).id, b.Sample(lb, 0, nullptr).id);
+  }
+}
+
+TEST(SamplerTest, PlusInfinityIsAPointMass) {
+  SamplingParams sampled;
+  sampled.do_sample = true;
+  Sampler g(SamplingParams{}, 4, {}), s(sampled, 4, {});
+  std::vector<float> logits = {1.0f, kInf, 2.0f, kInf};
+  const SampledToken t = g.Sample(logits, 0, nullptr);
+  EXPECT_EQ(t.id, 1);
+  EXPECT_NEAR(t.logprob, -std::log(2.0), 1e-6);
+  int seen[4] = {};
+  for (int i = 0; i < 200; ++i) {
+    logits = {1.0f, kInf, 2.0f, kInf};
+    ++seen[s.Sample(logits, 0, nullptr).id];
+  }
+  EXPECT_EQ(seen[0] + seen[2], 0);
+  EXPECT_GT(seen[1], 0);
+  EXPECT_GT(seen[3], 0);
+}
+
+TEST(SamplerTest, TemperatureOverflowBecomesAPointMass) {
+  SamplingParams p;
+  p.do_sample = true;
+  p.temperature = 0.01f;
+  Sampler sampler(p, 3, {});
+  std::vector<float> logits = {1.0f, 3e38f, 2.0f};
+  const SampledToken t = sampler.Sample(logits, 0, nullptr);
+  EXPECT_EQ(t.id, 1);
+  EXPECT_EQ(t.logprob, 0.0f);
+}
+
+TEST(SamplerTest, VocabularyOfOne) {
+  SamplingParams p;
+  p.do_sample = true;
+  p.top_k = 5;
+  p.top_p = 0.5f;
+  p.typical_p = 0.5f;
+  p.repetition_penalty = 1.5f;
+  const std::vector<int32_t> prompt = {0};
+  Sampler sampler(p, 1, prompt);
+  std::vector<float> logits = {-3.0f};
+  std::vector<SampledToken> top;
+  const SampledToken t = sampler.Sample(logits, 5, &top);
+  EXPECT_EQ(t.id, 0);
+  EXPECT_EQ(t.logprob, 0.0f);
+  ASSERT_EQ(top.size(), 1u);
+  EXPECT_EQ(top[0].id, 0);
+}
+
+TEST(SamplerTest, TopKBeyondTheVocabularyKeepsEverything) {
+  SamplingParams p;
+  p.do_sample = true;
+  p.top_k = 1000;
+  Sampler sampler(p, 3, {});
+  ExpectLogprobs(AllLogprobs(sampler, {0.0f, 1.0f, 2.0f}), {0, 1, 2});
+}
+
+TEST(SamplerTest, OutOfDomainParametersAreNeutral) {
+  SamplingParams p;
+  p.temperature = 0.0f;
+  p.repetition_penalty = -1.0f;
+  p.frequency_penalty = kNaN;
+  p.top_k = -4;
+  p.top_p = kNaN;
+  p.typical_p = kNaN;
+  const std::vector<int32_t> prompt = {0, -5, 99};  // out-of-range ids are ignored
+  Sampler sampler(p, 3, prompt);
+  ExpectLogprobs(AllLogprobs(sampler, {0.0f, 1.0f, 2.0f}), {0, 1, 2});
+  sampler.Accept(-1);
+  sampler.Accept(3);
+}
+
+TEST(SamplerTest, LogitsBeyondTheVocabularyAreIgnored) {
+  Sampler sampler(SamplingParams{}, 2, {});
+  std::vector<float> logits = {0.0f, 1.0f, 50.0f};
+  const SampledToken t = sampler.Sample(logits, 0, nullptr);
+  EXPECT_EQ(t.id, 1);
+}
+
+TEST(LogSoftmaxRowTest, MatchesReference) {
+  const std::vector<float> logits = {0.5f, -1.0f, 2.0f, -kInf};
+  std::vector<float> out(4);
+  LogSoftmaxRow(logits, out);
+  const std::vector<double> want = RefLogSoftmax({0.5, -1.0, 2.0, -INFINITY});
+  for (int i = 0; i < 3; ++i) EXPECT_NEAR(out[i], want[i], 1e-6);
+  EXPECT_EQ(out[3], -kInf);
+}
+
+TEST(LogSoftmaxRowTest, DegenerateRows) {
+  std::vector<float> out(3);
+  LogSoftmaxRow(std::vector<float>{kNaN, 1.0f, 1.0f}, out);
+  EXPECT_EQ(out[0], -kInf);
+  EXPECT_NEAR(out[1], -std::log(2.0), 1e-6);
+  LogSoftmaxRow(std::vector<float>{kNaN, kNaN, -kInf}, out);
+  EXPECT_EQ(out, (std::vector<float>{-kInf, -kInf, -kInf}));
+  LogSoftmaxRow(std::vector<float>{kInf, 1.0f, kNaN}, out);
+  EXPECT_EQ(out, (std::vector<float>{0.0f, -kInf, -kInf}));
+}
+
+}  // namespace
+}  // namespace sg

@@ -1,0 +1,269 @@
+// The serving engine on the bundled demo model (models/demo): batching invariance, seeded
+// sampling, stopping, cancellation freeing KV, prefill logprobs, shutdown.
+#include "engine/serving/engine.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <condition_variable>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include "engine/runtime/executor.h"
+#include "engine/runtime/greedy.h"
+
+namespace sg {
+namespace {
+
+const std::string kModel = std::string(STREAMGEN_SOURCE_DIR) + "/models/demo/shakespeare-q8_0.gguf";
+
+// Collects one request's events; Wait() blocks until the terminal event.
+struct Collector {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<GenerationEvent> events;
+  bool done = false;
+  GenerationCallback Callback() {
+    return [this](GenerationEvent&& e) {
+      std::lock_guard lock(mu);
+      done = done || e.end.has_value() || e.error.has_value();
+      events.push_back(std::move(e));
+      cv.notify_all();
+    };
+  }
+  void Wait() {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(60), [&] { return done; }));
+  }
+  std::vector<int32_t> Ids() {
+    std::lock_guard lock(mu);
+    std::vector<int32_t> ids;
+    for (const auto& e : events) {
+      if (e.token) ids.push_back(e.token->id);
+    }
+    return ids;
+  }
+  size_t Count() {
+    std::lock_guard lock(mu);
+    return events.size();
+  }
+};
+
+class EngineTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto model = LoadModel(kModel);
+    ASSERT_TRUE(model.ok()) << model.status().message();
+    model_ = std::move(*model).release();
+    auto tok = Tokenizer::Load(kModel);
+    ASSERT_TRUE(tok.ok()) << tok.status().message();
+    tokenizer_ = std::move(*tok).release();
+    pool_ = new ThreadPool(2);
+  }
+  static void TearDownTestSuite() {
+    delete pool_;
+    delete tokenizer_;
+    delete model_;
+  }
+
+  std::unique_ptr<Engine> MakeEngine(int64_t prefill = 64, int64_t kv = 8192) {
+    EngineOptions o;
+    o.max_batch_prefill_tokens = prefill;
+    o.max_batch_total_tokens = kv;
+    o.max_batch_size = 64;
+    o.max_total_tokens = 256;
+    o.eos_ids = {2};
+    auto e = Engine::Create(*model_, *tokenizer_, *pool_, o);
+    EXPECT_TRUE(e.ok()) << e.status().message();
+    std::unique_ptr<Engine> engine = std::move(*e);
+    EXPECT_TRUE(engine->WarmUp().ok());
+    engine->Start();
+    return engine;
+  }
+
+  GenerationRequest Request(const std::string& prompt, int max_new) {
+    GenerationRequest r;
+    r.prompt_ids = tokenizer_->Encode(prompt, true).ids;
+    r.stopping.max_new_tokens = max_new;
+    r.stopping.ignore_eos = true;
+    return r;
+  }
+
+  // Greedy ids from a plain single-sequence executor loop: the reference.
+  std::vector<int32_t> GreedyAlone(const std::vector<int32_t>& prompt, int n) {
+    ExecutorOptions eo;
+    eo.max_batch_tokens = 256;
+    eo.kv_token_budget = 512;
+    ThreadPool own_pool(2);  // the engine thread owns pool_ while it runs
+    auto ex = Executor::Create(*model_, own_pool, eo);
+    EXPECT_TRUE(ex.ok());
+    KvAllocation kv = (*ex)->NewSequence();
+    std::vector<float> logits(model_->config.vocab_size);
+    std::vector<int32_t> ids = prompt, out;
+    int64_t pos = 0;
+    for (int i = 0; i < n; ++i) {
+      StepSequence s{std::span<const int32_t>(ids.data() + pos, ids.size() - pos), pos, &kv, false};
+      EXPECT_TRUE((*ex)->Step(std::span<const StepSequence>(&s, 1), logits).ok());
+      pos = static_cast<int64_t>(ids.size());
+      const int32_t next = Argmax(logits);
+      out.push_back(next);
+      ids.push_back(next);
+    }
+    return out;
+  }
+
+  static Model* model_;
+  static Tokenizer* tokenizer_;
+  static ThreadPool* pool_;
+};
+Model* EngineTest::model_ = nullptr;
+Tokenizer* EngineTest::tokenizer_ = nullptr;
+ThreadPool* EngineTest::pool_ = nullptr;
+
+TEST_F(EngineTest, ConcurrentGreedyRequestsMatchEachAlone) {
+  auto engine = MakeEngine(/*prefill=*/16);  // prompts longer than 16 tokens are chunked
+  const std::vector<std::string> prompts = {
+      "ROMEO:\n", "First Citizen:\nBefore we proceed any further, hear me speak.\n\nAll:\n", "O",
+      "KING RICHARD III:\nNow is the winter of our discontent\nMade glorious summer",
+      "JULIET:\nO Romeo, Romeo! wherefore art thou Romeo?\nDeny thy father and refuse thy name;"};
+  std::vector<std::unique_ptr<Collector>> cs;
+  for (const auto& p : prompts) {
+    cs.push_back(std::make_unique<Collector>());
+    engine->Submit(Request(p, 24), cs.back()->Callback());
+  }
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    cs[i]->Wait();
+    const auto& last = cs[i]->events.back();
+    ASSERT_TRUE(last.end.has_value());
+    EXPECT_EQ(last.end->finish_reason, FinishReason::kLength);
+    EXPECT_EQ(last.end->generated_tokens, 24);
+    EXPECT_FALSE(last.end->sampled);
+    EXPECT_EQ(cs[i]->Ids(), GreedyAlone(Request(prompts[i], 1).prompt_ids, 24)) << prompts[i];
+    std::string joined;
+    for (const auto& e : cs[i]->events) joined += e.token->text;
+    EXPECT_EQ(joined, last.end->generated_text);
+  }
+  EXPECT_GT(engine->stats().steps_prefill.load(), 0);
+}
+
+TEST_F(EngineTest, SeededSamplingIsReproducibleWhateverElseIsInTheBatch) {
+  auto engine = MakeEngine();
+  auto sampled = [&](uint64_t seed) {
+    GenerationRequest r = Request("ROMEO:\n", 32);
+    r.sampling.do_sample = true;
+    r.sampling.temperature = 0.8f;
+    r.sampling.seed = seed;
+    return r;
+  };
+  Collector alone;
+  engine->Submit(sampled(42), alone.Callback());
+  alone.Wait();
+  std::vector<std::unique_ptr<Collector>> noise;
+  for (int i = 0; i < 6; ++i) {
+    noise.push_back(std::make_unique<Collector>());
+    GenerationRequest r = sampled(1000 + i);
+    r.prompt_ids = Request("First Citizen:\n", 1).prompt_ids;
+    engine->Submit(std::move(r), noise.back()->Callback());
+  }
+  Collector crowded;
+  engine->Submit(sampled(42), crowded.Callback());
+  Collector other;
+  engine->Submit(sampled(43), other.Callback());
+  crowded.Wait();
+  other.Wait();
+  for (auto& n : noise) n->Wait();
+  EXPECT_EQ(alone.Ids(), crowded.Ids());
+  EXPECT_NE(alone.Ids(), other.Ids());
+  EXPECT_TRUE(crowded.events.back().end->sampled);
+  EXPECT_EQ(crowded.events.back().end->seed, 42u);
+}
+
+TEST_F(EngineTest, StopSequenceAcrossTokens) {
+  auto engine = MakeEngine();
+  Collector free_run;
+  engine->Submit(Request("ROMEO:\n", 40), free_run.Callback());
+  free_run.Wait();
+  const std::string text = free_run.events.back().end->generated_text;
+  // A stop string spanning tokens 3 and 4 that ends on a token boundary (TGI's rule: the rolling
+  // text must END with it).
+  const std::string t2 = free_run.events[2].token->text, t3 = free_run.events[3].token->text;
+  const std::string stop = t2.substr(t2.size() > 2 ? t2.size() - 2 : 0) + t3;
+  GenerationRequest r = Request("ROMEO:\n", 40);
+  r.stopping.stop_sequences = {stop};
+  Collector stopped;
+  engine->Submit(std::move(r), stopped.Callback());
+  stopped.Wait();
+  const GenerationEnd& end = *stopped.events.back().end;
+  EXPECT_EQ(end.finish_reason, FinishReason::kStopSequence);
+  EXPECT_EQ(end.generated_text, text.substr(0, end.generated_text.size()));
+  EXPECT_TRUE(end.generated_text.ends_with(stop));
+  EXPECT_LE(end.generated_tokens, 4);
+}
+
+TEST_F(EngineTest, CancellationFreesKvAndStopsEvents) {
+  auto engine = MakeEngine();
+  const int64_t total = engine->stats().kv_blocks_total.load();
+  Collector running, queued;
+  const uint64_t id = engine->Submit(Request("ROMEO:\n", 200), running.Callback());
+  {
+    std::unique_lock lock(running.mu);
+    ASSERT_TRUE(running.cv.wait_for(lock, std::chrono::seconds(30),
+                                    [&] { return running.events.size() >= 2; }));
+  }
+  engine->Cancel(id);
+  engine->Cancel(engine->Submit(Request("JULIET:\n", 200), queued.Callback()));
+  for (int i = 0; i < 2000 && engine->stats().kv_blocks_free.load() != total; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_EQ(engine->stats().kv_blocks_free.load(), total);
+  EXPECT_EQ(engine->stats().running.load(), 0);
+  const size_t seen = running.Count();
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(running.Count(), seen);
+  EXPECT_LT(seen, 200u);
+  EXPECT_GE(engine->stats().cancelled.load(), 1);
+  // Still serving.
+  Collector after;
+  engine->Submit(Request("O", 3), after.Callback());
+  after.Wait();
+  EXPECT_EQ(after.Ids().size(), 3u);
+}
+
+TEST_F(EngineTest, TopTokensAndPrefillLogprobs) {
+  auto engine = MakeEngine(/*prefill=*/4);  // the prompt's logprobs span several chunks
+  GenerationRequest r = Request("First Citizen:\nBefore we proceed", 3);
+  r.top_n_tokens = 3;
+  r.prefill_logprobs = true;
+  const size_t n = r.prompt_ids.size();
+  Collector c;
+  engine->Submit(std::move(r), c.Callback());
+  c.Wait();
+  for (const auto& e : c.events) {
+    ASSERT_GE(e.top_tokens.size(), 3u);
+    EXPECT_EQ(e.top_tokens[0].id, e.token->id);
+    EXPECT_FLOAT_EQ(e.top_tokens[0].logprob, e.token->logprob);
+    EXPECT_LE(e.token->logprob, 0.0f);
+  }
+  const auto& prefill = c.events.back().end->prefill;
+  ASSERT_EQ(prefill.size(), n);
+  EXPECT_TRUE(std::isnan(prefill[0].logprob));
+  for (size_t i = 1; i < n; ++i) EXPECT_LE(prefill[i].logprob, 0.0f);
+}
+
+TEST_F(EngineTest, ShutdownFailsWhatIsLeftAtTheDeadline) {
+  auto engine = MakeEngine();
+  Collector c;
+  engine->Submit(Request("ROMEO:\n", 250), c.Callback());
+  engine->Shutdown(std::chrono::steady_clock::now() + std::chrono::milliseconds(20));
+  ASSERT_TRUE(c.done);
+  ASSERT_TRUE(c.events.back().error.has_value());
+  EXPECT_EQ(c.events.back().error->kind, GenerationErrorKind::kShutdown);
+  Collector late;
+  engine->Submit(Request("O", 2), late.Callback());
+  ASSERT_TRUE(late.done);
+  EXPECT_TRUE(late.events.back().error.has_value());
+}
+
+}  // namespace
+}  // namespace sg
