@@ -24,7 +24,7 @@ struct MergeResult {
   int32_t new_id;
 };
 
-class BpeModel : public Model {
+class BpeModel : public TokenizerModel {
  public:
   const Vocab& vocab() const override { return vocab_; }
 
@@ -282,10 +282,10 @@ Status BpeModel::Init(const nlohmann::json& j) {
 
 }  // namespace
 
-StatusOr<std::unique_ptr<Model>> BpeModelFromJson(const nlohmann::json& j) {
+StatusOr<std::unique_ptr<TokenizerModel>> BpeModelFromJson(const nlohmann::json& j) {
   auto model = std::make_unique<BpeModel>();
   SG_RETURN_IF_ERROR(model->Init(j));
-  return std::unique_ptr<Model>(std::move(model));
+  return std::unique_ptr<TokenizerModel>(std::move(model));
 }
 
 }  // namespace sg

@@ -19,7 +19,7 @@ namespace sg {
 struct TokenizerParts {
   std::unique_ptr<Normalizer> normalizer;         // may be null
   std::unique_ptr<PreTokenizer> pre_tokenizer;    // may be null
-  std::unique_ptr<Model> model;                   // never null
+  std::unique_ptr<TokenizerModel> model;          // never null
   std::unique_ptr<PostProcessor> post_processor;  // may be null
   std::unique_ptr<Decoder> decoder;               // may be null
   AddedVocabulary added;

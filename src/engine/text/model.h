@@ -64,21 +64,21 @@ class Vocab {
   std::vector<std::string> by_id_;
 };
 
-class Model {
+class TokenizerModel {
  public:
-  virtual ~Model() = default;
+  virtual ~TokenizerModel() = default;
   // Appends the tokens of WORD (non-empty, valid UTF-8) to OUT.
   virtual void Tokenize(std::string_view word, std::vector<ModelToken>& out) const = 0;
   virtual const Vocab& vocab() const = 0;
 };
 
 // The "model" object of a tokenizer.json. Unknown type -> Unimplemented.
-StatusOr<std::unique_ptr<Model>> ModelFromJson(const nlohmann::json& j);
+StatusOr<std::unique_ptr<TokenizerModel>> ModelFromJson(const nlohmann::json& j);
 
 // Per-model constructors (model_factory.cc dispatches on "type").
-StatusOr<std::unique_ptr<Model>> BpeModelFromJson(const nlohmann::json& j);
-StatusOr<std::unique_ptr<Model>> UnigramModelFromJson(const nlohmann::json& j);
-StatusOr<std::unique_ptr<Model>> WordPieceModelFromJson(const nlohmann::json& j);
-StatusOr<std::unique_ptr<Model>> WordLevelModelFromJson(const nlohmann::json& j);
+StatusOr<std::unique_ptr<TokenizerModel>> BpeModelFromJson(const nlohmann::json& j);
+StatusOr<std::unique_ptr<TokenizerModel>> UnigramModelFromJson(const nlohmann::json& j);
+StatusOr<std::unique_ptr<TokenizerModel>> WordPieceModelFromJson(const nlohmann::json& j);
+StatusOr<std::unique_ptr<TokenizerModel>> WordLevelModelFromJson(const nlohmann::json& j);
 
 }  // namespace sg

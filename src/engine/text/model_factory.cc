@@ -3,7 +3,7 @@
 
 namespace sg {
 
-StatusOr<std::unique_ptr<Model>> ModelFromJson(const nlohmann::json& j) {
+StatusOr<std::unique_ptr<TokenizerModel>> ModelFromJson(const nlohmann::json& j) {
   // Old tokenizer.json files may omit "type" for BPE; HF infers it from the merges key.
   std::string type = json_util::StringOr(j, "type", "");
   if (type.empty() && json_util::Member(j, "merges") != nullptr) type = "BPE";

@@ -15,7 +15,7 @@ namespace {
 
 constexpr double kUnkPenalty = 10.0;
 
-class UnigramModel : public Model {
+class UnigramModel : public TokenizerModel {
  public:
   const Vocab& vocab() const override { return vocab_; }
 
@@ -151,10 +151,10 @@ class UnigramModel : public Model {
 
 }  // namespace
 
-StatusOr<std::unique_ptr<Model>> UnigramModelFromJson(const nlohmann::json& j) {
+StatusOr<std::unique_ptr<TokenizerModel>> UnigramModelFromJson(const nlohmann::json& j) {
   auto model = std::make_unique<UnigramModel>();
   SG_RETURN_IF_ERROR(model->Init(j));
-  return std::unique_ptr<Model>(std::move(model));
+  return std::unique_ptr<TokenizerModel>(std::move(model));
 }
 
 }  // namespace sg

@@ -5,7 +5,7 @@
 namespace sg {
 namespace {
 
-class WordLevelModel : public Model {
+class WordLevelModel : public TokenizerModel {
  public:
   const Vocab& vocab() const override { return vocab_; }
 
@@ -37,10 +37,10 @@ class WordLevelModel : public Model {
 
 }  // namespace
 
-StatusOr<std::unique_ptr<Model>> WordLevelModelFromJson(const nlohmann::json& j) {
+StatusOr<std::unique_ptr<TokenizerModel>> WordLevelModelFromJson(const nlohmann::json& j) {
   auto model = std::make_unique<WordLevelModel>();
   SG_RETURN_IF_ERROR(model->Init(j));
-  return std::unique_ptr<Model>(std::move(model));
+  return std::unique_ptr<TokenizerModel>(std::move(model));
 }
 
 }  // namespace sg

@@ -7,7 +7,7 @@
 namespace sg {
 namespace {
 
-class WordPieceModel : public Model {
+class WordPieceModel : public TokenizerModel {
  public:
   const Vocab& vocab() const override { return vocab_; }
 
@@ -70,10 +70,10 @@ class WordPieceModel : public Model {
 
 }  // namespace
 
-StatusOr<std::unique_ptr<Model>> WordPieceModelFromJson(const nlohmann::json& j) {
+StatusOr<std::unique_ptr<TokenizerModel>> WordPieceModelFromJson(const nlohmann::json& j) {
   auto model = std::make_unique<WordPieceModel>();
   SG_RETURN_IF_ERROR(model->Init(j));
-  return std::unique_ptr<Model>(std::move(model));
+  return std::unique_ptr<TokenizerModel>(std::move(model));
 }
 
 }  // namespace sg
