@@ -4,7 +4,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 files=$(git ls-files '*.cc' '*.h' 2>/dev/null)
 [ -n "$files" ] || files=$(find src tests tools bench -name '*.cc' -o -name '*.h')
-bad=$(echo "$files" | xargs clang-format --dry-run 2>&1 | grep -o '^[^:]*: warning' | cut -d: -f1 | sort -u)
+bad=$(echo "$files" | xargs clang-format --dry-run 2>&1 | grep -oE '^[^:]+:[0-9]+:[0-9]+: warning' | cut -d: -f1 | sort -u)
 if [ -n "$bad" ]; then
   echo "format: these files need clang-format -i:"
   echo "$bad"

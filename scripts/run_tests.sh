@@ -33,7 +33,7 @@ if [ "${STREAMGEN_SKIP_SANITIZE:-0}" != 1 ]; then
   echo "== ctest (ASan+UBSan: file parsers, model loading, runtime, tokenizers) =="
   sanitized_suite build-asan STREAMGEN_SANITIZE io_tests model_tests runtime_tests \
     tokenizer_abuse_tests detokenizer_tests sampling_tests scheduler_tests serving_tests \
-    http_tests || status=1
+    http_tests cli_tests || status=1
   echo "== ctest (TSan: thread pool, kernels, runtime, scheduler, engine, HTTP server) =="
   sanitized_suite build-tsan STREAMGEN_TSAN kernels_tests runtime_tests scheduler_tests \
     serving_tests http_tests || status=1

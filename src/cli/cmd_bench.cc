@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/load_progress.h"
 #include "engine/core/machine.h"
 #include "engine/core/thread_pool.h"
 #include "engine/kernels/peak_flops.h"
@@ -93,7 +94,8 @@ Status RunBench(const BenchArgs& args) {
   if (args.prompt < 0 || args.gen < 0 || args.reps <= 0 || args.batch <= 0 || args.threads < 0) {
     return InvalidArgumentError("-p and -n must be >= 0, -r and -b > 0, --threads >= 0");
   }
-  SG_ASSIGN_OR_RETURN(std::unique_ptr<Model> model, LoadModel(args.model));
+  SG_ASSIGN_OR_RETURN(std::unique_ptr<Model> model,
+                      LoadModelWithProgress(args.model, StderrLoadDisplay()));
   const int threads = args.threads > 0 ? args.threads : DefaultThreadCount();
   ThreadPool pool(threads);
   ExecutorOptions opts;

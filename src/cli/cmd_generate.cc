@@ -15,6 +15,7 @@
 
 #include "cli/commands.h"
 #include "cli/default_model.h"
+#include "cli/load_progress.h"
 #include "engine/core/thread_pool.h"
 #include "engine/model/model.h"
 #include "engine/runtime/executor.h"
@@ -46,6 +47,12 @@ Status RunGenerate(GenerateArgs args) {
   if (text_mode == !args.prompt_ids.empty()) {
     return InvalidArgumentError("give exactly one of --prompt and --prompt-ids");
   }
+  if (args.max_new_tokens < 0) return InvalidArgumentError("--max-new-tokens must be >= 0");
+  if (args.threads < 0) return InvalidArgumentError("--threads must be >= 0");
+  // The model first: its errors (wrong path, unsupported architecture) say more than the
+  // tokenizer's would for the same path.
+  SG_ASSIGN_OR_RETURN(std::unique_ptr<Model> model,
+                      LoadModelWithProgress(args.model, StderrLoadDisplay()));
   std::unique_ptr<Tokenizer> tokenizer;
   std::vector<int32_t> prompt;
   if (text_mode) {
@@ -61,9 +68,6 @@ Status RunGenerate(GenerateArgs args) {
   } else {
     SG_ASSIGN_OR_RETURN(prompt, ParseIdList(args.prompt_ids));
   }
-  if (args.max_new_tokens < 0) return InvalidArgumentError("--max-new-tokens must be >= 0");
-  if (args.threads < 0) return InvalidArgumentError("--threads must be >= 0");
-  SG_ASSIGN_OR_RETURN(std::unique_ptr<Model> model, LoadModel(args.model));
   ThreadPool pool(args.threads > 0 ? args.threads : DefaultThreadCount());
   ExecutorOptions opts;
   opts.max_batch_tokens = kMaxBatchTokens;

@@ -15,6 +15,7 @@
 
 #include "cli/commands.h"
 #include "cli/default_model.h"
+#include "cli/load_progress.h"
 #include "engine/core/thread_pool.h"
 #include "engine/model/model.h"
 #include "engine/runtime/executor.h"
@@ -40,8 +41,9 @@ Status RunPerplexity(PerplexityArgs args) {
   if (!in) return NotFoundError("cannot read --file " + args.file);
   std::stringstream text;
   text << in.rdbuf();
+  SG_ASSIGN_OR_RETURN(std::unique_ptr<Model> model,
+                      LoadModelWithProgress(args.model, StderrLoadDisplay()));
   SG_ASSIGN_OR_RETURN(std::unique_ptr<Tokenizer> tokenizer, Tokenizer::Load(args.model));
-  SG_ASSIGN_OR_RETURN(std::unique_ptr<Model> model, LoadModel(args.model));
   const int64_t context = model->config.max_context > 0 ? model->config.max_context : 512;
   const int64_t ctx = args.ctx > 0 ? args.ctx : std::min<int64_t>(context, 512);
   if (ctx < 2) return InvalidArgumentError("--ctx must be >= 2");

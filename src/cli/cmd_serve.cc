@@ -11,6 +11,7 @@
 
 #include "cli/commands.h"
 #include "cli/default_model.h"
+#include "cli/load_progress.h"
 #include "engine/core/thread_pool.h"
 #include "engine/model/model.h"
 #include "engine/serving/engine.h"
@@ -115,7 +116,11 @@ int Serve(ServeConfig config) {
   spdlog::info("listening on {}:{} (/health answers 503 until the model is ready)", config.hostname,
                (*http_server)->port());
 
-  Status ready = app.Load();
+  // A bar on a terminal unless the logs are JSON lines; log lines otherwise.
+  const LoadDisplay display = DefaultLoadDisplay(
+      /*allow_bar=*/!config.json_output, [](const std::string& line) { spdlog::info("{}", line); });
+  Status ready =
+      app.Load([&](const std::string& path) { return LoadModelWithProgress(path, display); });
   if (!ready.ok()) {
     spdlog::error("{}", ready.message());
     (*http_server)->Stop();

@@ -1,6 +1,7 @@
 // LoadModel errors: each names the file and the tensor or key, with the right code.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -147,10 +148,55 @@ TEST_F(GgufErrorsTest, BadHeadCountIsRefusedNotCrashed) {
   EXPECT_TRUE(Contains(s.message(), "not a multiple of 3 key/value heads")) << s.message();
 }
 
+constexpr char kWhatLoads[] =
+    "streamgen loads a GGUF file (such as model-q8_0.gguf) or a Hugging Face model folder "
+    "(config.json, model.safetensors or its shards, tokenizer.json)";
+
 TEST(LoadErrorsTest, MissingPath) {
   StatusOr<std::unique_ptr<Model>> m = LoadModel("/nonexistent/streamgen/model.gguf");
   ASSERT_FALSE(m.ok());
-  EXPECT_TRUE(Contains(m.status().message(), "/nonexistent/streamgen/model.gguf"));
+  EXPECT_EQ(m.status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(
+      m.status().message(),
+      std::string("model path '/nonexistent/streamgen/model.gguf' does not exist; ") + kWhatLoads);
+  EXPECT_EQ(LoadModel("").status().code(), StatusCode::kNotFound);
+}
+
+TEST(LoadErrorsTest, DirectoryWithoutConfigIsNotAModelFolder) {
+  TempDir dir;
+  StatusOr<std::unique_ptr<Model>> m = LoadModel(dir.path());
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(m.status().message(),
+            dir.path() + ": a directory without config.json is not a Hugging Face model folder; " +
+                kWhatLoads);
+}
+
+TEST(LoadErrorsTest, FileThatIsNotGgufNamesWhatLoads) {
+  TempDir dir;
+  std::ofstream(dir.File("weights.bin")) << "PK\x03\x04 a zip archive, not a model";
+  StatusOr<std::unique_ptr<Model>> m = LoadModel(dir.File("weights.bin"));
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.status().code(), StatusCode::kDataLoss);
+  EXPECT_TRUE(Contains(m.status().message(), "not a GGUF file")) << m.status().message();
+  EXPECT_TRUE(Contains(m.status().message(), kWhatLoads)) << m.status().message();
+
+  std::ofstream(dir.File("empty.gguf")).flush();
+  m = LoadModel(dir.File("empty.gguf"));
+  ASSERT_FALSE(m.ok());
+  EXPECT_TRUE(Contains(m.status().message(), kWhatLoads)) << m.status().message();
+}
+
+TEST(LoadErrorsTest, SafetensorsFileOfAFolderPointsAtTheFolder) {
+  TempDir dir;
+  const std::string folder = dir.File("hf");
+  ASSERT_TRUE(testmodel::WriteTestHf(Tiny("llama"), folder).ok());
+  StatusOr<std::unique_ptr<Model>> m = LoadModel(folder + "/model.safetensors");
+  ASSERT_FALSE(m.ok());
+  EXPECT_TRUE(
+      Contains(m.status().message(), folder + " is a Hugging Face model folder: pass the folder"))
+      << m.status().message();
+  EXPECT_TRUE(LoadModel(folder + "/").ok());  // a trailing slash is fine
 }
 
 class HfErrorsTest : public ::testing::Test {
@@ -209,6 +255,36 @@ TEST_F(HfErrorsTest, WrongJsonTypeIsAnError) {
   Status s = LoadEdited("qwen3", [](nlohmann::json* c) { (*c)["hidden_size"] = "256"; });
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << s.ToString();
   EXPECT_TRUE(Contains(s.message(), "'hidden_size' must be an integer")) << s.message();
+}
+
+}  // namespace
+}  // namespace sg
+
+namespace sg {
+namespace {
+
+// The architecture is checked before the weights are looked for: a folder of an unsupported
+// model gets that error even if its weights are .bin files.
+TEST_F(HfErrorsTest, UnsupportedArchitectureBeforeMissingWeights) {
+  Status s = LoadEdited("llama", [&](nlohmann::json* c) {
+    (*c)["model_type"] = "gpt2";
+    std::filesystem::remove(dir_path_ + "/model.safetensors");
+  });
+  EXPECT_EQ(s.code(), StatusCode::kUnimplemented) << s.ToString();
+  EXPECT_EQ(s.message(), dir_path_ +
+                             "/config.json: model_type 'gpt2' is not supported; supported: "
+                             "llama, mistral, qwen2, qwen3");
+}
+
+TEST_F(HfErrorsTest, PytorchBinWeightsAreNamed) {
+  Status s = LoadEdited("llama", [&](nlohmann::json*) {
+    std::filesystem::rename(dir_path_ + "/model.safetensors", dir_path_ + "/pytorch_model.bin");
+  });
+  EXPECT_EQ(s.code(), StatusCode::kNotFound) << s.ToString();
+  EXPECT_EQ(s.message(), dir_path_ +
+                             ": neither model.safetensors nor model.safetensors.index.json found "
+                             "(only PyTorch .bin weights, which streamgen does not read: save the "
+                             "model with safetensors, or convert it to GGUF)");
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
 #include <fstream>
 #include <memory>
 #include <new>
@@ -21,6 +22,17 @@ std::string CpuName() {
     if (start != std::string::npos) return line.substr(start);
   }
   return "unknown CPU";
+}
+
+uint64_t AvailableMemoryBytes() {
+  std::ifstream in("/proc/meminfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    // "MemAvailable:   19954688 kB"
+    if (line.rfind("MemAvailable:", 0) != 0) continue;
+    return std::strtoull(line.c_str() + 13, nullptr, 10) * 1024;
+  }
+  return 0;
 }
 
 namespace {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "engine/core/thread_pool.h"
@@ -13,6 +14,10 @@ namespace sg {
 
 // The "model name" line of /proc/cpuinfo ("AMD EPYC 7B13"), or "unknown CPU".
 std::string CpuName();
+
+// MemAvailable of /proc/meminfo in bytes (memory the kernel can hand out without swapping), or 0
+// if unknown.
+uint64_t AvailableMemoryBytes();
 
 // Read bandwidth in GB/s (1e9 bytes/s): every thread of `pool` sums its slice of a buffer of
 // `bytes` (default 512 MiB, far above any last-level cache); best of `repeats` passes after one

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -44,8 +45,7 @@ StatusOr<std::shared_ptr<MappedFile>> MappedFile::Open(const std::string& path) 
   return file;
 }
 
-std::shared_ptr<MappedFile> MappedFile::FromBytes(std::string name, const void* data,
-                                                  size_t size) {
+std::shared_ptr<MappedFile> MappedFile::FromBytes(std::string name, const void* data, size_t size) {
   std::shared_ptr<MappedFile> file(new MappedFile());
   file->path_ = std::move(name);
   file->size_ = size;
@@ -55,6 +55,14 @@ std::shared_ptr<MappedFile> MappedFile::FromBytes(std::string name, const void* 
     file->data_ = copy;
   }
   return file;
+}
+
+void MappedFile::AdviseWillNeed(uint64_t offset, uint64_t length) const {
+  if (!is_mmap_ || offset >= size_) return;
+  const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  const uint64_t begin = offset / page * page;  // madvise wants a page-aligned start
+  const uint64_t end = std::min(size_, offset + std::min(length, size_ - offset));
+  ::madvise(const_cast<std::byte*>(data_) + begin, end - begin, MADV_WILLNEED);
 }
 
 MappedFile::~MappedFile() {

@@ -27,6 +27,10 @@ class MappedFile {
   uint64_t size() const { return size_; }
   const std::string& path() const { return path_; }
 
+  // Asks the kernel to start reading [offset, offset+length) from disk (madvise WILLNEED); a hint
+  // only, clamped to the file, a no-op for in-memory bytes. Any thread.
+  void AdviseWillNeed(uint64_t offset, uint64_t length) const;
+
  private:
   MappedFile() = default;
   std::string path_;

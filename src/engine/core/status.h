@@ -17,7 +17,7 @@ enum class StatusCode {
   kUnimplemented,    // valid input we do not support (architecture, weight type)
   kOutOfRange,       // an index or size past a configured limit
   kResourceExhausted,
-  kIoError,          // the OS refused (open, mmap, read)
+  kIoError,  // the OS refused (open, mmap, read)
   kInternal,
 };
 
@@ -95,9 +95,9 @@ class [[nodiscard]] StatusOr {
 #define SG_CONCAT_INNER_(a, b) a##b
 #define SG_CONCAT_(a, b) SG_CONCAT_INNER_(a, b)
 
-#define SG_RETURN_IF_ERROR(expr)         \
-  do {                                   \
-    ::sg::Status sg_status_ = (expr);    \
+#define SG_RETURN_IF_ERROR(expr)             \
+  do {                                       \
+    ::sg::Status sg_status_ = (expr);        \
     if (!sg_status_.ok()) return sg_status_; \
   } while (0)
 

@@ -15,7 +15,7 @@ namespace sg {
 
 struct TensorView {
   DType type = DType::kF32;
-  std::vector<int64_t> shape;      // outermost first; empty = scalar
+  std::vector<int64_t> shape;       // outermost first; empty = scalar
   const std::byte* data = nullptr;  // not owned; lives as long as the file mapping
   uint64_t nbytes = 0;
 

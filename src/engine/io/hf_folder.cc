@@ -108,16 +108,20 @@ bool IsHfFolder(const std::string& path) {
   return std::filesystem::is_directory(path, ec) && IsRegularFile(path + "/" + kConfigName);
 }
 
-StatusOr<std::unique_ptr<HfFolder>> OpenHfFolder(const std::string& dir) {
+StatusOr<nlohmann::json> ReadHfConfig(const std::string& dir) {
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec)) return NotFoundError(dir + ": not a directory");
-  auto folder = std::make_unique<HfFolder>();
-  folder->dir = dir;
-
   const std::string config_path = dir + "/" + kConfigName;
   if (!IsRegularFile(config_path)) return NotFoundError(config_path + ": missing");
-  SG_ASSIGN_OR_RETURN(folder->config, ReadJsonFile(config_path));
-  if (!folder->config.is_object()) return DataLossError(config_path + ": not a JSON object");
+  SG_ASSIGN_OR_RETURN(nlohmann::json config, ReadJsonFile(config_path));
+  if (!config.is_object()) return DataLossError(config_path + ": not a JSON object");
+  return config;
+}
+
+StatusOr<std::unique_ptr<HfFolder>> OpenHfFolder(const std::string& dir) {
+  auto folder = std::make_unique<HfFolder>();
+  folder->dir = dir;
+  SG_ASSIGN_OR_RETURN(folder->config, ReadHfConfig(dir));
 
   const std::string single_path = dir + "/" + kSingleName;
   if (IsRegularFile(single_path)) {
@@ -129,7 +133,14 @@ StatusOr<std::unique_ptr<HfFolder>> OpenHfFolder(const std::string& dir) {
     SG_RETURN_IF_ERROR(OpenShards(dir, folder.get()));
     return folder;
   }
-  return NotFoundError(dir + ": neither " + kSingleName + " nor " + kIndexName + " found");
+  std::string message = dir + ": neither " + kSingleName + " nor " + kIndexName + " found";
+  if (IsRegularFile(dir + "/pytorch_model.bin") ||
+      IsRegularFile(dir + "/pytorch_model.bin.index.json")) {
+    message +=
+        " (only PyTorch .bin weights, which streamgen does not read: save the model with "
+        "safetensors, or convert it to GGUF)";
+  }
+  return NotFoundError(message);
 }
 
 }  // namespace sg

@@ -21,6 +21,10 @@ struct HfFolder {
 // True if `path` is a directory that holds a config.json.
 bool IsHfFolder(const std::string& path);
 
+// config.json of `dir` alone, parsed (an object; checked): lets a loader refuse an unsupported
+// architecture before it looks for weights.
+StatusOr<nlohmann::json> ReadHfConfig(const std::string& dir);
+
 StatusOr<std::unique_ptr<HfFolder>> OpenHfFolder(const std::string& dir);
 
 }  // namespace sg

@@ -1,6 +1,8 @@
 // LoadModel: dispatch on the path (GGUF file or Hugging Face folder), read the config, then bind
 // weights. Weights stay in the mapped files; nothing here touches tensor data except GGUF's small
 // rope_freqs.weight.
+#include <filesystem>
+#include <system_error>
 #include <utility>
 
 #include "engine/io/gguf.h"
@@ -29,11 +31,13 @@ StatusOr<std::unique_ptr<Model>> LoadGguf(const std::string& path) {
 }
 
 StatusOr<std::unique_ptr<Model>> LoadHf(const std::string& path) {
-  SG_ASSIGN_OR_RETURN(std::unique_ptr<HfFolder> folder, OpenHfFolder(path));
   auto model = std::make_unique<Model>();
   model->path = path;
   model->source = ModelSource::kHfFolder;
-  SG_ASSIGN_OR_RETURN(model->config, ConfigFromHfJson(folder->config, path + "/config.json"));
+  // The config first: an unsupported architecture is the better error than missing weights.
+  SG_ASSIGN_OR_RETURN(nlohmann::json config, ReadHfConfig(path));
+  SG_ASSIGN_OR_RETURN(model->config, ConfigFromHfJson(config, path + "/config.json"));
+  SG_ASSIGN_OR_RETURN(std::unique_ptr<HfFolder> folder, OpenHfFolder(path));
   model->tensors = std::move(folder->tensors);
   SG_ASSIGN_OR_RETURN(model->weights,
                       BindWeights(model->tensors, ModelSource::kHfFolder, path, &model->config));
@@ -42,9 +46,39 @@ StatusOr<std::unique_ptr<Model>> LoadHf(const std::string& path) {
 
 }  // namespace
 
+const char kWhatLoads[] =
+    "streamgen loads a GGUF file (such as model-q8_0.gguf) or a Hugging Face model folder "
+    "(config.json, model.safetensors or its shards, tokenizer.json)";
+
 StatusOr<std::unique_ptr<Model>> LoadModel(const std::string& path) {
-  if (IsHfFolder(path)) return LoadHf(path);
-  return LoadGguf(path);
+  std::error_code ec;
+  const std::filesystem::file_status st = std::filesystem::status(path, ec);
+  if (path.empty() || !std::filesystem::exists(st)) {
+    return NotFoundError("model path '" + path + "' does not exist; " + kWhatLoads);
+  }
+  if (std::filesystem::is_directory(st)) {
+    if (!IsHfFolder(path)) {
+      return NotFoundError(path + ": a directory without config.json is not a Hugging Face model " +
+                           "folder; " + kWhatLoads);
+    }
+    return LoadHf(path);
+  }
+  StatusOr<std::unique_ptr<Model>> model = LoadGguf(path);
+  if (model.ok()) return model;
+  // A file that is not GGUF at all (a .bin checkpoint, one file of a Hugging Face folder) gets
+  // the hint too; a file inside a model folder gets the folder to pass instead.
+  const std::string& message = model.status().message();
+  if (message.find("not a GGUF file") == std::string::npos &&
+      message.find("too short to be GGUF") == std::string::npos) {
+    return model;
+  }
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  const std::string folder = parent.empty() ? "." : parent.string();
+  if (IsHfFolder(folder)) {
+    return Status(model.status().code(),
+                  message + "; " + folder + " is a Hugging Face model folder: pass the folder");
+  }
+  return Status(model.status().code(), message + "; " + kWhatLoads);
 }
 
 }  // namespace sg

@@ -7,13 +7,12 @@
 
 #include <cstdint>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "engine/core/status.h"
 
@@ -59,7 +58,7 @@ class Tokenizer {
   // transformers' clean_up_tokenization on top of Decode (" ." -> ".", " n't" -> "n't", ...).
   static std::string CleanUpTokenizationSpaces(std::string_view text);
 
-  virtual int32_t vocab_size() const = 0;  // including added tokens
+  virtual int32_t vocab_size() const = 0;        // including added tokens
   virtual bool IsSpecial(int32_t id) const = 0;  // an added token with special: true
   // The token's string as stored in the vocabulary ("Ġhello", "▁the", "<0x0A>"); empty if unknown.
   virtual std::string_view IdToPiece(int32_t id) const = 0;

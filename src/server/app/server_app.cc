@@ -91,9 +91,9 @@ ServerApp::ServerApp(const ServeConfig& config)
 
 ServerApp::~ServerApp() { validation_.join(); }
 
-Status ServerApp::Load() {
+Status ServerApp::Load(const ModelLoader& load_model) {
   const auto t0 = std::chrono::steady_clock::now();
-  SG_ASSIGN_OR_RETURN(model_, LoadModel(config_.model_id));
+  SG_ASSIGN_OR_RETURN(model_, load_model(config_.model_id));
   SG_ASSIGN_OR_RETURN(tokenizer_, Tokenizer::Load(config_.model_id));
   LogModelSummary(config_.model_id, *model_, *tokenizer_);
   SG_ASSIGN_OR_RETURN(limits_, ResolveLimits(config_, *model_));

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -44,8 +45,12 @@ class ServerApp {
 
   void RegisterRoutes(http::Server& server);
 
+  // How the model is loaded: LoadModel by default; the CLI passes one that reads the weights in
+  // with a progress display.
+  using ModelLoader = std::function<StatusOr<std::unique_ptr<Model>>(const std::string& path)>;
+
   // Loads the model and tokenizer, prints the startup summary, builds and warms up the engine.
-  Status Load();
+  Status Load(const ModelLoader& load_model = LoadModel);
 
   // Stops admitting, drains until `deadline`, fails what is left, stops the workers.
   void Shutdown(std::chrono::steady_clock::time_point deadline);
