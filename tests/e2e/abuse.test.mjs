@@ -54,7 +54,10 @@ test("bad bodies get TGI's statuses and messages, and the server keeps serving",
     ['{"parameters": {}}', 422],
     ['{"inputs": "hi", "parameters": {"temperature": NaN}}', 400],
     ['{"inputs": "hi"', 400],
-    ['[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[', 400],
+    // serde reads a top-level array as the struct's fields in order: the first element must be
+    // the `inputs` string, so this is a type error (422) before the missing brackets are seen.
+    ['[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[', 422],
+    ['["hi", {"max_new_tokens": 2}]', 200],
   ];
   for (const [body, status] of shape) {
     const r = await postJson(u, body);

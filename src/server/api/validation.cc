@@ -5,112 +5,124 @@
 namespace sg::api {
 namespace {
 
-constexpr int64_t kMaxChunk = 1024;  // TGI's DEFAULT_GENERATION_LENGTH
+constexpr int64_t kDefaultGenerationLength = 1024;  // TGI's DEFAULT_GENERATION_LENGTH
 
-ApiError Invalid(const std::string& detail) {
-  return ApiError{422, "Input validation error: " + detail, "validation"};
+std::string N(int64_t v) { return std::to_string(v); }
+std::string N(uint64_t v) { return std::to_string(v); }
+
+// §3.2 items 1-13, in TGI's order (validation.rs `validate`, before tokenization).
+std::optional<ApiError> CheckParameters(const GenerateRequest& request,
+                                        const ValidationLimits& limits) {
+  const GenerateParameters& p = request.parameters;
+  const uint64_t best_of = p.best_of.value_or(1);
+  const bool sampling = p.do_sample || p.temperature || p.top_k || p.top_p || p.typical_p;
+  if (best_of > 1 && !sampling)
+    return ValidationError("you must use sampling when `best_of` is > 1");
+  if (!(p.temperature.value_or(1.0f) > 0.0f)) {
+    return ValidationError("`temperature` must be strictly positive");
+  }
+  if (!(p.repetition_penalty.value_or(1.0f) > 0.0f)) {
+    return ValidationError("`repetition_penalty` must be strictly positive");
+  }
+  const float frequency_penalty = p.frequency_penalty.value_or(0.0f);
+  if (!(frequency_penalty >= -2.0f && frequency_penalty <= 2.0f)) {
+    return ValidationError("`frequency_penalty` must be >= -2.0 and <= 2.0");
+  }
+  if (p.top_p && !(*p.top_p > 0.0f && *p.top_p < 1.0f)) {
+    return ValidationError("`top_p` must be > 0.0 and < 1.0");
+  }
+  if (p.typical_p && !(*p.typical_p > 0.0f && *p.typical_p < 1.0f)) {
+    return ValidationError("`typical_p` must be > 0.0 and < 1.0");
+  }
+  if (p.top_k && *p.top_k <= 0) return ValidationError("`top_k` must be strictly positive");
+  if (p.max_new_tokens && *p.max_new_tokens == 0) {
+    return ValidationError("`max_new_tokens` must be strictly positive");
+  }
+  if (static_cast<int64_t>(p.stop.size()) > limits.max_stop_sequences) {
+    return ValidationError("`stop` supports up to " + N(limits.max_stop_sequences) +
+                           " stop sequences. Given: " + N(static_cast<int64_t>(p.stop.size())));
+  }
+  if (p.seed && best_of > 1) return ValidationError("`seed` must not be set when `best_of` > 1");
+  if (p.top_n_tokens && *p.top_n_tokens > limits.max_top_n_tokens) {
+    return ValidationError("`top_n_tokens` must be >= 0 and <= " + N(limits.max_top_n_tokens) +
+                           ". Given: " + N(*p.top_n_tokens));
+  }
+  if (request.inputs.empty()) return ValidationError("`inputs` cannot be empty");
+  if (p.truncate &&
+      (*p.truncate == 0 || *p.truncate > static_cast<uint64_t>(limits.max_input_tokens))) {
+    return ValidationError("`truncate` must be strictly positive and less than " +
+                           N(limits.max_input_tokens) + ". Given: " + N(*p.truncate));
+  }
+  return std::nullopt;
 }
 
 }  // namespace
 
-ApiError OverloadedError() { return ApiError{429, "Model is overloaded", "overloaded"}; }
-
-ApiError GenerationFailedError(const std::string& message) {
-  return ApiError{424, "Request failed during generation: Server error: " + message, "generation"};
+std::optional<ApiError> CheckStreamOnly(const GenerateRequest& request) {
+  if (request.parameters.best_of.value_or(1) != 1) {
+    return ValidationError("`best_of` != 1 is not supported when streaming tokens");
+  }
+  if (request.parameters.decoder_input_details) {
+    return ValidationError(
+        "`decoder_input_details` == true is not supported when streaming tokens");
+  }
+  return std::nullopt;
 }
 
-ApiError IncompleteGenerationError(bool streamed) {
-  return streamed ? ApiError{500, "Incomplete generation stream", "incomplete_generation_stream"}
-                  : ApiError{500, "Incomplete generation", "incomplete_generation"};
+std::optional<ApiError> CheckBestOf(const GenerateRequest& request,
+                                    const ValidationLimits& limits) {
+  const uint64_t best_of = request.parameters.best_of.value_or(1);
+  if (best_of <= 1) return std::nullopt;  // 0 and 1 run one sequence on /generate
+  if (limits.max_best_of == 1) {
+    return ValidationError("`best_of` != 1 is not allowed for this endpoint");
+  }
+  if (best_of > static_cast<uint64_t>(limits.max_best_of)) {
+    return ValidationError("`best_of` must be > 0 and <= " + N(limits.max_best_of) +
+                           ". Given: " + N(best_of));
+  }
+  return std::nullopt;
 }
 
 std::variant<ValidRequest, ApiError> ValidateGenerate(const GenerateRequest& request,
                                                       const Tokenizer& tokenizer,
                                                       const ValidationLimits& limits,
-                                                      bool streaming, bool compat_route,
-                                                      std::mt19937_64& rng) {
+                                                      const ValidateOptions& options,
+                                                      const SeedSource& seeds) {
   const GenerateParameters& p = request.parameters;
-  const int64_t best_of = p.best_of.value_or(1);
-  if (streaming) {
-    if (best_of != 1) return Invalid("`best_of` != 1 is not supported when streaming tokens");
-    if (p.decoder_input_details) {
-      return Invalid("`decoder_input_details` == true is not supported when streaming tokens");
-    }
-  } else if (best_of > 1) {
-    if (limits.max_best_of == 1) return Invalid("`best_of` != 1 is not allowed for this endpoint");
-    if (best_of > limits.max_best_of) {
-      return Invalid("`best_of` must be > 0 and <= " + std::to_string(limits.max_best_of) +
-                     ". Given: " + std::to_string(best_of));
-    }
+  if (auto e = options.streaming ? CheckStreamOnly(request) : CheckBestOf(request, limits)) {
+    return *e;
   }
-  const bool sampling_asked = p.do_sample || p.temperature || p.top_k || p.top_p || p.typical_p;
-  if (best_of > 1 && !sampling_asked) {
-    return Invalid("you must use sampling when `best_of` is > 1");
-  }
-  if (p.temperature && !(*p.temperature > 0.0f)) {
-    return Invalid("`temperature` must be strictly positive");
-  }
-  if (p.repetition_penalty && !(*p.repetition_penalty > 0.0f)) {
-    return Invalid("`repetition_penalty` must be strictly positive");
-  }
-  if (p.frequency_penalty && !(*p.frequency_penalty >= -2.0f && *p.frequency_penalty <= 2.0f)) {
-    return Invalid("`frequency_penalty` must be >= -2.0 and <= 2.0");
-  }
-  if (p.top_p && !(*p.top_p > 0.0f && *p.top_p < 1.0f)) {
-    return Invalid("`top_p` must be > 0.0 and < 1.0");
-  }
-  if (p.typical_p && !(*p.typical_p > 0.0f && *p.typical_p < 1.0f)) {
-    return Invalid("`typical_p` must be > 0.0 and < 1.0");
-  }
-  if (p.top_k && *p.top_k <= 0) return Invalid("`top_k` must be strictly positive");
-  if (p.max_new_tokens && *p.max_new_tokens == 0) {
-    return Invalid("`max_new_tokens` must be strictly positive");
-  }
-  if (static_cast<int64_t>(p.stop.size()) > limits.max_stop_sequences) {
-    return Invalid("`stop` supports up to " + std::to_string(limits.max_stop_sequences) +
-                   " stop sequences. Given: " + std::to_string(p.stop.size()));
-  }
-  if (best_of > 1 && p.seed) return Invalid("`seed` must not be set when `best_of` > 1");
-  const int64_t top_n = p.top_n_tokens.value_or(0);
-  if (top_n > limits.max_top_n_tokens) {
-    return Invalid("`top_n_tokens` must be >= 0 and <= " + std::to_string(limits.max_top_n_tokens) +
-                   ". Given: " + std::to_string(top_n));
-  }
-  if (request.inputs.empty()) return Invalid("`inputs` cannot be empty");
-  if (p.truncate && (*p.truncate == 0 || *p.truncate > limits.max_input_tokens)) {
-    return Invalid("`truncate` must be strictly positive and less than " +
-                   std::to_string(limits.max_input_tokens) +
-                   ". Given: " + std::to_string(*p.truncate));
-  }
+  if (auto e = CheckParameters(request, limits)) return *e;
+
+  // Tokenize (add_special_tokens = true) and keep the last `truncate` ids (left truncation).
   std::vector<int32_t> ids = tokenizer.Encode(request.inputs, /*add_special_tokens=*/true).ids;
-  if (ids.empty()) return Invalid("tokenizer error the input encodes to no tokens");
-  if (p.truncate && static_cast<int64_t>(ids.size()) > *p.truncate) {
-    ids.erase(ids.begin(), ids.end() - *p.truncate);  // keep the last `truncate` tokens
-  }
+  if (p.truncate && ids.size() > *p.truncate) ids.erase(ids.begin(), ids.end() - *p.truncate);
   const int64_t input_length = static_cast<int64_t>(ids.size());
-  const int64_t max_new = p.max_new_tokens.value_or(limits.max_total_tokens - input_length);
-  const int64_t effective = std::min(max_new, kMaxChunk);
-  if (input_length + effective > limits.max_total_tokens) {
-    return Invalid(
-        "`inputs` tokens + `max_new_tokens` must be <= " + std::to_string(limits.max_total_tokens) +
-        ". Given: " + std::to_string(input_length) + " `inputs` tokens and " +
-        std::to_string(effective) + " `max_new_tokens`");
+  const int64_t budget = std::max<int64_t>(0, limits.max_total_tokens - input_length);
+  const int64_t max_new = p.max_new_tokens.value_or(budget);  // null: up to the budget (§3.3)
+  const int64_t chunk = std::min(max_new, kDefaultGenerationLength);
+  if (input_length + chunk > limits.max_total_tokens) {
+    return ValidationError(
+        "`inputs` tokens + `max_new_tokens` must be <= " + N(limits.max_total_tokens) +
+        ". Given: " + N(input_length) + " `inputs` tokens and " + N(chunk) + " `max_new_tokens`");
   }
   if (input_length > limits.max_input_tokens) {
-    return Invalid("`inputs` must have less than " + std::to_string(limits.max_input_tokens) +
-                   " tokens. Given: " + std::to_string(input_length));
+    return ValidationError("`inputs` must have less than " + N(limits.max_input_tokens) +
+                           " tokens. Given: " + N(input_length));
   }
-  if (p.has_grammar) return Invalid("grammar is not supported");
-  if (p.watermark) return Invalid("`watermark` is not supported");
+  if (p.has_grammar) return ValidationError("grammar is not supported");
+  if (p.watermark) return ValidationError("`watermark` is not supported");
+  if (ids.empty()) return ValidationError("tokenizer error the input encodes to no tokens");
 
   ValidRequest v;
   v.inputs = request.inputs;
   v.input_length = static_cast<int32_t>(input_length);
   v.details = p.details || p.decoder_input_details;
   v.decoder_input_details = p.decoder_input_details;
-  v.return_full_text = p.return_full_text.value_or(compat_route);
-  v.best_of = static_cast<int>(std::max<int64_t>(1, best_of));
-  v.top_n_tokens = static_cast<int32_t>(top_n);
+  v.return_full_text = p.return_full_text.value_or(options.default_return_full_text);
+  v.best_of = static_cast<int>(std::max<uint64_t>(1, p.best_of.value_or(1)));
+  v.top_n_tokens = static_cast<int32_t>(p.top_n_tokens.value_or(0));
+  v.max_new_tokens_chunk = static_cast<int32_t>(chunk);
   GenerationRequest& g = v.engine;
   g.prompt_ids = std::move(ids);
   SamplingParams& s = g.sampling;
@@ -123,13 +135,53 @@ std::variant<ValidRequest, ApiError> ValidateGenerate(const GenerateRequest& req
   // The backend samples if asked to or if any warper is active (§3.4).
   s.do_sample =
       p.do_sample || s.temperature != 1.0f || s.top_k != 0 || s.top_p < 1.0f || s.typical_p < 1.0f;
-  s.seed = p.seed ? *p.seed : rng();
-  g.stopping.max_new_tokens = static_cast<int32_t>(
-      std::max<int64_t>(1, std::min(max_new, limits.max_total_tokens - input_length)));
+  s.seed = p.seed ? *p.seed : (s.do_sample && seeds ? seeds() : 0);
+  // One run up to the budget instead of TGI's 1024-token chunks (see the header).
+  g.stopping.max_new_tokens = static_cast<int32_t>(std::max<int64_t>(1, std::min(max_new, budget)));
   g.stopping.stop_sequences = p.stop;
   g.top_n_tokens = v.top_n_tokens;
   g.prefill_logprobs = p.decoder_input_details && limits.enable_prefill_logprobs;
   return v;
+}
+
+std::variant<ValidRequest, ApiError> ValidateGenerate(const GenerateRequest& request,
+                                                      const Tokenizer& tokenizer,
+                                                      const ValidationLimits& limits,
+                                                      bool streaming, bool compat_route,
+                                                      std::mt19937_64& rng) {
+  return ValidateGenerate(request, tokenizer, limits, ValidateOptions{streaming, compat_route},
+                          [&rng] { return rng(); });
+}
+
+std::variant<std::vector<GenerateRequest>, ApiError> CompletionToGenerate(
+    const CompletionRequest& c, const ValidationLimits& limits) {
+  if (c.has_suffix) return SuffixNotSupportedError();
+  if (static_cast<int64_t>(c.prompts.size()) > limits.max_client_batch_size) {
+    return BatchSizeExceededError(limits.max_client_batch_size);
+  }
+  std::vector<GenerateRequest> out;
+  for (const std::string& prompt : c.prompts) {
+    GenerateRequest g;
+    g.inputs = prompt;
+    g.has_parameters = true;
+    GenerateParameters& p = g.parameters;
+    if (c.temperature && *c.temperature == 0.0f) {
+      p.do_sample = false;  // exactly 0 means greedy on the OpenAI routes
+    } else {
+      p.do_sample = true;
+      p.temperature = c.temperature;
+    }
+    p.max_new_tokens = c.max_tokens;
+    p.top_p = c.top_p;
+    p.repetition_penalty = c.repetition_penalty;
+    p.frequency_penalty = c.frequency_penalty;
+    p.seed = c.seed;
+    p.stop = c.stop;
+    p.details = true;
+    p.decoder_input_details = !c.stream;
+    out.push_back(std::move(g));
+  }
+  return out;
 }
 
 }  // namespace sg::api

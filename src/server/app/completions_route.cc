@@ -39,28 +39,6 @@ http::Response JsonError(const api::ApiError& e) {
   return http::Response{e.status, "application/json", {}, api::ErrorJson(e)};
 }
 
-api::GenerateRequest ToNative(const api::CompletionRequest& c, const std::string& prompt,
-                              bool stream) {
-  api::GenerateRequest g;
-  g.inputs = prompt;
-  api::GenerateParameters& p = g.parameters;
-  p.max_new_tokens = c.max_tokens;
-  if (c.temperature && *c.temperature == 0.0f) {
-    p.do_sample = false;  // exactly 0 means greedy on the OpenAI routes
-  } else {
-    p.do_sample = true;
-    p.temperature = c.temperature;
-  }
-  p.top_p = c.top_p;
-  p.repetition_penalty = c.repetition_penalty;
-  p.frequency_penalty = c.frequency_penalty;
-  p.seed = c.seed;
-  p.stop = c.stop;
-  p.details = true;
-  p.decoder_input_details = !stream;
-  return g;
-}
-
 // One prompt's request failed (validation, overload or generation).
 void Fail(const std::shared_ptr<CompletionCall>& call, const api::ApiError& e) {
   std::unique_lock lock(call->mu);
@@ -85,7 +63,8 @@ void OnEvent(const std::shared_ptr<CompletionCall>& call, int index, GenerationE
   ServerApp& app = *call->app;
   if (ev.error) {
     const bool shutdown = ev.error->kind == GenerationErrorKind::kShutdown;
-    RecordFailure(Routes::GetMetrics(app), shutdown ? "incomplete" : "generation");
+    RecordFailure(Routes::GetMetrics(app),
+                  shutdown ? FailureReason::kIncomplete : FailureReason::kGeneration);
     Fail(call, shutdown ? api::IncompleteGenerationError(call->stream != nullptr)
                         : api::GenerationFailedError(ev.error->message));
     return;
@@ -117,17 +96,17 @@ void OnEvent(const std::shared_ptr<CompletionCall>& call, int index, GenerationE
                      api::CompletionResponseJson(call->created, model, call->choices)});
 }
 
-void ValidateAndSubmit(std::shared_ptr<CompletionCall> call, api::CompletionRequest request) {
+void ValidateAndSubmit(std::shared_ptr<CompletionCall> call,
+                       std::vector<api::GenerateRequest> requests) {
   ServerApp& app = *call->app;
   thread_local std::mt19937_64 rng{std::random_device{}()};
-  const int n = static_cast<int>(request.prompts.size());
+  const int n = static_cast<int>(requests.size());
   std::vector<api::ValidRequest> valid;
   for (int i = 0; i < n; ++i) {
-    api::GenerateRequest g = ToNative(request, request.prompts[i], call->stream != nullptr);
-    auto v = api::ValidateGenerate(g, Routes::GetTokenizer(app), Routes::ApiLimits(app), false,
-                                   false, rng);
+    auto v = api::ValidateGenerate(requests[i], Routes::GetTokenizer(app), Routes::ApiLimits(app),
+                                   false, false, rng);
     if (auto* err = std::get_if<api::ApiError>(&v)) {
-      RecordFailure(Routes::GetMetrics(app), "validation");
+      RecordFailure(Routes::GetMetrics(app), FailureReason::kValidation);
       if (!call->stream) return Fail(call, *err);
       Fail(call, *err);
       continue;
@@ -161,22 +140,15 @@ void HandleCompletions(ServerApp& app, http::Request&& req,
     return w->Respond(JsonError({503, "unhealthy", "healthcheck"}));
   }
   Metrics& metrics = Routes::GetMetrics(app);
-  metrics.IncCounter("tgi_request_count");
-  if (request.has_suffix) {
-    RecordFailure(metrics, "validation");
-    return w->Respond(JsonError({422,
-                                 "Suffix is not supported and can be achieved by preprocessing "
-                                 "the prompt.",
-                                 "suffix not supported"}));
+  metrics.RequestReceived();
+  // The suffix and batch-size checks come before a permit is taken (TGI's order).
+  auto native = api::CompletionToGenerate(request, Routes::ApiLimits(app));
+  if (auto* err = std::get_if<api::ApiError>(&native)) {
+    RecordFailure(metrics, FailureReason::kValidation);
+    return w->Respond(JsonError(*err));
   }
-  const int64_t max_batch = Routes::Config(app).max_client_batch_size;
-  if (static_cast<int64_t>(request.prompts.size()) > max_batch) {
-    RecordFailure(metrics, "validation");
-    return w->Respond(JsonError(
-        {422,
-         "Number of prompts exceeds the maximum allowed batch size of " + std::to_string(max_batch),
-         "batch size exceeded"}));
-  }
+  std::vector<api::GenerateRequest> requests =
+      std::move(std::get<std::vector<api::GenerateRequest>>(native));
   auto call = std::make_shared<CompletionCall>();
   call->app = &app;
   call->writer = w;
@@ -194,7 +166,7 @@ void HandleCompletions(ServerApp& app, http::Request&& req,
   }
   if (call->permits.size() < static_cast<size_t>(n)) {
     call->permits.clear();
-    RecordFailure(metrics, "overloaded");
+    RecordFailure(metrics, FailureReason::kOverloaded);
     if (call->stream) {
       call->stream->Send(api::OpenAiStreamErrorJson(api::OverloadedError()));
       call->stream->Send("[DONE]");
@@ -214,9 +186,9 @@ void HandleCompletions(ServerApp& app, http::Request&& req,
     for (uint64_t id : c->engine_ids) {
       if (id) Routes::GetEngine(app).Cancel(id);
     }
-    RecordFailure(Routes::GetMetrics(app), "dropped");
+    RecordFailure(Routes::GetMetrics(app), FailureReason::kDropped);
   });
-  boost::asio::post(Routes::Validation(app), [call, r = std::move(request)]() mutable {
+  boost::asio::post(Routes::Validation(app), [call, r = std::move(requests)]() mutable {
     ValidateAndSubmit(std::move(call), std::move(r));
   });
 }

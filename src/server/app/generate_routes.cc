@@ -59,7 +59,7 @@ http::Response JsonResponse(int status, std::string body, http::Headers headers 
   return http::Response{status, "application/json", std::move(headers), std::move(body)};
 }
 
-void RespondError(NativeCall& call, const api::ApiError& e, const char* metric) {
+void RespondError(NativeCall& call, const api::ApiError& e, FailureReason metric) {
   if (call.app->ready()) RecordFailure(Routes::GetMetrics(*call.app), metric);
   if (call.stream) {
     call.stream->Send(api::ErrorJson(e));
@@ -85,7 +85,7 @@ void OnEvent(const std::shared_ptr<NativeCall>& call, size_t seq, GenerationEven
     const bool shutdown = event.error->kind == GenerationErrorKind::kShutdown;
     api::ApiError e = shutdown ? api::IncompleteGenerationError(call->stream != nullptr)
                                : api::GenerationFailedError(event.error->message);
-    RespondError(*call, e, shutdown ? "incomplete" : "generation");
+    RespondError(*call, e, shutdown ? FailureReason::kIncomplete : FailureReason::kGeneration);
     return;
   }
   if (call->stream) {
@@ -144,7 +144,7 @@ void ValidateAndSubmit(std::shared_ptr<NativeCall> call, api::GenerateRequest re
                                      shape != Shape::kGenerate && call->stream != nullptr,
                                      shape == Shape::kCompat, rng);
   if (auto* err = std::get_if<api::ApiError>(&valid)) {
-    RespondError(*call, *err, "validation");
+    RespondError(*call, *err, FailureReason::kValidation);
     return;
   }
   call->valid = std::move(std::get<api::ValidRequest>(valid));
@@ -154,7 +154,7 @@ void ValidateAndSubmit(std::shared_ptr<NativeCall> call, api::GenerateRequest re
   for (int i = 1; i < n; ++i) {  // best_of takes one permit per sequence (TGI)
     auto permit = Routes::Gate(app).TryAcquire();
     if (!permit) {
-      RespondError(*call, api::OverloadedError(), "overloaded");
+      RespondError(*call, api::OverloadedError(), FailureReason::kOverloaded);
       return;
     }
     call->permits.push_back(std::move(permit));
@@ -180,7 +180,11 @@ void HandleNative(ServerApp& app, http::Request&& req, std::shared_ptr<http::Res
   call->app = &app;
   call->writer = w;
   call->times.received = Clock::now();
-  auto parsed = api::ParseGenerateRequest(req.body);
+  // POST / reads CompatGenerateRequest (`stream` a bool); the others GenerateRequest, where a
+  // `stream` key is an unknown field.
+  auto parsed =
+      api::ParseGenerateRequest(req.body, shape == Shape::kCompat ? api::GenerateShape::kCompat
+                                                                  : api::GenerateShape::kGenerate);
   if (auto* err = std::get_if<api::BodyError>(&parsed)) {
     w->Respond(http::Response{err->status, "text/plain; charset=utf-8", {}, err->message});
     return;
@@ -194,13 +198,21 @@ void HandleNative(ServerApp& app, http::Request&& req, std::shared_ptr<http::Res
                      {"x-compute-characters", std::to_string(api::CountChars(request.inputs))}});
   }
   if (!app.ready()) {
-    RespondError(*call, api::ApiError{503, "unhealthy", "healthcheck"}, "generation");
+    RespondError(*call, api::UnhealthyError(), FailureReason::kGeneration);
     return;
   }
-  Routes::GetMetrics(app).IncCounter("tgi_request_count");
+  Routes::GetMetrics(app).RequestReceived();
+  // TGI checks these before it takes a concurrency permit: an overloaded server still answers
+  // them with the validation error.
+  std::optional<api::ApiError> early =
+      streamed ? api::CheckStreamOnly(request) : api::CheckBestOf(request, Routes::ApiLimits(app));
+  if (early) {
+    RespondError(*call, *early, FailureReason::kValidation);
+    return;
+  }
   auto permit = Routes::Gate(app).TryAcquire();
   if (!permit) {
-    RespondError(*call, api::OverloadedError(), "overloaded");
+    RespondError(*call, api::OverloadedError(), FailureReason::kOverloaded);
     return;
   }
   call->permits.push_back(std::move(permit));
@@ -215,7 +227,7 @@ void HandleNative(ServerApp& app, http::Request&& req, std::shared_ptr<http::Res
     for (auto& s : c->sequences) {
       if (s.engine_id) Routes::GetEngine(app).Cancel(s.engine_id);
     }
-    RecordFailure(Routes::GetMetrics(app), "dropped");
+    RecordFailure(Routes::GetMetrics(app), FailureReason::kDropped);
   });
   boost::asio::post(Routes::Validation(app), [call, r = std::move(request), shape]() mutable {
     ValidateAndSubmit(std::move(call), std::move(r), shape);

@@ -48,7 +48,7 @@ void MetricsRoute(ServerApp& app, std::shared_ptr<http::ResponseWriter> w) {
 }
 
 void Tokenize(ServerApp& app, http::Request&& req, std::shared_ptr<http::ResponseWriter> w) {
-  auto parsed = api::ParseGenerateRequest(req.body);
+  auto parsed = api::ParseGenerateRequest(req.body, api::GenerateShape::kGenerate);
   if (auto* e = std::get_if<api::BodyError>(&parsed)) {
     return w->Respond({e->status, "text/plain; charset=utf-8", {}, e->message});
   }
@@ -62,14 +62,21 @@ void Tokenize(ServerApp& app, http::Request&& req, std::shared_ptr<http::Respons
 }
 
 void Invocations(ServerApp& app, http::Request&& req, std::shared_ptr<http::ResponseWriter> w) {
-  const std::string kind = api::InvocationKind(req.body);
-  if (kind == "inputs") return HandleCompat(app, std::move(req), std::move(w));
-  if (kind == "prompt") return HandleCompletions(app, std::move(req), std::move(w));
-  w->Respond({422,
-              "text/plain; charset=utf-8",
-              {},
-              "Failed to deserialize the JSON body into the target type: data did not match any "
-              "variant of untagged enum SagemakerRequest"});
+  auto shape = api::ClassifyInvocation(req.body);
+  if (auto* e = std::get_if<api::BodyError>(&shape)) {
+    return w->Respond({e->status, "text/plain; charset=utf-8", {}, e->message});
+  }
+  switch (std::get<api::InvocationShape>(shape)) {
+    case api::InvocationShape::kCompat:
+      return HandleCompat(app, std::move(req), std::move(w));
+    case api::InvocationShape::kCompletion:
+      return HandleCompletions(app, std::move(req), std::move(w));
+    case api::InvocationShape::kChat:
+      // Chat bodies are recognised but /v1/chat/completions is not served yet: answer as that
+      // route's absence would, a 404 in TGI's JSON error shape.
+      return w->Respond(
+          Json(404, api::ErrorJson({404, "chat completions are not served yet", "not_found"})));
+  }
 }
 
 }  // namespace

@@ -42,25 +42,20 @@ http::Headers RequestTimes::Headers(const GenerationEnd& end, const api::ValidRe
 }
 
 void RecordValidated(Metrics& metrics, const api::ValidRequest& request) {
-  metrics.Observe("tgi_request_input_length", request.input_length);
-  metrics.Observe("tgi_request_max_new_tokens",
-                  std::min(1024, request.engine.stopping.max_new_tokens));
+  metrics.RequestValidated(request.input_length, request.max_new_tokens_chunk);
 }
 
 void RecordSuccess(Metrics& metrics, const RequestTimes& t, const GenerationEnd& end) {
-  metrics.IncCounter("tgi_request_success");
-  metrics.Observe("tgi_request_duration", t.total_s());
-  metrics.Observe("tgi_request_validation_duration", t.validation_s());
-  metrics.Observe("tgi_request_queue_duration", t.queue_s());
-  metrics.Observe("tgi_request_inference_duration", t.inference_s());
-  metrics.Observe("tgi_request_mean_time_per_token_duration",
-                  t.inference_s() / std::max(1, end.generated_tokens));
-  metrics.Observe("tgi_request_generated_tokens", end.generated_tokens);
+  RequestTimings timings;
+  timings.total_s = t.total_s();
+  timings.validation_s = t.validation_s();
+  timings.queue_s = t.queue_s();
+  timings.inference_s = t.inference_s();
+  timings.time_per_token_s = t.inference_s() / std::max(1, end.generated_tokens);
+  metrics.RequestSucceeded(timings, end.generated_tokens);
 }
 
-void RecordFailure(Metrics& metrics, const char* err) {
-  metrics.IncCounter("tgi_request_failure", std::string("err=\"") + err + "\"");
-}
+void RecordFailure(Metrics& metrics, FailureReason reason) { metrics.RequestFailed(reason); }
 
 void LogRequest(const RequestTimes& t, const GenerationEnd& end, const api::ValidRequest& r,
                 bool json) {

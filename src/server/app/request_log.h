@@ -36,7 +36,7 @@ struct RequestTimes {
 
 void RecordValidated(Metrics& metrics, const api::ValidRequest& request);
 void RecordSuccess(Metrics& metrics, const RequestTimes& times, const GenerationEnd& end);
-void RecordFailure(Metrics& metrics, const char* err);  // tgi_request_failure{err=...}
+void RecordFailure(Metrics& metrics, FailureReason reason);  // tgi_request_failure{err=...}
 
 // "generate{...}: Success" as TGI's router logs it, or a JSON line.
 void LogRequest(const RequestTimes& times, const GenerationEnd& end,

@@ -24,9 +24,15 @@ class Routes {
   static Metrics& GetMetrics(ServerApp& a) { return *a.metrics_; }
   static const Model& GetModel(const ServerApp& a) { return *a.model_; }
   static api::ValidationLimits ApiLimits(const ServerApp& a) {
-    return {a.config_.max_best_of,      a.config_.max_stop_sequences,
-            a.config_.max_top_n_tokens, a.limits_.max_input_tokens,
-            a.limits_.max_total_tokens, a.config_.enable_prefill_logprobs};
+    api::ValidationLimits l;
+    l.max_best_of = a.config_.max_best_of;
+    l.max_stop_sequences = a.config_.max_stop_sequences;
+    l.max_top_n_tokens = a.config_.max_top_n_tokens;
+    l.max_input_tokens = a.limits_.max_input_tokens;
+    l.max_total_tokens = a.limits_.max_total_tokens;
+    l.enable_prefill_logprobs = a.config_.enable_prefill_logprobs;
+    l.max_client_batch_size = a.config_.max_client_batch_size;
+    return l;
   }
 };
 

@@ -1,138 +1,297 @@
 #include "server/metrics/metrics.h"
 
-#include <cmath>
-#include <cstdio>
+#include <array>
+#include <vector>
+
+#include "server/api/number_format.h"
+#include "server/metrics/prometheus.h"
 
 namespace sg::server {
 namespace {
 
-std::string Num(double v) {
-  if (std::isinf(v)) return "+Inf";
-  char buf[40];
-  std::snprintf(buf, sizeof(buf), "%.17g", v);
-  return buf;
+enum class Labels { kNone, kErr, kMethod };
+
+constexpr std::array<const char*, 6> kErrValues = {"overloaded", "validation", "generation",
+                                                   "incomplete", "dropped",    "template"};
+constexpr std::array<const char*, 2> kMethodValues = {"prefill", "decode"};
+
+size_t SlotCount(Labels l) {
+  return l == Labels::kErr ? kErrValues.size() : l == Labels::kMethod ? kMethodValues.size() : 1;
 }
 
-const char* Help(const std::string& name) {
-  static const std::map<std::string, const char*> kHelp = {
-      {"tgi_request_count", "Total number of requests"},
-      {"tgi_request_success", "Number of successful requests"},
-      {"tgi_request_failure", "Number of failed requests"},
-      {"tgi_request_duration", "Request duration"},
-      {"tgi_request_validation_duration", "Request validation duration"},
-      {"tgi_request_queue_duration", "Request queue duration"},
-      {"tgi_request_inference_duration", "Request inference duration"},
-      {"tgi_request_mean_time_per_token_duration", "Mean time per token per request"},
-      {"tgi_request_generated_tokens", "Generated tokens per request"},
-      {"tgi_request_input_length", "Input token length per request"},
-      {"tgi_request_max_new_tokens", "Maximum new tokens per request"},
-      {"tgi_queue_size", "Current queue size"},
-      {"tgi_batch_current_size", "Current batch size"},
-      {"tgi_batch_current_max_tokens", "Maximum tokens for the current batch"},
-      {"tgi_batch_max_total_tokens", "Maximum amount of tokens in total."},
-      {"tgi_batch_inference_count", "Inference calls per method (prefill or decode)"},
-      {"streamgen_kv_blocks_free", "Free KV cache blocks (16 token positions each)"},
-      {"streamgen_kv_blocks_total", "KV cache blocks (16 token positions each)"},
-      {"streamgen_requests_in_flight", "Requests holding an admission permit"},
-  };
-  auto it = kHelp.find(name);
-  return it == kHelp.end() ? "" : it->second;
+std::string LabelText(Labels l, size_t slot) {
+  if (l == Labels::kErr) return std::string("err=\"") + kErrValues[slot] + "\"";
+  if (l == Labels::kMethod) return std::string("method=\"") + kMethodValues[slot] + "\"";
+  return "";
 }
 
-void Gauge(std::string& out, const char* name, int64_t v) {
-  out += "# HELP ";
-  out += name;
-  out += ' ';
-  out += Help(name);
-  out += "\n# TYPE ";
-  out += name;
-  out += " gauge\n";
-  out += name;
-  out += ' ' + std::to_string(v) + "\n";
-}
+enum class Kind { kCounter, kGauge, kHistogram };
+enum class Buckets { kNone, kDuration, kInputLength, kTotalTokens, kBatchSize };
+
+struct Def {
+  const char* name;
+  Kind kind;
+  const char* help;  // "" = TGI never describes it (no HELP line)
+  Labels labels;
+  Buckets buckets;
+};
+
+// Render order. HELP texts are TGI's first descriptions (router/src/server.rs).
+enum Id : size_t {
+  kRequestCount,
+  kRequestSuccess,
+  kRequestFailure,
+  kBatchInferenceCount,
+  kBatchInferenceSuccess,
+  kBatchInferenceFailure,
+  kQueueSize,
+  kBatchCurrentSize,
+  kBatchCurrentMaxTokens,
+  kBatchMaxTotalTokens,
+  kKvBlocksFree,
+  kKvBlocksTotal,
+  kRequestsInFlight,
+  kRequestDuration,
+  kRequestValidationDuration,
+  kRequestQueueDuration,
+  kRequestInferenceDuration,
+  kRequestMeanTimePerTokenDuration,
+  kRequestGeneratedTokens,
+  kRequestInputLength,
+  kRequestMaxNewTokens,
+  kBatchNextSize,
+  kBatchInferenceDuration,
+  kBatchForwardDuration,
+  kBatchDecodeDuration,
+  kBatchFilterDuration,
+  kNumMetrics,
+};
+
+constexpr Def kDefs[kNumMetrics] = {
+    {"tgi_request_count", Kind::kCounter, "Total number of requests", Labels::kNone,
+     Buckets::kNone},
+    {"tgi_request_success", Kind::kCounter, "Number of successful requests", Labels::kNone,
+     Buckets::kNone},
+    {"tgi_request_failure", Kind::kCounter, "", Labels::kErr, Buckets::kNone},
+    {"tgi_batch_inference_count", Kind::kCounter, "Inference calls per method (prefill or decode)",
+     Labels::kMethod, Buckets::kNone},
+    {"tgi_batch_inference_success", Kind::kCounter,
+     "Number of successful inference calls per method (prefill or decode)", Labels::kMethod,
+     Buckets::kNone},
+    {"tgi_batch_inference_failure", Kind::kCounter, "", Labels::kMethod, Buckets::kNone},
+    {"tgi_queue_size", Kind::kGauge, "Current queue size", Labels::kNone, Buckets::kNone},
+    {"tgi_batch_current_size", Kind::kGauge, "Current batch size", Labels::kNone, Buckets::kNone},
+    {"tgi_batch_current_max_tokens", Kind::kGauge, "Maximum tokens for the current batch",
+     Labels::kNone, Buckets::kNone},
+    {"tgi_batch_max_total_tokens", Kind::kGauge, "", Labels::kNone, Buckets::kNone},
+    {"streamgen_kv_blocks_free", Kind::kGauge, "Free blocks in the KV cache pool", Labels::kNone,
+     Buckets::kNone},
+    {"streamgen_kv_blocks_total", Kind::kGauge, "Blocks in the KV cache pool", Labels::kNone,
+     Buckets::kNone},
+    {"streamgen_requests_in_flight", Kind::kGauge, "Requests holding a concurrency permit",
+     Labels::kNone, Buckets::kNone},
+    {"tgi_request_duration", Kind::kHistogram, "Request duration", Labels::kNone,
+     Buckets::kDuration},
+    {"tgi_request_validation_duration", Kind::kHistogram, "Request validation duration",
+     Labels::kNone, Buckets::kDuration},
+    {"tgi_request_queue_duration", Kind::kHistogram, "Request queue duration", Labels::kNone,
+     Buckets::kDuration},
+    {"tgi_request_inference_duration", Kind::kHistogram, "Request inference duration",
+     Labels::kNone, Buckets::kDuration},
+    {"tgi_request_mean_time_per_token_duration", Kind::kHistogram,
+     "Mean time per token per request", Labels::kNone, Buckets::kDuration},
+    {"tgi_request_generated_tokens", Kind::kHistogram, "Generated tokens per request",
+     Labels::kNone, Buckets::kTotalTokens},
+    {"tgi_request_input_length", Kind::kHistogram, "Input token length per request", Labels::kNone,
+     Buckets::kInputLength},
+    {"tgi_request_max_new_tokens", Kind::kHistogram, "Maximum new tokens per request",
+     Labels::kNone, Buckets::kTotalTokens},
+    {"tgi_batch_next_size", Kind::kHistogram, "Batch size of the next batch", Labels::kNone,
+     Buckets::kBatchSize},
+    {"tgi_batch_inference_duration", Kind::kHistogram, "Batch inference duration", Labels::kMethod,
+     Buckets::kDuration},
+    {"tgi_batch_forward_duration", Kind::kHistogram,
+     "Batch forward duration per method (prefill or decode)", Labels::kMethod, Buckets::kDuration},
+    {"tgi_batch_decode_duration", Kind::kHistogram,
+     "Time spent decoding a batch per method (prefill or decode)", Labels::kMethod,
+     Buckets::kDuration},
+    {"tgi_batch_filter_duration", Kind::kHistogram,
+     "Time spent filtering batches and sending generated tokens per method (prefill or decode)",
+     Labels::kMethod, Buckets::kDuration},
+};
+
+size_t MethodSlot(BatchMethod m) { return m == BatchMethod::kPrefill ? 0 : 1; }
 
 }  // namespace
 
-Histogram::Histogram(std::vector<double> bounds)
-    : bounds_(std::move(bounds)), counts_(bounds_.size() + 1, 0) {}
-
-void Histogram::Observe(double v) {
-  size_t i = 0;
-  while (i < bounds_.size() && v > bounds_[i]) ++i;
-  ++counts_[i];
-  sum_ += v;
-  ++count_;
-}
-
-void Histogram::Render(std::string& out, const std::string& name, const std::string& labels) const {
-  uint64_t cumulative = 0;
-  for (size_t i = 0; i <= bounds_.size(); ++i) {
-    cumulative += counts_[i];
-    const std::string le = i < bounds_.size() ? Num(bounds_[i]) : "+Inf";
-    out += name + "_bucket{" + labels + (labels.empty() ? "" : ",") + "le=\"" + le + "\"} " +
-           std::to_string(cumulative) + "\n";
+// One cell (counter/gauge) or histogram per metric and label value, created up front so that
+// recording never allocates or locks.
+struct Metrics::Registry {
+  Registry(int64_t max_input_tokens, int64_t max_total_tokens)
+      : duration(DurationBuckets()),
+        input_length(LinearBuckets(max_input_tokens)),
+        total_tokens(LinearBuckets(max_total_tokens)),
+        batch_size(CountBuckets(1024)) {
+    for (size_t id = 0; id < kNumMetrics; ++id) {
+      const Def& d = kDefs[id];
+      const size_t slots = SlotCount(d.labels);
+      if (d.kind != Kind::kHistogram) {
+        cells[id] = std::make_unique<Cell[]>(slots);
+        continue;
+      }
+      const std::vector<double>* bounds = d.buckets == Buckets::kInputLength   ? &input_length
+                                          : d.buckets == Buckets::kTotalTokens ? &total_tokens
+                                          : d.buckets == Buckets::kBatchSize   ? &batch_size
+                                                                               : &duration;
+      for (size_t s = 0; s < slots; ++s) histograms[id].emplace_back(new HistogramCell(bounds));
+    }
   }
-  out += name + "_sum " + Num(sum_) + "\n";
-  out += name + "_count " + std::to_string(count_) + "\n";
-}
+
+  Cell& cell(Id id, size_t slot = 0) { return cells[id][slot]; }
+  HistogramCell& histogram(Id id, size_t slot = 0) { return *histograms[id][slot]; }
+
+  const std::vector<double> duration, input_length, total_tokens, batch_size;
+  std::unique_ptr<Cell[]> cells[kNumMetrics];
+  std::vector<std::unique_ptr<HistogramCell>> histograms[kNumMetrics];
+};
 
 Metrics::Metrics(int64_t max_input_tokens, int64_t max_total_tokens)
-    : max_input_tokens_(max_input_tokens), max_total_tokens_(max_total_tokens) {}
+    : registry_(std::make_unique<Registry>(max_input_tokens, max_total_tokens)) {}
 
-std::vector<double> Metrics::BoundsFor(const std::string& name) const {
-  std::vector<double> b;
-  if (name.size() >= 8 && name.compare(name.size() - 8, 8, "duration") == 0) {
-    for (int k = 1; k <= 35; ++k) b.push_back(0.0001 * std::pow(1.5, k));
-  } else if (name == "tgi_request_input_length") {
-    for (int k = 1; k <= 100; ++k) b.push_back(static_cast<double>(max_input_tokens_) / 100 * k);
-  } else if (name == "tgi_batch_next_size") {
-    for (int k = 1; k <= 1024; ++k) b.push_back(k);
-  } else {  // generated_tokens, max_new_tokens
-    for (int k = 1; k <= 100; ++k) b.push_back(static_cast<double>(max_total_tokens_) / 100 * k);
-  }
-  return b;
+Metrics::~Metrics() = default;
+
+void Metrics::RequestReceived() { registry_->cell(kRequestCount).Add(1); }
+
+void Metrics::RequestFailed(FailureReason reason) {
+  registry_->cell(kRequestFailure, static_cast<size_t>(reason)).Add(1);
 }
 
-void Metrics::IncCounter(const std::string& name, const std::string& labels) {
-  std::lock_guard lock(mu_);
-  ++counters_[name][labels];
+void Metrics::RequestValidated(int64_t input_length, int64_t max_new_tokens_chunk) {
+  registry_->histogram(kRequestInputLength).Observe(static_cast<double>(input_length));
+  registry_->histogram(kRequestMaxNewTokens).Observe(static_cast<double>(max_new_tokens_chunk));
 }
 
-void Metrics::Observe(const std::string& name, double value) {
-  std::lock_guard lock(mu_);
-  auto it = histograms_.find(name);
-  if (it == histograms_.end()) it = histograms_.emplace(name, Histogram(BoundsFor(name))).first;
-  it->second.Observe(value);
+void Metrics::RequestSucceeded(const RequestTimings& t, int64_t generated_tokens) {
+  Registry& r = *registry_;
+  r.cell(kRequestSuccess).Add(1);
+  r.histogram(kRequestDuration).Observe(t.total_s);
+  r.histogram(kRequestValidationDuration).Observe(t.validation_s);
+  r.histogram(kRequestQueueDuration).Observe(t.queue_s);
+  r.histogram(kRequestInferenceDuration).Observe(t.inference_s);
+  r.histogram(kRequestMeanTimePerTokenDuration).Observe(t.time_per_token_s);
+  r.histogram(kRequestGeneratedTokens).Observe(static_cast<double>(generated_tokens));
 }
 
-std::string Metrics::Render(const Gauges& g) const {
-  std::string out;
-  {
-    std::lock_guard lock(mu_);
-    for (const auto& [name, by_labels] : counters_) {
-      out += "# HELP " + name + " " + Help(name) + "\n# TYPE " + name + " counter\n";
-      for (const auto& [labels, v] : by_labels) {
-        out += name + (labels.empty() ? "" : "{" + labels + "}") + " " + std::to_string(v) + "\n";
+void Metrics::SetQueueSize(int64_t n) { registry_->cell(kQueueSize).Set(static_cast<double>(n)); }
+void Metrics::SetBatchCurrentSize(int64_t n) {
+  registry_->cell(kBatchCurrentSize).Set(static_cast<double>(n));
+}
+void Metrics::SetBatchCurrentMaxTokens(int64_t n) {
+  registry_->cell(kBatchCurrentMaxTokens).Set(static_cast<double>(n));
+}
+void Metrics::SetBatchMaxTotalTokens(int64_t n) {
+  registry_->cell(kBatchMaxTotalTokens).Set(static_cast<double>(n));
+}
+void Metrics::BatchNextSize(int64_t n) {
+  registry_->histogram(kBatchNextSize).Observe(static_cast<double>(n));
+}
+
+void Metrics::BatchInference(BatchMethod method, bool success, double duration_s) {
+  const size_t slot = MethodSlot(method);
+  registry_->cell(kBatchInferenceCount, slot).Add(1);
+  registry_->cell(success ? kBatchInferenceSuccess : kBatchInferenceFailure, slot).Add(1);
+  registry_->histogram(kBatchInferenceDuration, slot).Observe(duration_s);
+}
+
+void Metrics::BatchForwardDuration(BatchMethod method, double s) {
+  registry_->histogram(kBatchForwardDuration, MethodSlot(method)).Observe(s);
+}
+void Metrics::BatchDecodeDuration(BatchMethod method, double s) {
+  registry_->histogram(kBatchDecodeDuration, MethodSlot(method)).Observe(s);
+}
+void Metrics::BatchFilterDuration(BatchMethod method, double s) {
+  registry_->histogram(kBatchFilterDuration, MethodSlot(method)).Observe(s);
+}
+
+void Metrics::SetBatchInferenceCount(BatchMethod method, int64_t total) {
+  registry_->cell(kBatchInferenceCount, MethodSlot(method)).Set(static_cast<double>(total));
+}
+
+void Metrics::SetKvBlocks(int64_t free_blocks, int64_t total_blocks) {
+  registry_->cell(kKvBlocksFree).Set(static_cast<double>(free_blocks));
+  registry_->cell(kKvBlocksTotal).Set(static_cast<double>(total_blocks));
+}
+
+void Metrics::SetRequestsInFlight(int64_t n) {
+  registry_->cell(kRequestsInFlight).Set(static_cast<double>(n));
+}
+
+bool Metrics::IncCounter(std::string_view name, std::string_view labels) {
+  for (size_t id = 0; id < kNumMetrics; ++id) {
+    const Def& d = kDefs[id];
+    if (d.kind != Kind::kCounter || name != d.name) continue;
+    for (size_t slot = 0; slot < SlotCount(d.labels); ++slot) {
+      if (labels == LabelText(d.labels, slot)) {
+        registry_->cell(static_cast<Id>(id), slot).Add(1);
+        return true;
       }
     }
-    for (const auto& [name, h] : histograms_) {
-      out += "# HELP " + name + " " + Help(name) + "\n# TYPE " + name + " histogram\n";
-      h.Render(out, name, "");
+    return false;
+  }
+  return false;
+}
+
+bool Metrics::Observe(std::string_view name, double value) {
+  for (size_t id = 0; id < kNumMetrics; ++id) {
+    const Def& d = kDefs[id];
+    if (d.kind == Kind::kHistogram && d.labels == Labels::kNone && name == d.name) {
+      registry_->histogram(static_cast<Id>(id)).Observe(value);
+      return true;
     }
   }
-  Gauge(out, "tgi_queue_size", g.queue_size);
-  Gauge(out, "tgi_batch_current_size", g.batch_current_size);
-  Gauge(out, "tgi_batch_current_max_tokens", g.batch_current_max_tokens);
-  Gauge(out, "tgi_batch_max_total_tokens", g.batch_max_total_tokens);
-  Gauge(out, "streamgen_kv_blocks_free", g.kv_blocks_free);
-  Gauge(out, "streamgen_kv_blocks_total", g.kv_blocks_total);
-  Gauge(out, "streamgen_requests_in_flight", g.requests_in_flight);
-  out +=
-      "# HELP tgi_batch_inference_count Inference calls per method (prefill or decode)\n"
-      "# TYPE tgi_batch_inference_count counter\n";
-  out += "tgi_batch_inference_count{method=\"prefill\"} " + std::to_string(g.steps_prefill) + "\n";
-  out += "tgi_batch_inference_count{method=\"decode\"} " + std::to_string(g.steps_decode) + "\n";
+  return false;
+}
+
+std::string Metrics::Render() const {
+  std::string out;
+  for (size_t id = 0; id < kNumMetrics; ++id) {
+    const Def& d = kDefs[id];
+    const size_t slots = SlotCount(d.labels);
+    std::string block;
+    for (size_t slot = 0; slot < slots; ++slot) {
+      const std::string labels = LabelText(d.labels, slot);
+      if (d.kind == Kind::kHistogram) {
+        const HistogramCell& h = *registry_->histograms[id][slot];
+        if (h.seen()) h.Render(block, d.name, labels);
+        continue;
+      }
+      const Cell& c = registry_->cells[id][slot];
+      if (!c.seen()) continue;
+      AppendSample(block, d.name, labels,
+                   d.kind == Kind::kCounter ? std::to_string(static_cast<uint64_t>(c.value()))
+                                            : api::FormatF64Display(c.value()));
+    }
+    if (block.empty()) continue;  // not recorded yet
+    AppendHeader(out, d.name, d.help,
+                 d.kind == Kind::kCounter ? "counter"
+                 : d.kind == Kind::kGauge ? "gauge"
+                                          : "histogram");
+    out += block;
+    out += '\n';
+  }
   return out;
+}
+
+std::string Metrics::Render(const Gauges& g) {
+  SetQueueSize(g.queue_size);
+  SetBatchCurrentSize(g.batch_current_size);
+  SetBatchCurrentMaxTokens(g.batch_current_max_tokens);
+  SetBatchMaxTotalTokens(g.batch_max_total_tokens);
+  SetKvBlocks(g.kv_blocks_free, g.kv_blocks_total);
+  SetRequestsInFlight(g.requests_in_flight);
+  if (g.steps_prefill > 0) SetBatchInferenceCount(BatchMethod::kPrefill, g.steps_prefill);
+  if (g.steps_decode > 0) SetBatchInferenceCount(BatchMethod::kDecode, g.steps_decode);
+  return Render();
 }
 
 }  // namespace sg::server

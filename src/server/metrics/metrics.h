@@ -1,32 +1,39 @@
-// Prometheus metrics with TGI's names, types, HELP texts and bucket layouts (API contract §7):
-// counters without `_total`, histograms as _bucket/_sum/_count, a metric appears only once it was
-// first recorded. Plus streamgen's own gauges (documented in the README): requests in flight and
-// the KV block pool.
-// Thread rules: every method may be called from any thread (one mutex; recording is a few adds).
+// /metrics with TGI's metric names, types, HELP texts, labels and bucket layouts (API contract
+// §7): counters without `_total`, histograms as _bucket/_sum/_count, and a metric (or one label
+// set of it) appears only once it was first recorded. TGI's exporter orders blocks by a hash map;
+// we use a fixed order: counters, gauges, histograms, each in the order of the tables in
+// metrics.cc. Metrics TGI never describes (tgi_request_failure, tgi_batch_inference_failure,
+// tgi_batch_max_total_tokens) have no HELP line, as in TGI.
+//
+// Our additions: `tgi_batch_max_total_tokens` is exported (TGI loses it, §7.3), and three gauges
+// of our own: streamgen_kv_blocks_free / streamgen_kv_blocks_total (the KV block pool) and
+// streamgen_requests_in_flight (requests holding a concurrency permit).
+//
+// Thread rules: every method may be called from any thread at any time. Recording is lock-free
+// (a few relaxed atomic operations; a histogram sample adds a binary search over its bounds).
 #pragma once
 
 #include <cstdint>
-#include <map>
-#include <mutex>
+#include <memory>
 #include <string>
-#include <vector>
+#include <string_view>
 
 namespace sg::server {
 
-class Histogram {
- public:
-  explicit Histogram(std::vector<double> bounds);
-  void Observe(double v);
-  void Render(std::string& out, const std::string& name, const std::string& labels) const;
-
- private:
-  std::vector<double> bounds_;
-  std::vector<uint64_t> counts_;  // one per bound, plus +Inf
-  double sum_ = 0;
-  uint64_t count_ = 0;
+// tgi_request_failure{err=...}.
+enum class FailureReason {
+  kOverloaded,
+  kValidation,
+  kGeneration,
+  kIncomplete,
+  kDropped,
+  kTemplate
 };
+// The `method` label of the tgi_batch_* metrics.
+enum class BatchMethod { kPrefill, kDecode };
 
-struct Gauges {  // sampled at scrape time
+// Values the engine and admission gate hold, sampled at scrape time.
+struct Gauges {
   int64_t queue_size = 0;
   int64_t batch_current_size = 0;
   int64_t batch_current_max_tokens = 0;
@@ -34,29 +41,65 @@ struct Gauges {  // sampled at scrape time
   int64_t kv_blocks_free = 0;
   int64_t kv_blocks_total = 0;
   int64_t requests_in_flight = 0;
-  int64_t steps_prefill = 0;
+  int64_t steps_prefill = 0;  // forward steps so far: tgi_batch_inference_count (when > 0)
   int64_t steps_decode = 0;
+};
+
+// Times of one successful request (§6.9), in seconds.
+struct RequestTimings {
+  double total_s = 0;
+  double validation_s = 0;
+  double queue_s = 0;
+  double inference_s = 0;
+  double time_per_token_s = 0;  // inference / generated tokens
 };
 
 class Metrics {
  public:
+  // The limits fix the bucket layouts of the token-count histograms.
   Metrics(int64_t max_input_tokens, int64_t max_total_tokens);
+  ~Metrics();
+  Metrics(const Metrics&) = delete;
+  Metrics& operator=(const Metrics&) = delete;
 
-  void IncCounter(const std::string& name, const std::string& labels = "");
-  void Observe(const std::string& name, double value);  // a histogram of TGI's list
-  std::string Render(const Gauges& gauges) const;
+  // --- Requests (router).
+  void RequestReceived();                    // tgi_request_count
+  void RequestFailed(FailureReason reason);  // tgi_request_failure{err}
+  void RequestValidated(int64_t input_length, int64_t max_new_tokens_chunk);  // input_length,
+                                                                              // max_new_tokens
+  // tgi_request_success, the five duration histograms and tgi_request_generated_tokens.
+  void RequestSucceeded(const RequestTimings& t, int64_t generated_tokens);
+
+  // --- Queue and batches (engine side).
+  void SetQueueSize(int64_t n);              // tgi_queue_size
+  void SetBatchCurrentSize(int64_t n);       // tgi_batch_current_size
+  void SetBatchCurrentMaxTokens(int64_t n);  // tgi_batch_current_max_tokens
+  void SetBatchMaxTotalTokens(int64_t n);    // tgi_batch_max_total_tokens
+  void BatchNextSize(int64_t n);             // tgi_batch_next_size
+  // tgi_batch_inference_count, _success or _failure, and _duration (the step, seconds).
+  void BatchInference(BatchMethod method, bool success, double duration_s);
+  void BatchForwardDuration(BatchMethod method, double s);  // tgi_batch_forward_duration
+  void BatchDecodeDuration(BatchMethod method, double s);   // tgi_batch_decode_duration
+  void BatchFilterDuration(BatchMethod method, double s);   // tgi_batch_filter_duration
+  // Sets tgi_batch_inference_count to a total counted elsewhere (the engine's step counters).
+  void SetBatchInferenceCount(BatchMethod method, int64_t total);
+
+  // --- Ours.
+  void SetKvBlocks(int64_t free_blocks, int64_t total_blocks);
+  void SetRequestsInFlight(int64_t n);
+
+  // --- By name, for callers that hold TGI's names: `labels` is "" or one `key="value"` pair
+  // of the metric's label (err=..., method=...). Unknown names or labels are ignored (false).
+  bool IncCounter(std::string_view name, std::string_view labels = "");
+  bool Observe(std::string_view name, double value);  // unlabelled histograms
+
+  std::string Render() const;
+  // Stores the sampled values (every gauge then appears), then renders.
+  std::string Render(const Gauges& sampled);
 
  private:
-  struct Desc {
-    std::string help;
-    std::vector<double> bounds;
-  };
-  std::vector<double> BoundsFor(const std::string& name) const;
-  int64_t max_input_tokens_;
-  int64_t max_total_tokens_;
-  mutable std::mutex mu_;
-  std::map<std::string, std::map<std::string, uint64_t>> counters_;  // name -> labels -> value
-  std::map<std::string, Histogram> histograms_;
+  struct Registry;
+  std::unique_ptr<Registry> registry_;
 };
 
 }  // namespace sg::server
