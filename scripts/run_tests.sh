@@ -61,7 +61,7 @@ fi
 
 if [ "${STREAMGEN_SKIP_FUZZ:-0}" != 1 ]; then
   echo "== fuzz (bounded) =="
-  scripts/fuzz.sh "${FUZZ_SECONDS:-30}" || status=1
+  scripts/fuzz.sh "${FUZZ_SECONDS:-20}" || status=1
 fi
 
 echo "== format =="

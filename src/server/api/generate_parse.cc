@@ -247,8 +247,4 @@ std::variant<GenerateRequest, BodyError> ParseGenerateRequest(std::string_view b
   return req;
 }
 
-std::variant<GenerateRequest, BodyError> ParseGenerateRequest(std::string_view body) {
-  return ParseGenerateRequest(body, GenerateShape::kCompat);
-}
-
 }  // namespace sg::api

@@ -69,8 +69,6 @@ enum class GenerateShape { kGenerate, kCompat };
 
 std::variant<GenerateRequest, BodyError> ParseGenerateRequest(std::string_view body,
                                                               GenerateShape shape);
-// CompatGenerateRequest (the one-argument form predates GenerateShape; it reads `stream`).
-std::variant<GenerateRequest, BodyError> ParseGenerateRequest(std::string_view body);
 
 // /v1/completions (§1.13).
 struct CompletionRequest {

@@ -144,15 +144,6 @@ std::variant<ValidRequest, ApiError> ValidateGenerate(const GenerateRequest& req
   return v;
 }
 
-std::variant<ValidRequest, ApiError> ValidateGenerate(const GenerateRequest& request,
-                                                      const Tokenizer& tokenizer,
-                                                      const ValidationLimits& limits,
-                                                      bool streaming, bool compat_route,
-                                                      std::mt19937_64& rng) {
-  return ValidateGenerate(request, tokenizer, limits, ValidateOptions{streaming, compat_route},
-                          [&rng] { return rng(); });
-}
-
 std::variant<std::vector<GenerateRequest>, ApiError> CompletionToGenerate(
     const CompletionRequest& c, const ValidationLimits& limits) {
   if (c.has_suffix) return SuffixNotSupportedError();

@@ -27,7 +27,6 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
-#include <random>
 #include <string>
 #include <variant>
 
@@ -82,13 +81,6 @@ std::variant<ValidRequest, ApiError> ValidateGenerate(const GenerateRequest& req
                                                       const ValidationLimits& limits,
                                                       const ValidateOptions& options,
                                                       const SeedSource& seeds);
-
-// The first form the routes used: `compat_route` = POST / (return_full_text defaults to true).
-std::variant<ValidRequest, ApiError> ValidateGenerate(const GenerateRequest& request,
-                                                      const Tokenizer& tokenizer,
-                                                      const ValidationLimits& limits,
-                                                      bool streaming, bool compat_route,
-                                                      std::mt19937_64& rng);
 
 // /v1/completions (§1.13): the suffix check, then the batch-size check (JSON 422 errors), then
 // one native request per prompt as TGI builds it (temperature 0.0 -> greedy, else sampling;

@@ -104,7 +104,7 @@ void ValidateAndSubmit(std::shared_ptr<CompletionCall> call,
   std::vector<api::ValidRequest> valid;
   for (int i = 0; i < n; ++i) {
     auto v = api::ValidateGenerate(requests[i], Routes::GetTokenizer(app), Routes::ApiLimits(app),
-                                   false, false, rng);
+                                   api::ValidateOptions{}, [] { return rng(); });
     if (auto* err = std::get_if<api::ApiError>(&v)) {
       RecordFailure(Routes::GetMetrics(app), FailureReason::kValidation);
       if (!call->stream) return Fail(call, *err);

@@ -140,9 +140,11 @@ void ValidateAndSubmit(std::shared_ptr<NativeCall> call, api::GenerateRequest re
                        Shape shape) {
   ServerApp& app = *call->app;
   thread_local std::mt19937_64 rng{std::random_device{}()};
+  api::ValidateOptions options;
+  options.streaming = shape != Shape::kGenerate && call->stream != nullptr;
+  options.default_return_full_text = shape == Shape::kCompat;
   auto valid = api::ValidateGenerate(request, Routes::GetTokenizer(app), Routes::ApiLimits(app),
-                                     shape != Shape::kGenerate && call->stream != nullptr,
-                                     shape == Shape::kCompat, rng);
+                                     options, [] { return rng(); });
   if (auto* err = std::get_if<api::ApiError>(&valid)) {
     RespondError(*call, *err, FailureReason::kValidation);
     return;

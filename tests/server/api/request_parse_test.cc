@@ -271,7 +271,7 @@ TEST(RequestParse, StreamIsAFieldOnlyOfTheCompatRoute) {
   EXPECT_FALSE(Parsed(R"({"inputs":"x","stream":true})").stream);
   EXPECT_TRUE(Parsed(R"({"inputs":"x","stream":true})", GenerateShape::kCompat).stream);
   // The one-argument form is the compat route's.
-  auto r = ParseGenerateRequest(R"({"inputs":"x","stream":true})");
+  auto r = ParseGenerateRequest(R"({"inputs":"x","stream":true})", GenerateShape::kCompat);
   EXPECT_TRUE(std::get<GenerateRequest>(r).stream);
 }
 

@@ -265,16 +265,6 @@ TEST_F(ValidationTest, ReturnFullTextDefaultsPerRoute) {
   EXPECT_TRUE(Valid(R"({"inputs":"hi","parameters":{"return_full_text":true}})").return_full_text);
 }
 
-TEST_F(ValidationTest, TheRngFormStillWorks) {
-  std::mt19937_64 rng(3);
-  std::mt19937_64 same(3);
-  auto parsed = std::get<GenerateRequest>(ParseGenerateRequest(R"({"inputs":"hi"})"));
-  auto v = ValidateGenerate(parsed, *tokenizer_, limits_, false, true, rng);
-  ASSERT_TRUE(std::holds_alternative<ValidRequest>(v));
-  EXPECT_EQ(std::get<ValidRequest>(v).engine.sampling.seed, same());
-  EXPECT_TRUE(std::get<ValidRequest>(v).return_full_text);
-}
-
 TEST_F(ValidationTest, CompletionsBecomeNativeRequests) {
   auto parse = [](std::string_view body) {
     return std::get<CompletionRequest>(ParseCompletionRequest(body));
