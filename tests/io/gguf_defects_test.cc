@@ -171,6 +171,8 @@ TEST(GgufDefectsTest, BadDims) {
 TEST(GgufDefectsTest, UnknownTensorType) {
   ExpectDataLoss(OneTensor({4}, 4, 0, 32), "unknown tensor type 4");  // removed q4_2
   ExpectDataLoss(OneTensor({4}, 1000, 0, 32), "unknown tensor type 1000");
+  ExpectDataLoss(OneTensor({32}, 39, 0, 32),
+                 "unknown tensor type 39 (MXFP4, which streamgen does not support yet)");
 }
 
 TEST(GgufDefectsTest, ErrorNamesTheTensor) {

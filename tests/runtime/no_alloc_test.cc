@@ -1,26 +1,12 @@
-// Checks principle 5: Executor::Step performs no heap allocation once warm. This file replaces
-// the global operator new of the runtime_tests binary with a counting one.
+// Checks principle 5: Executor::Step performs no heap allocation once warm. The binary links
+// tests/support/counting_new.cc, which counts operator new calls.
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
 #include <vector>
 
+#include "counting_new.h"
 #include "engine/runtime/executor.h"
 #include "test_model.h"
-
-namespace {
-std::atomic<long> g_allocations{0};
-}  // namespace
-
-void* operator new(std::size_t n) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace sg {
 namespace {
@@ -42,13 +28,13 @@ void ExpectStepsDoNotAllocate(int threads) {
   StepSequence warm{prompt, 0, &a, true};
   ASSERT_TRUE(e.Step({&warm, 1}, logits).ok());
 
-  const long before = g_allocations.load();
+  const long before = test::AllocationCount();
   StepSequence batch[2] = {{std::span(prompt).first(12), 0, &b, true}, {decode, 20, &a, false}};
   Status s1 = e.Step(batch, logits);
   batch[0] = {std::span(prompt).subspan(12, 8), 12, &b, false};
   batch[1] = {decode, 21, &a, false};
   Status s2 = e.Step(batch, logits);
-  const long during = g_allocations.load() - before;
+  const long during = test::AllocationCount() - before;
   ASSERT_TRUE(s1.ok());
   ASSERT_TRUE(s2.ok());
   EXPECT_EQ(during, 0) << "heap allocations in two steps with " << threads << " threads";

@@ -1,28 +1,14 @@
 // Checks that Sampler::Sample and StopCriteria::Push do not touch the heap once constructed (the
-// decode step allocates nothing, principle 5). This file replaces the global operator new of the
-// sampling_tests binary with a counting one.
+// decode step allocates nothing, principle 5). The binary links
+// tests/support/counting_new.cc, which counts operator new calls.
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <cmath>
-#include <cstdlib>
-#include <new>
 #include <vector>
 
+#include "counting_new.h"
 #include "engine/sampling/sampler.h"
 #include "engine/sampling/stop_criteria.h"
-
-namespace {
-std::atomic<long> g_allocations{0};
-}  // namespace
-
-void* operator new(std::size_t n) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace sg {
 namespace {
@@ -39,12 +25,12 @@ void ExpectSampleDoesNotAllocate(const SamplingParams& params, int top_n) {
   std::vector<float> logits(kVocab);
   std::vector<SampledToken> top;
   top.reserve(kVocab);  // ties may lengthen the list up to the vocabulary
-  const long before = g_allocations.load();
+  const long before = test::AllocationCount();
   for (int step = 0; step < 20; ++step) {
     FillLogits(logits, step);
     sampler.Sample(logits, top_n, &top);
   }
-  EXPECT_EQ(g_allocations.load() - before, 0);
+  EXPECT_EQ(test::AllocationCount() - before, 0);
 }
 
 TEST(SamplingNoAlloc, Greedy) { ExpectSampleDoesNotAllocate(SamplingParams{}, 0); }
@@ -69,9 +55,9 @@ TEST(SamplingNoAlloc, StopCriteriaPushOnceWarm) {
   StopCriteria stop(p, eos);
   // Warm-up: the buffer reaches its largest size (keep + slack + one token) once.
   for (int i = 0; i < 200; ++i) ASSERT_EQ(stop.Push(5, "word "), std::nullopt);
-  const long before = g_allocations.load();
+  const long before = test::AllocationCount();
   for (int i = 0; i < 1000; ++i) ASSERT_EQ(stop.Push(5, "word "), std::nullopt);
-  EXPECT_EQ(g_allocations.load() - before, 0);
+  EXPECT_EQ(test::AllocationCount() - before, 0);
 }
 
 }  // namespace

@@ -18,6 +18,23 @@
 namespace sg {
 namespace {
 
+// ggml type ids past the ones streamgen knows (ggml.h, 2025): the interleaved IQ4_NL layouts
+// (36-38, since removed from ggml) and MXFP4 (39, gpt-oss). "" for any other id.
+std::string_view NewerGgmlTypeName(uint32_t id) {
+  switch (id) {
+    case 36:
+      return "IQ4_NL_4_4";
+    case 37:
+      return "IQ4_NL_4_8";
+    case 38:
+      return "IQ4_NL_8_8";
+    case 39:
+      return "MXFP4";
+    default:
+      return "";
+  }
+}
+
 constexpr uint32_t kGgufMagic = 0x46554747;  // "GGUF" read as a little-endian u32
 constexpr uint64_t kDefaultAlignment = 32;
 constexpr int kMaxArrayDepth = 8;  // nested arrays deeper than this are refused (stack bound)
@@ -226,7 +243,14 @@ class Parser {
     uint32_t type_id = 0;
     SG_RETURN_IF_ERROR(Read(field + ": type", &type_id));
     std::optional<DTypeInfo> dtype = LookupDType(type_id);
-    if (!dtype) return Error(field, "unknown tensor type " + std::to_string(type_id));
+    if (!dtype) {
+      std::string what = "unknown tensor type " + std::to_string(type_id);
+      // ggml types newer than streamgen's table, named so the user knows what the file holds.
+      if (std::string_view newer = NewerGgmlTypeName(type_id); !newer.empty()) {
+        what += " (" + std::string(newer) + ", which streamgen does not support yet)";
+      }
+      return Error(field, what);
+    }
     info->type = dtype->type;
     SG_RETURN_IF_ERROR(Read(field + ": offset", &info->offset));
 
