@@ -137,7 +137,9 @@ TEST(SafetensorsTest, WrongDtype) {
   ExpectDataLoss(R"({"a": {"dtype": "Q4", "shape": [1], "data_offsets": [0, 4]}})",
                  "tensor 'a': unknown dtype \"Q4\"");
   ExpectError(ParseHeader(R"({"a": {"dtype": "BOOL", "shape": [1], "data_offsets": [0, 1]}})"),
-              StatusCode::kUnimplemented, kName, "dtype BOOL is not supported");
+              StatusCode::kUnimplemented, kName,
+              "dtype BOOL is not supported; safetensors weights must be F32, F16 or BF16 (for a "
+              "quantized model, use a GGUF file)");
   auto i8 = ParseHeader(R"({"a": {"dtype": "I8", "shape": [3], "data_offsets": [0, 3]}})");
   ASSERT_TRUE(i8.ok()) << i8.status().ToString();
   EXPECT_EQ((*i8)->tensors()[0].type, DType::kI8);

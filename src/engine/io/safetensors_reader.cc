@@ -64,7 +64,8 @@ class HeaderParser {
     if (!dtype) {
       if (IsKnownUnsupportedSafetensorsDType(dtype_name)) {
         return UnimplementedError(path_ + ": " + field + ": dtype " + dtype_name +
-                                  " is not supported");
+                                  " is not supported; safetensors weights must be F32, F16 or "
+                                  "BF16 (for a quantized model, use a GGUF file)");
       }
       return Error(field, "unknown dtype \"" + dtype_name + "\"");
     }
