@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/io/gguf.h"
+#include "engine/io/hf_folder.h"
+#include "engine/io/safetensors.h"
 #include "engine/model/model.h"
 #include "test_util.h"
 
@@ -285,6 +287,33 @@ TEST_F(HfErrorsTest, PytorchBinWeightsAreNamed) {
                              ": neither model.safetensors nor model.safetensors.index.json found "
                              "(only PyTorch .bin weights, which streamgen does not read: save the "
                              "model with safetensors, or convert it to GGUF)");
+}
+
+// A safetensors folder can only hold float weights: an integer weight names those three.
+TEST_F(HfErrorsTest, IntegerWeightNamesTheFloatTypes) {
+  Status s = LoadEdited("llama", [&](nlohmann::json*) {
+    std::vector<SafetensorsWriteTensor> copy;
+    {
+      StatusOr<std::unique_ptr<HfFolder>> folder = OpenHfFolder(dir_path_);
+      ASSERT_TRUE(folder.ok()) << folder.status().ToString();
+      for (const auto& [name, view] : (*folder)->tensors.all()) {
+        SafetensorsWriteTensor t{name, view.type, view.shape, {}};
+        if (name == "model.layers.0.mlp.up_proj.weight") {
+          t.type = DType::kI8;
+          t.bytes.assign(static_cast<size_t>(view.numel()), 1);
+        } else {
+          const auto* b = reinterpret_cast<const uint8_t*>(view.data);
+          t.bytes.assign(b, b + view.nbytes);
+        }
+        copy.push_back(std::move(t));
+      }
+    }  // the old mapping is gone before the file is replaced
+    ASSERT_TRUE(WriteSafetensors(dir_path_ + "/model.safetensors", copy).ok());
+  });
+  EXPECT_EQ(s.code(), StatusCode::kUnimplemented) << s.ToString();
+  EXPECT_EQ(s.message(), dir_path_ +
+                             ": tensor 'model.layers.0.mlp.up_proj.weight' has weight type i8, "
+                             "which streamgen does not support; supported: f32, f16, bf16");
 }
 
 }  // namespace

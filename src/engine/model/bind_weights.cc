@@ -117,7 +117,10 @@ class Binder {
     if (!IsWeightType(v.type)) {
       return UnimplementedError(
           origin_ + ": tensor '" + name + "' has weight type " + std::string(DTypeName(v.type)) +
-          ", which streamgen does not support; supported: " + SupportedTypeList());
+          ", which streamgen does not support; supported: " +
+          // A safetensors folder can only hold float weights; GGUF files also the block types.
+          (source_ == ModelSource::kHfFolder ? std::string("f32, f16, bf16")
+                                             : SupportedTypeList()));
     }
     SG_RETURN_IF_ERROR(CheckBytes(name, v));
     return v;
