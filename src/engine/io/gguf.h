@@ -74,6 +74,10 @@ struct GgufTensorInfo {
   uint64_t nbytes = 0;
 };
 
+// True if the file at `path` starts with GGUF's magic bytes "GGUF" (false if it cannot be read):
+// lets a loader tell "not a GGUF file at all" from a damaged one before parsing.
+bool HasGgufMagic(const std::string& path);
+
 class GgufFile {
  public:
   static StatusOr<std::unique_ptr<GgufFile>> Open(const std::string& path);

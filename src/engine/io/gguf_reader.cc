@@ -7,6 +7,8 @@
 // A string is u64 byte length + bytes; an array is u32 element type + u64 count + elements.
 // Every count is checked against the bytes left BEFORE anything is allocated for it.
 #include <algorithm>
+#include <cstring>
+#include <fstream>
 #include <limits>
 #include <string>
 #include <unordered_set>
@@ -389,6 +391,12 @@ TensorView GgufFile::View(const GgufTensorInfo& info) const {
   view.data = file_->data() + data_offset_ + info.offset;
   view.nbytes = info.nbytes;
   return view;
+}
+
+bool HasGgufMagic(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char magic[4] = {};
+  return in.read(magic, sizeof magic) && std::memcmp(magic, "GGUF", sizeof magic) == 0;
 }
 
 }  // namespace sg

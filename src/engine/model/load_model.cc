@@ -63,22 +63,19 @@ StatusOr<std::unique_ptr<Model>> LoadModel(const std::string& path) {
     }
     return LoadHf(path);
   }
-  StatusOr<std::unique_ptr<Model>> model = LoadGguf(path);
-  if (model.ok()) return model;
-  // A file that is not GGUF at all (a .bin checkpoint, one file of a Hugging Face folder) gets
-  // the hint too; a file inside a model folder gets the folder to pass instead.
-  const std::string& message = model.status().message();
-  if (message.find("not a GGUF file") == std::string::npos &&
-      message.find("too short to be GGUF") == std::string::npos) {
-    return model;
+  if (!HasGgufMagic(path)) {
+    // Not GGUF at all (a .bin checkpoint, one file of a Hugging Face folder): say what loads, or
+    // which folder to pass for a file inside a model folder.
+    const std::string message = path + ": not a GGUF file (expected \"GGUF\")";
+    const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+    const std::string folder = parent.empty() ? "." : parent.string();
+    if (IsHfFolder(folder)) {
+      return DataLossError(message + "; " + folder +
+                           " is a Hugging Face model folder: pass the folder");
+    }
+    return DataLossError(message + "; " + kWhatLoads);
   }
-  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
-  const std::string folder = parent.empty() ? "." : parent.string();
-  if (IsHfFolder(folder)) {
-    return Status(model.status().code(),
-                  message + "; " + folder + " is a Hugging Face model folder: pass the folder");
-  }
-  return Status(model.status().code(), message + "; " + kWhatLoads);
+  return LoadGguf(path);
 }
 
 }  // namespace sg
