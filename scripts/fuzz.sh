@@ -41,8 +41,11 @@ mkdir -p "$work/corpus-tokenizer_json" "$work/corpus-tokenizer_encode"
 
 status=0
 mkdir -p "$work/corpus-http_request" "$work/corpus-request_json"
-printf 'POST /generate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}' \
+printf '\x00\x00POST /generate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}' \
     >"$work/corpus-http_request/seed1"
+# Byte 0: auth/CORS mode; byte 1: the piece size of the second delivery; then a connection's bytes.
+printf '\x01\x03POST /generate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n2;e=1\r\n{}\r\n0\r\nX-T: 1\r\n\r\nGET /health HTTP/1.1\r\n\r\nGET / HTTP/1.0\r\n\r\n' \
+    >"$work/corpus-http_request/seed2"
 printf '{"inputs":"ROMEO:","parameters":{"max_new_tokens":5,"details":true,"stop":["a"]}}' \
     >"$work/corpus-request_json/seed1"
 printf '{"prompt":["a","b"],"max_tokens":3,"stream":true}' >"$work/corpus-request_json/seed2"

@@ -1,11 +1,14 @@
 // `streamgen serve`: the TGI-compatible HTTP server. TGI launcher flags where they apply, each
 // also read from TGI's environment variable; the port opens first (/health answers 503 while the
 // model loads), then the model loads, the engine warms up and /health turns 200.
-// Shutdown on SIGINT/SIGTERM: stop accepting, let streams finish until
-// --graceful-termination-timeout, end the rest with an error event, exit 0.
+// Shutdown on SIGINT/SIGTERM: stop accepting and close idle connections, let generations finish
+// until --graceful-termination-timeout, end the rest with their error event (streams) or error
+// JSON (the others), let every connection flush its last bytes (up to kFlushTime), exit 0.
 #include <pthread.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <chrono>
 #include <csignal>
 #include <thread>
 
@@ -24,6 +27,14 @@ namespace sg::cli {
 namespace {
 
 using server::ServeConfig;
+
+// After the generations ended, how long connections may take to write their last bytes (a
+// client that stopped reading is cut off then).
+constexpr auto kFlushTime = std::chrono::seconds(5);
+
+std::chrono::milliseconds Millis(double seconds) {
+  return std::chrono::milliseconds(static_cast<int64_t>(std::max(0.0, seconds) * 1000.0));
+}
 
 void AddFlags(CLI::App* cmd, ServeConfig* c) {
   cmd->add_option("--model-id,--model,-m", c->model_id,
@@ -64,6 +75,18 @@ void AddFlags(CLI::App* cmd, ServeConfig* c) {
       ->envname("CORS_ALLOW_ORIGIN");
   cmd->add_option("--payload-limit", c->payload_limit, "Request body limit in bytes")
       ->envname("PAYLOAD_LIMIT");
+  cmd->add_option("--http-idle-timeout", c->http_idle_timeout_s,
+                  "Seconds a connection may wait without sending a request (0 = no limit)")
+      ->envname("STREAMGEN_HTTP_IDLE_TIMEOUT");
+  cmd->add_option("--http-header-timeout", c->http_header_timeout_s,
+                  "Seconds from a request's first byte to the end of its head, else 408")
+      ->envname("STREAMGEN_HTTP_HEADER_TIMEOUT");
+  cmd->add_option("--http-body-timeout", c->http_body_timeout_s,
+                  "Longest pause in seconds between request body bytes, else 408")
+      ->envname("STREAMGEN_HTTP_BODY_TIMEOUT");
+  cmd->add_option("--http-send-timeout", c->http_send_timeout_s,
+                  "Seconds a write to a client may take before it is treated as gone")
+      ->envname("STREAMGEN_HTTP_SEND_TIMEOUT");
   cmd->add_flag("--json-output", c->json_output, "Log JSON lines")->envname("JSON_OUTPUT");
   cmd->add_option("--graceful-termination-timeout,-g", c->graceful_termination_timeout_s,
                   "Seconds running streams may finish after SIGTERM")
@@ -103,6 +126,10 @@ int Serve(ServeConfig config) {
   http_options.payload_limit = static_cast<size_t>(config.payload_limit);
   http_options.api_key = config.api_key;
   http_options.cors_allow_origins = config.cors_allow_origin;
+  http_options.idle_timeout = Millis(config.http_idle_timeout_s);
+  http_options.header_timeout = Millis(config.http_header_timeout_s);
+  http_options.body_timeout = Millis(config.http_body_timeout_s);
+  http_options.send_timeout = Millis(config.http_send_timeout_s);
   auto http_server = http::Server::Create(http_options);
   if (!http_server.ok()) {
     spdlog::error("{}", http_server.status().message());
@@ -133,10 +160,10 @@ int Serve(ServeConfig config) {
   sigwait(&signals, &sig);
   spdlog::info("{} received: draining for up to {} s", sig == SIGINT ? "SIGINT" : "SIGTERM",
                config.graceful_termination_timeout_s);
-  (*http_server)->StopAccepting();
+  (*http_server)->BeginShutdown();
   app.Shutdown(std::chrono::steady_clock::now() +
                std::chrono::seconds(config.graceful_termination_timeout_s));
-  (*http_server)->Stop();
+  (*http_server)->Shutdown(std::chrono::steady_clock::now() + kFlushTime);
   spdlog::info("stopped");
   return 0;
 }

@@ -188,7 +188,7 @@ void HandleCompletions(ServerApp& app, http::Request&& req,
     }
     RecordFailure(Routes::GetMetrics(app), FailureReason::kDropped);
   });
-  boost::asio::post(Routes::Validation(app), [call, r = std::move(requests)]() mutable {
+  app.PostValidation([call, r = std::move(requests)]() mutable {
     ValidateAndSubmit(std::move(call), std::move(r));
   });
 }

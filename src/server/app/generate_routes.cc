@@ -231,7 +231,7 @@ void HandleNative(ServerApp& app, http::Request&& req, std::shared_ptr<http::Res
     }
     RecordFailure(Routes::GetMetrics(app), FailureReason::kDropped);
   });
-  boost::asio::post(Routes::Validation(app), [call, r = std::move(request), shape]() mutable {
+  app.PostValidation([call, r = std::move(request), shape]() mutable {
     ValidateAndSubmit(std::move(call), std::move(r), shape);
   });
 }

@@ -53,12 +53,11 @@ void Tokenize(ServerApp& app, http::Request&& req, std::shared_ptr<http::Respons
     return w->Respond({e->status, "text/plain; charset=utf-8", {}, e->message});
   }
   if (!app.ready()) return w->Respond(Unhealthy());
-  boost::asio::post(Routes::Validation(app),
-                    [&app, w, r = std::move(std::get<api::GenerateRequest>(parsed))] {
-                      const Tokenizer& t = Routes::GetTokenizer(app);
-                      Encoding enc = t.Encode(r.inputs, /*add_special_tokens=*/true);
-                      w->Respond(Json(200, api::TokenizeJson(enc, r.inputs, t)));
-                    });
+  app.PostValidation([&app, w, r = std::move(std::get<api::GenerateRequest>(parsed))] {
+    const Tokenizer& t = Routes::GetTokenizer(app);
+    Encoding enc = t.Encode(r.inputs, /*add_special_tokens=*/true);
+    w->Respond(Json(200, api::TokenizeJson(enc, r.inputs, t)));
+  });
 }
 
 void Invocations(ServerApp& app, http::Request&& req, std::shared_ptr<http::ResponseWriter> w) {

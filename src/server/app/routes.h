@@ -20,7 +20,6 @@ class Routes {
   static const Tokenizer& GetTokenizer(const ServerApp& a) { return *a.tokenizer_; }
   static const ResolvedLimits& Limits(const ServerApp& a) { return a.limits_; }
   static AdmissionGate& Gate(ServerApp& a) { return a.gate_; }
-  static boost::asio::thread_pool& Validation(ServerApp& a) { return a.validation_; }
   static Metrics& GetMetrics(ServerApp& a) { return *a.metrics_; }
   static const Model& GetModel(const ServerApp& a) { return *a.model_; }
   static api::ValidationLimits ApiLimits(const ServerApp& a) {

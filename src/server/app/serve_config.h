@@ -33,6 +33,11 @@ struct ServeConfig {
   std::string api_key;
   std::vector<std::string> cors_allow_origin;
   int64_t payload_limit = 2000000;
+  // Slow-client timeouts in seconds (0 = none); see http::ServerOptions.
+  double http_idle_timeout_s = 60;
+  double http_header_timeout_s = 30;
+  double http_body_timeout_s = 60;
+  double http_send_timeout_s = 60;
   // Logging and shutdown.
   bool json_output = false;
   int64_t graceful_termination_timeout_s = 90;

@@ -133,7 +133,11 @@ Status ServerApp::Load(const ModelLoader& load_model) {
 
 void ServerApp::Shutdown(std::chrono::steady_clock::time_point deadline) {
   if (engine_) engine_->Shutdown(deadline);
-  validation_.join();
+  {
+    std::lock_guard lock(validation_mu_);
+    validation_closed_ = true;
+  }
+  validation_.join();  // runs what was queued: each Submit now gets the shutdown error
 }
 
 void ServerApp::RegisterRoutes(http::Server& server) { Routes::Register(*this, server); }

@@ -10,10 +10,12 @@
 #pragma once
 
 #include <atomic>
+#include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "engine/core/status.h"
@@ -57,6 +59,22 @@ class ServerApp {
 
   bool ready() const { return ready_.load(std::memory_order_acquire); }
 
+  // Runs `job` (validation, tokenization, then Submit) on a validation worker. Once Shutdown has
+  // closed the workers it runs on the caller's thread instead, so a request read during shutdown
+  // still gets its answer (the engine's shutdown error) rather than waiting for a worker that
+  // will never come. Any thread.
+  template <typename Fn>
+  void PostValidation(Fn job) {
+    {
+      std::lock_guard lock(validation_mu_);
+      if (!validation_closed_) {
+        boost::asio::post(validation_, std::move(job));
+        return;
+      }
+    }
+    job();
+  }
+
  private:
   friend class Routes;
   ServeConfig config_;
@@ -67,6 +85,8 @@ class ServerApp {
   ResolvedLimits limits_;
   AdmissionGate gate_;
   boost::asio::thread_pool validation_;
+  std::mutex validation_mu_;
+  bool validation_closed_ = false;  // guarded by validation_mu_
   std::unique_ptr<Metrics> metrics_;
   std::atomic<bool> ready_{false};
 };

@@ -1,9 +1,3 @@
-// GCC's -Wmaybe-uninitialized misfires inside Beast's parser (a boost::optional content length)
-// when ASan changes inlining; the warning is about Boost's code, which is fine.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-
 #include "server/http/connection.h"
 
 #include <spdlog/spdlog.h>
@@ -11,19 +5,16 @@
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/beast/http/read.hpp>
 #include <exception>
 #include <vector>
 
 #include "server/http/cors.h"
-#include "server/http/request_parse.h"
 #include "server/http/sse_stream.h"
 
 namespace sg::http {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
-namespace bhttp = boost::beast::http;
 
 namespace {
 
@@ -66,8 +57,9 @@ class WriterImpl : public ResponseWriter {
   std::atomic<bool> used_{false};  // Respond or StartSse was called
 };
 
-// Ends a read of the next request or of the linger drain; a pending request's read is smaller so
-// a pipelining client cannot make us buffer much.
+// Bytes read per wake-up: a request being read, bytes that arrive while a response is pending
+// (a pipelining client cannot make us buffer much at a time), bytes discarded while lingering.
+constexpr size_t kRequestReadBytes = 16 * 1024;
 constexpr size_t kDetectReadBytes = 4096;
 constexpr size_t kDrainReadBytes = 64 * 1024;
 constexpr auto kLingerTime = std::chrono::seconds(2);
@@ -75,7 +67,10 @@ constexpr auto kLingerTime = std::chrono::seconds(2);
 }  // namespace
 
 Connection::Connection(asio::ip::tcp::socket socket, std::shared_ptr<ServerCore> core)
-    : core_(std::move(core)), socket_(std::move(socket)), timer_(socket_.get_executor()) {
+    : core_(std::move(core)),
+      socket_(std::move(socket)),
+      timer_(socket_.get_executor()),
+      watchdog_(socket_.get_executor()) {
   core_->open_connections.fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -86,6 +81,7 @@ Connection::~Connection() {
 void Connection::Start() {
   beast::error_code ec;
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);  // each SSE event leaves at once
+  socket_.non_blocking(true, ec);  // reads happen in OnReadable, after a readiness wait
   asio::dispatch(socket_.get_executor(), [self = shared_from_this()] { self->DoRead(); });
 }
 
@@ -93,76 +89,165 @@ void Connection::CloseFromServer() {
   asio::post(socket_.get_executor(), [self = shared_from_this()] { self->PeerGone(); });
 }
 
+void Connection::BeginDrain() {
+  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    self->draining_ = true;
+    if (self->phase_ == Phase::kReading && !self->request_started_) self->Close();
+  });
+}
+
+Connection::Clock::time_point Connection::DeadlineIn(std::chrono::milliseconds timeout) const {
+  return timeout.count() > 0 ? Clock::now() + timeout : Clock::time_point::max();
+}
+
 void Connection::DoRead() {
   if (phase_ == Phase::kClosed) return;
+  if (draining_) {  // shutting down: the response just written was the last
+    Close();
+    return;
+  }
   phase_ = Phase::kReading;
-  parser_.emplace();
-  ApplyLimits(*parser_, core_->options);
-  // The header first: 413 for an oversized Content-Length goes out before any body byte is read,
-  // and `Expect: 100-continue` is answered before the body is awaited.
-  bhttp::async_read_header(
-      socket_, buffer_, *parser_,
-      [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
+  reader_.emplace(core_->options);
+  request_started_ = buffer_.size() > 0;  // a pipelined request is already here
+  read_deadline_ =
+      DeadlineIn(request_started_ ? core_->options.header_timeout : core_->options.idle_timeout);
+  ParseBuffered();
 }
 
-void Connection::OnHeader(beast::error_code ec) {
+void Connection::WaitReadable() {
+  if (read_pending_ || phase_ == Phase::kClosed) return;
+  read_pending_ = true;
+  socket_.async_wait(asio::ip::tcp::socket::wait_read,
+                     [self = shared_from_this()](beast::error_code ec) { self->OnReadable(ec); });
+}
+
+void Connection::OnReadable(beast::error_code ec) {
+  read_pending_ = false;
   if (phase_ == Phase::kClosed) return;
   if (ec) {
-    OnReadError(ec);
+    OnPeerEnd();
     return;
   }
-  if (parser_->is_done()) {  // no body
-    Dispatch();
+  const size_t want = phase_ == Phase::kReading     ? kRequestReadBytes
+                      : phase_ == Phase::kLingering ? kDrainReadBytes
+                                                    : kDetectReadBytes;
+  const size_t n = socket_.read_some(buffer_.prepare(want), ec);
+  if (ec == asio::error::would_block || ec == asio::error::try_again) {
+    WaitReadable();  // a spurious wake-up
     return;
   }
-  if (ExpectsContinue(parser_->get())) {
-    Enqueue("HTTP/1.1 100 Continue\r\n\r\n", After::kNothing);
-  }
-  bhttp::async_read(
-      socket_, buffer_, *parser_,
-      [self = shared_from_this()](beast::error_code ec, size_t) { self->OnBody(ec); });
-}
-
-void Connection::OnBody(beast::error_code ec) {
-  if (phase_ == Phase::kClosed) return;
   if (ec) {
-    OnReadError(ec);
+    OnPeerEnd();
     return;
   }
-  Dispatch();
+  buffer_.commit(n);
+  switch (phase_) {
+    case Phase::kReading:
+      if (!request_started_) {
+        request_started_ = true;
+        read_deadline_ = DeadlineIn(core_->options.header_timeout);
+      } else if (reader_->head_done()) {
+        read_deadline_ = DeadlineIn(core_->options.body_timeout);  // the body moved on
+      }
+      ParseBuffered();
+      return;
+    case Phase::kHandling:
+    case Phase::kStreaming:
+      // Pipelined bytes wait for the response; they are bounded by what one request may be.
+      if (buffer_.size() > core_->options.payload_limit + core_->options.max_header_bytes) {
+        PeerGone();
+        return;
+      }
+      WaitReadable();
+      return;
+    case Phase::kLingering:
+      buffer_.clear();
+      WaitReadable();
+      return;
+    case Phase::kClosed:
+      return;
+  }
 }
 
-void Connection::OnReadError(beast::error_code ec) {
-  const std::optional<Response> answer = ParseErrorResponse(ec);
-  if (!answer) {
-    Close();  // EOF or a socket error: nothing to answer
-    return;
+// The client's side ended (EOF) or failed (reset).
+void Connection::OnPeerEnd() {
+  switch (phase_) {
+    case Phase::kReading:  // between requests, or a request cut short: nothing is owed
+      Close();
+      return;
+    case Phase::kHandling:
+    case Phase::kStreaming:
+      PeerGone();
+      return;
+    case Phase::kLingering:
+      // Our answer may still be queued: it goes out first (LingerClose then closes at once).
+      peer_eof_ = true;
+      if (in_flight_ == 0 && out_.empty()) Close();
+      return;
+    case Phase::kClosed:
+      return;
   }
-  // The request may be unreadable, so nothing of it is trusted: HTTP/1.1 framing, close after.
-  phase_ = Phase::kHandling;
+}
+
+// Feeds what is buffered to the reader until it needs more bytes, the request is complete, or
+// it failed.
+void Connection::ParseBuffered() {
+  for (;;) {
+    size_t used = 0;
+    const RequestReader::Progress progress = reader_->Feed(
+        std::string_view(static_cast<const char*>(buffer_.data().data()), buffer_.size()), &used);
+    buffer_.consume(used);
+    switch (progress) {
+      case RequestReader::Progress::kHead:
+        read_deadline_ = DeadlineIn(core_->options.body_timeout);
+        if (reader_->expects_continue()) {
+          Enqueue("HTTP/1.1 100 Continue\r\n\r\n", After::kNothing);
+        }
+        continue;  // parse what is buffered of the body
+      case RequestReader::Progress::kDone:
+        Dispatch();
+        return;
+      case RequestReader::Progress::kFailed:
+        AnswerAndLinger(reader_->failure());
+        return;
+      case RequestReader::Progress::kNeedMore:
+        WaitReadable();
+        ArmWatchdog();
+        return;
+    }
+  }
+}
+
+// The answer to a request that cannot be read (or timed out): nothing of it is trusted, so
+// HTTP/1.1 framing, `connection: close`, and the connection lingers, then closes.
+void Connection::AnswerAndLinger(Response response) {  // a copy: it may live in reader_
+  phase_ = Phase::kLingering;
+  reader_.reset();
   responded_ = answered_ = true;
+  on_disconnect_ = nullptr;
   framing_ = Framing{1, false, false};
   cors_ = CorsHeaders(Request{}, core_->options);
-  Enqueue(SerializeResponse(*answer, framing_, cors_), After::kLingerClose);
+  buffer_.clear();
+  Enqueue(SerializeResponse(response, framing_, cors_), After::kLingerClose);
+  WaitReadable();  // discard what the client still sends
 }
 
 void Connection::Dispatch() {
-  BeastRequest& message = parser_->get();
-  framing_ = Framing{message.version() == 10 ? 0 : 1, message.keep_alive(),
-                     message.method() == bhttp::verb::head};
-  Request request = ToRequest(std::move(message));
-  parser_.reset();
+  framing_ = reader_->framing();
+  Request request = reader_->TakeRequest();
+  reader_.reset();
+  read_deadline_ = Clock::time_point::max();
   cors_ = CorsHeaders(request, core_->options);
   ++seq_;
   responded_ = answered_ = false;
   on_disconnect_ = nullptr;
   phase_ = Phase::kHandling;
+  WaitReadable();  // the client leaving, or its next request
   const Decision d = core_->routes.Decide(request, core_->options);
   if (d.response) {
     Answer(*d.response);
     return;
   }
-  StartDetectRead();
   RunHandler(*d.route, std::move(request));
 }
 
@@ -177,6 +262,7 @@ void Connection::RunHandler(const RouteEntry& route, Request request) {
 }
 
 void Connection::Answer(const Response& response) {
+  if (draining_) framing_.keep_alive = false;  // the last response of this connection
   responded_ = answered_ = true;
   on_disconnect_ = nullptr;
   Enqueue(SerializeResponse(response, framing_, cors_), After::kResponseDone);
@@ -196,39 +282,6 @@ void Connection::SetDisconnectCallback(uint64_t seq, std::function<void()> callb
   on_disconnect_ = std::move(callback);
 }
 
-// A read kept outstanding while a handler works or a stream is open: EOF or an error means the
-// client left. Bytes that arrive are the next (pipelined) request and stay in buffer_.
-void Connection::StartDetectRead() {
-  detect_pending_ = true;
-  socket_.async_read_some(
-      buffer_.prepare(kDetectReadBytes),
-      [self = shared_from_this()](beast::error_code ec, size_t n) { self->OnDetect(ec, n); });
-}
-
-void Connection::OnDetect(beast::error_code ec, size_t n) {
-  detect_pending_ = false;
-  if (phase_ == Phase::kClosed) return;
-  if (ec == asio::error::operation_aborted && read_next_) {
-    // Cancelled by ResponseDone: go on with the next request.
-  } else if (ec) {
-    PeerGone();
-    return;
-  } else {
-    buffer_.commit(n);
-    // Pipelined bytes are bounded by what one request may be.
-    if (buffer_.size() > core_->options.payload_limit + core_->options.max_header_bytes) {
-      PeerGone();
-      return;
-    }
-  }
-  if (read_next_) {
-    read_next_ = false;
-    DoRead();
-  } else {
-    StartDetectRead();
-  }
-}
-
 void Connection::Enqueue(std::string bytes, After after, size_t sse_bytes) {
   out_.push_back({std::move(bytes), after, sse_bytes});
   if (in_flight_ == 0) DoWrite();
@@ -244,6 +297,8 @@ void Connection::DoWrite() {
     if (o.after != After::kNothing || buffers.size() == 64) break;
   }
   in_flight_ = buffers.size();
+  write_deadline_ = DeadlineIn(core_->options.send_timeout);
+  ArmWatchdog();
   asio::async_write(socket_, buffers, [self = shared_from_this()](beast::error_code ec, size_t) {
     self->OnWritten(ec);
   });
@@ -262,6 +317,7 @@ void Connection::OnWritten(beast::error_code ec) {
     out_.pop_front();
   }
   in_flight_ = 0;
+  write_deadline_ = Clock::time_point::max();
   switch (after) {
     case After::kNothing:
       break;
@@ -275,7 +331,8 @@ void Connection::OnWritten(beast::error_code ec) {
       LingerClose();
       return;
   }
-  DoWrite();
+  // ResponseDone may have parsed a pipelined request whose answer is already being written.
+  if (in_flight_ == 0) DoWrite();
 }
 
 // The response is on the wire: parse the next request (keep-alive) or close.
@@ -288,13 +345,7 @@ void Connection::ResponseDone() {
     Close();
     return;
   }
-  if (detect_pending_) {
-    read_next_ = true;
-    beast::error_code ec;
-    socket_.cancel(ec);  // OnDetect sees operation_aborted (or data) and starts DoRead
-  } else {
-    DoRead();
-  }
+  DoRead();  // the readiness wait still outstanding now reads request bytes
 }
 
 // The client went away (or the server is stopping): tell the handler once.
@@ -315,6 +366,7 @@ void Connection::Close() {
     stream_.reset();
   }
   timer_.cancel();
+  watchdog_.cancel();
   beast::error_code ec;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   socket_.close(ec);
@@ -330,26 +382,55 @@ void Connection::Close() {
 // reads it. So: stop sending, discard what arrives for up to kLingerTime, then close.
 void Connection::LingerClose() {
   if (phase_ == Phase::kClosed) return;
+  if (peer_eof_) {  // the client is done sending: nothing to wait for
+    Close();
+    return;
+  }
+  phase_ = Phase::kLingering;
   beast::error_code ec;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
   timer_.expires_after(kLingerTime);
   timer_.async_wait([self = shared_from_this()](beast::error_code e) {
     if (!e) self->Close();
   });
-  if (!detect_pending_) Drain();
+  WaitReadable();  // OnReadable discards what arrives; EOF closes
 }
 
-void Connection::Drain() {
-  buffer_.clear();
-  socket_.async_read_some(buffer_.prepare(kDrainReadBytes),
-                          [self = shared_from_this()](beast::error_code ec, size_t) {
-                            if (self->phase_ == Phase::kClosed) return;
-                            if (ec) {
-                              self->Close();
-                            } else {
-                              self->Drain();
-                            }
-                          });
+// One timer serves both deadlines: it is set for the earliest one and, when it fires, either
+// acts or re-arms for the deadline that has moved on meanwhile (progress only moves deadlines
+// later, so most reads and writes never touch the timer).
+void Connection::ArmWatchdog() {
+  Clock::time_point next = Clock::time_point::max();
+  if (phase_ == Phase::kReading) next = read_deadline_;
+  if (in_flight_ > 0) next = std::min(next, write_deadline_);
+  if (next == Clock::time_point::max()) return;
+  if (watchdog_armed_ && watchdog_at_ <= next) return;  // fires first; re-arms then
+  watchdog_armed_ = true;
+  watchdog_at_ = next;
+  watchdog_.expires_at(next);
+  watchdog_.async_wait([self = shared_from_this(), generation = ++watchdog_generation_](
+                           beast::error_code) { self->OnWatchdog(generation); });
+}
+
+void Connection::OnWatchdog(uint64_t generation) {
+  if (generation != watchdog_generation_ || phase_ == Phase::kClosed) return;  // superseded
+  watchdog_armed_ = false;
+  const Clock::time_point now = Clock::now();
+  if (in_flight_ > 0 && now >= write_deadline_) {
+    spdlog::debug("http: closing a connection whose write made no progress for {} ms",
+                  core_->options.send_timeout.count());
+    PeerGone();
+    return;
+  }
+  if (phase_ == Phase::kReading && now >= read_deadline_) {
+    if (!request_started_) {
+      Close();  // idle: nothing is owed
+    } else {
+      AnswerAndLinger(Response{408, "", {}, ""});
+    }
+    return;
+  }
+  ArmWatchdog();
 }
 
 }  // namespace sg::http

@@ -16,7 +16,10 @@
 //   * CORS: `access-control-allow-origin` (the request's Origin if it is in cors_allow_origins,
 //     or `*` when the list is empty), allowed methods GET, POST, allowed headers content-type;
 //     OPTIONS preflight answered 200;
-//   * malformed HTTP -> 400 and close.
+//   * request framing and limits (request_reader.h): malformed HTTP or untrustworthy framing
+//     -> 400 and close; head too large -> 431; a coding other than chunked -> 501; a version
+//     other than 1.0/1.1 -> 505; a broken chunked body -> 400 (axum's text); all then close;
+//   * slow clients (ServerOptions timeouts): 408 and close, or a silent close when idle.
 //
 // Thread rules: Route() before Start(). Handlers run on an I/O thread and must not block (post
 // work elsewhere). ResponseWriter / SseStream methods may be called from ANY thread (they post to
@@ -106,6 +109,15 @@ struct ServerOptions {
   std::vector<std::string> cors_allow_origins;  // empty = "*"
   std::chrono::milliseconds keep_alive{15000};  // SSE comment after this much silence
   size_t max_header_bytes = 64 * 1024;
+  // Slow or silent clients (0 = no limit). idle: no byte of a next request (a new connection, or
+  // between keep-alive requests) -> closed silently. header: from a request's first byte to the
+  // end of its head -> 408. body: the longest pause between body bytes -> 408. send: the longest
+  // a write may take -> the client is treated as gone (a stream's OnDisconnect runs). nginx's
+  // defaults are 75/60/60/60 s, hyper's header read timeout 30 s.
+  std::chrono::milliseconds idle_timeout{60000};
+  std::chrono::milliseconds header_timeout{30000};
+  std::chrono::milliseconds body_timeout{60000};
+  std::chrono::milliseconds send_timeout{60000};
   // Slow-reader policy: an SSE stream whose queued-but-unwritten bytes exceed this is closed as if
   // the client had disconnected (Send returns false, OnDisconnect runs), so a client that stops
   // reading cannot make the server buffer without bound.
@@ -123,6 +135,14 @@ class Server {
   virtual uint16_t port() const = 0;  // the bound port
   // Stops accepting new connections (open ones and their streams continue).
   virtual void StopAccepting() = 0;
+  // The start of a graceful shutdown: stops accepting; idle connections close at once, the
+  // others after the response in progress (answered with `connection: close`); no further
+  // request is read. Any thread; idempotent.
+  virtual void BeginShutdown() = 0;
+  // Waits until every connection has written its last response and closed, or `deadline`
+  // passed, then Stop()s. Call after the handlers have answered (the engine shut down): what
+  // they queued is flushed, not cut off. Not from an I/O thread.
+  virtual void Shutdown(std::chrono::steady_clock::time_point deadline) = 0;
   // Closes every connection (pending requests and open streams see a disconnect: OnDisconnect
   // runs, Send returns false) and joins the I/O threads. Idempotent; the destructor calls it.
   virtual void Stop() = 0;

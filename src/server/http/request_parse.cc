@@ -1,84 +1,67 @@
-// GCC's -Wmaybe-uninitialized misfires inside Beast's parser (a boost::optional content length)
-// when ASan changes inlining; the warning is about Boost's code, which is fine.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-
 #include "server/http/request_parse.h"
 
-#include <boost/asio/buffer.hpp>
-#include <boost/beast/http/error.hpp>
-#include <boost/beast/http/parser.hpp>
+#include <optional>
+#include <string>
 
 #include "server/http/cors.h"
+#include "server/http/request_reader.h"
 #include "server/http/wire.h"
 
 namespace sg::http {
 
-namespace bhttp = boost::beast::http;
-
-Request ToRequest(BeastRequest&& message) {
-  Request r;
-  r.method = std::string(message.method_string());
-  const std::string_view target(message.target().data(), message.target().size());
-  const size_t q = target.find('?');
-  r.path = std::string(target.substr(0, q));
-  if (q != std::string_view::npos) r.query = std::string(target.substr(q + 1));
-  r.headers.reserve(8);
-  for (const auto& field : message) {
-    const auto name = field.name_string();
-    const auto value = field.value();
-    r.headers.emplace_back(Lowercase(std::string_view(name.data(), name.size())),
-                           std::string(value.data(), value.size()));
+ConnectionOutcome DecideConnection(std::string_view bytes, std::span<const size_t> cuts,
+                                   const RouteTable& routes, const ServerOptions& options) {
+  ConnectionOutcome out;
+  std::string buffer;  // received, not yet consumed: the connection's buffer_
+  std::optional<RequestReader> reader;
+  size_t delivered = 0;
+  size_t next_cut = 0;
+  for (;;) {
+    if (!reader) reader.emplace(options);
+    size_t used = 0;
+    const RequestReader::Progress progress = reader->Feed(buffer, &used);
+    buffer.erase(0, used);
+    switch (progress) {
+      case RequestReader::Progress::kHead:
+        if (reader->expects_continue()) ++out.continues;
+        continue;
+      case RequestReader::Progress::kFailed:
+        out.statuses.push_back(reader->failure().status);
+        out.closed = true;
+        return out;
+      case RequestReader::Progress::kDone: {
+        Framing framing = reader->framing();
+        const Request request = reader->TakeRequest();
+        reader.reset();
+        const Decision d = routes.Decide(request, options);
+        int status = 0;
+        if (d.response) {
+          // The serializer runs too: it must cope with whatever the request echoed (CORS).
+          const std::string wire =
+              SerializeResponse(*d.response, framing, CorsHeaders(request, options));
+          status = wire.empty() ? -2 : d.response->status;
+        }
+        out.statuses.push_back(status);
+        if (!framing.keep_alive) {
+          out.closed = true;
+          return out;
+        }
+        continue;
+      }
+      case RequestReader::Progress::kNeedMore:
+        break;
+    }
+    // The next read.
+    if (delivered == bytes.size()) {
+      out.incomplete = !buffer.empty() || reader->head_done();
+      return out;
+    }
+    while (next_cut < cuts.size() && cuts[next_cut] <= delivered) ++next_cut;
+    const size_t end =
+        next_cut < cuts.size() ? std::min(cuts[next_cut], bytes.size()) : bytes.size();
+    buffer.append(bytes.substr(delivered, end - delivered));
+    delivered = end;
   }
-  r.body = std::move(message.body());
-  return r;
-}
-
-bool ExpectsContinue(const BeastRequest& message) {
-  if (message.version() < 11) return false;
-  const auto v = message[bhttp::field::expect];
-  return Lowercase(std::string_view(v.data(), v.size())) == "100-continue";
-}
-
-std::optional<Response> ParseErrorResponse(const boost::system::error_code& ec) {
-  if (ec == bhttp::error::body_limit) return PayloadTooLargeResponse();
-  if (ec == bhttp::error::header_limit) return Response{431, "", {}, ""};
-  if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message) return std::nullopt;
-  if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category()) {
-    return Response{400, "", {}, ""};  // hyper's answer to a malformed request: 400, empty
-  }
-  return std::nullopt;  // a socket error
-}
-
-int DecideFromBytes(std::string_view bytes, const RouteTable& routes,
-                    const ServerOptions& options) {
-  bhttp::request_parser<bhttp::string_body> parser;
-  ApplyLimits(parser, options);
-  parser.eager(true);
-  boost::system::error_code ec;
-  size_t offset = 0;
-  // All the bytes are there, so "need more" means the request is incomplete.
-  while (!parser.is_done()) {
-    const size_t used =
-        parser.put(boost::asio::const_buffer(bytes.data() + offset, bytes.size() - offset), ec);
-    offset += used;
-    if (ec == bhttp::error::need_more) return -1;
-    if (ec) break;
-    if (used == 0) return -1;
-  }
-  if (ec) {
-    const std::optional<Response> r = ParseErrorResponse(ec);
-    return r ? r->status : -1;
-  }
-  BeastRequest& message = parser.get();
-  const Framing framing{message.version() == 10 ? 0 : 1, message.keep_alive(),
-                        message.method() == bhttp::verb::head};
-  const Request request = ToRequest(std::move(message));
-  const Decision d = routes.Decide(request, options);
-  if (!d.response) return 0;
-  const std::string wire = SerializeResponse(*d.response, framing, CorsHeaders(request, options));
-  return wire.empty() ? -2 : d.response->status;
 }
 
 }  // namespace sg::http

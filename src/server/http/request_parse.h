@@ -1,47 +1,34 @@
-// From Beast's parsed message to our Request, the answers to requests that do not parse, and the
-// whole "bytes in, status out" decision as one pure function (the fuzz target drives it; the
-// connection runs the same pieces over a socket).
+// The whole "bytes in, answers out" decision of a connection as one pure function, without
+// sockets: the fuzz target and the tests drive it; the connection runs the same RequestReader
+// and routing checks over a socket.
 // Pure; any thread.
 #pragma once
 
-#include <boost/beast/http/message.hpp>
-#include <boost/beast/http/string_body.hpp>
-#include <boost/system/error_code.hpp>
-#include <optional>
+#include <cstddef>
+#include <span>
 #include <string_view>
+#include <vector>
 
 #include "server/http/http_server.h"
 #include "server/http/routing.h"
 
 namespace sg::http {
 
-using BeastRequest = boost::beast::http::request<boost::beast::http::string_body>;
+// One answer per request read from the connection, in order.
+//   the status the server would send itself (400, 401, 404, 405, 408 never here, 413, 415, 431,
+//   501, 505, or 200 for a CORS preflight), or 0 when a handler would run.
+struct ConnectionOutcome {
+  std::vector<int> statuses;
+  bool closed = false;      // the connection ends after the last answer (error or no keep-alive)
+  bool incomplete = false;  // the bytes end inside a request (the server would wait for more)
+  size_t continues = 0;     // `100 Continue` interim answers sent
+};
 
-// Splits the target into path and query, lowercases header names, moves the body.
-Request ToRequest(BeastRequest&& message);
-
-// True for `Expect: 100-continue` on an HTTP/1.1 request (curl sends it for bodies over 1 KiB and
-// waits up to 1 s for the interim answer).
-bool ExpectsContinue(const BeastRequest& message);
-
-// The answer to a request Beast could not read: 413 (body over payload_limit, known from
-// Content-Length before the body is read, or a chunked body that grew past it), 431 (headers
-// over max_header_bytes), 400 (malformed). nullopt when the peer simply went away (EOF, reset,
-// a message cut short): the connection closes without an answer. The connection closes after
-// any of these answers.
-std::optional<Response> ParseErrorResponse(const boost::system::error_code& ec);
-
-// Everything decided from request bytes before a handler runs, without sockets: parses `bytes`
-// as one request with options' limits, then runs the routing checks and serializes the answer.
-// Returns the status the server would send (400, 413, 431, 404, 405, 401, 415, or 200 for a CORS
-// preflight), 0 if a handler would run, -1 if the bytes end before the request does.
-int DecideFromBytes(std::string_view bytes, const RouteTable& routes, const ServerOptions& options);
-
-// Applies the server's limits to a fresh parser.
-template <typename Parser>
-void ApplyLimits(Parser& parser, const ServerOptions& options) {
-  parser.body_limit(options.payload_limit);
-  parser.header_limit(static_cast<uint32_t>(std::min<size_t>(options.max_header_bytes, 1u << 30)));
-}
+// Reads `bytes` as a client's stream of pipelined requests, delivered in pieces cut at
+// `cuts` (increasing offsets: each piece is one socket read), exactly as a connection does:
+// every complete request is decided by the routes; a handler's request is assumed answered,
+// then the next is read if the request kept the connection alive; an error answer ends it.
+ConnectionOutcome DecideConnection(std::string_view bytes, std::span<const size_t> cuts,
+                                   const RouteTable& routes, const ServerOptions& options);
 
 }  // namespace sg::http

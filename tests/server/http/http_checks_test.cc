@@ -128,7 +128,14 @@ TEST(WireTest, ResponsesAndChunks) {
             "x-accel-buffering: no\r\ntransfer-encoding: chunked\r\nx-compute-type: cpu\r\n\r\n");
 }
 
-TEST(DecideFromBytesTest, EveryFrameworkStatus) {
+// The first answer DecideConnection gives for `bytes` delivered at once; -1 if the bytes end
+// before a request does.
+int DecideFromBytes(const std::string& bytes, const RouteTable& t, const ServerOptions& o) {
+  const ConnectionOutcome out = DecideConnection(bytes, {}, t, o);
+  return out.statuses.empty() ? -1 : out.statuses.front();
+}
+
+TEST(DecideConnectionTest, EveryFrameworkStatus) {
   const RouteTable t = Routes();
   ServerOptions o;
   o.payload_limit = 16;

@@ -27,14 +27,8 @@ const char kHead[] =
 class SseTest : public ::testing::Test {
  protected:
   void Start(ServerOptions o = {}) {
-    o.hostname = "127.0.0.1";
-    o.port = 0;
-    auto s = Server::Create(o);
-    ASSERT_TRUE(s.ok());
-    server_ = std::move(*s);
-    server_->Route("GET", "/health", {}, [](Request&&, std::shared_ptr<ResponseWriter> w) {
-      w->Respond({200, "", {}, ""});
-    });
+    server_ = testing::LoopbackServer(o);
+    ASSERT_NE(server_, nullptr);
     // Opens a stream and hands it to the test, which sends the events.
     server_->Route("POST", "/stream", {.json_body = true},
                    [this](Request&&, std::shared_ptr<ResponseWriter> w) {

@@ -12,9 +12,12 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+
+#include "server/http/http_server.h"
 
 namespace sg::http::testing {
 
@@ -131,6 +134,20 @@ class Client {
   bool eof_ = false;
   std::string data_;
 };
+
+// A server on 127.0.0.1 and a free port with options `o` and the route GET /health -> 200, not
+// started yet (the test adds its routes, then Start()s it).
+inline std::unique_ptr<Server> LoopbackServer(ServerOptions o = {}) {
+  o.hostname = "127.0.0.1";
+  o.port = 0;
+  auto s = Server::Create(o);
+  EXPECT_TRUE(s.ok()) << s.status().ToString();
+  if (!s.ok()) return nullptr;
+  (*s)->Route("GET", "/health", {}, [](Request&&, std::shared_ptr<ResponseWriter> w) {
+    w->Respond({200, "", {}, ""});
+  });
+  return std::move(*s);
+}
 
 inline std::string Post(const std::string& path, const std::string& body,
                         const std::string& extra = "Content-Type: application/json\r\n") {
