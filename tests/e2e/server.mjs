@@ -15,7 +15,8 @@ export const binary =
 export const demoModel =
   process.env.STREAMGEN_E2E_MODEL ?? path.join(repoRoot, "models", "demo", "shakespeare-q8_0.gguf");
 
-async function freePort() {
+// A TCP port that is free on 127.0.0.1 right now (the OS picks it; the listener is closed again).
+export async function freePort() {
   const srv = net.createServer();
   srv.listen(0, "127.0.0.1");
   await once(srv, "listening");
@@ -25,14 +26,31 @@ async function freePort() {
   return port;
 }
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-// Starts the server with extra flags; resolves once /health answers 200.
-export async function startServer(extraArgs = [], { model = demoModel, env = {} } = {}) {
+// The sanitizer build is several times slower: time limits are multiplied by SLOW.
+export const ASAN = (process.env.STREAMGEN_BIN ?? "").includes("asan");
+export const SLOW = ASAN ? 3 : 1;
+
+// GET /health through fetch; true when it answers 200.
+async function fetchHealthy(port) {
+  try {
+    return (await fetch(`http://127.0.0.1:${port}/health`)).status === 200;
+  } catch {
+    return false;  // not listening yet
+  }
+}
+
+// Starts the server with extra flags; resolves once healthy(port) is true (by default: /health
+// answers 200 through fetch). `wrap` runs the binary through another command that ends in exec,
+// e.g. ["sh", "-c", 'ulimit -n 64; exec "$0" "$@"'] to start it under a lower limit.
+export async function startServer(extraArgs = [],
+  { model = demoModel, env = {}, wrap = [], healthy = fetchHealthy } = {}) {
   const port = await freePort();
   const args = ["serve", "--model-id", model, "--hostname", "127.0.0.1", "--port", String(port),
     ...extraArgs];
-  const proc = spawn(binary, args, {
+  const [command, ...argv] = [...wrap, binary, ...args];
+  const proc = spawn(command, argv, {
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -45,10 +63,7 @@ export async function startServer(extraArgs = [], { model = demoModel, env = {} 
   const deadline = Date.now() + 60000;
   for (;;) {
     if (exited) throw new Error(`streamgen serve exited ${JSON.stringify(exited)}:\n${log}`);
-    try {
-      const r = await fetch(`${url}/health`);
-      if (r.status === 200) break;
-    } catch { /* not listening yet */ }
+    if (await healthy(port)) break;
     if (Date.now() > deadline) {
       proc.kill("SIGKILL");
       throw new Error(`streamgen serve did not become healthy:\n${log}`);
