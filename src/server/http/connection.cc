@@ -107,6 +107,8 @@ void Connection::DoRead() {
     return;
   }
   phase_ = Phase::kReading;
+  // A large body grew the buffer; a kept-alive connection does not keep that memory.
+  if (buffer_.size() == 0 && buffer_.capacity() > 2 * kRequestReadBytes) buffer_.shrink_to_fit();
   reader_.emplace(core_->options);
   request_started_ = buffer_.size() > 0;  // a pipelined request is already here
   read_deadline_ =
