@@ -2,8 +2,9 @@
 # Builds the libFuzzer targets (clang, ASan+UBSan) in build-fuzz and runs each for SECONDS.
 #   scripts/fuzz.sh [SECONDS]     (default 30)
 # Seed corpora are written at run time by fuzz_seed_writer; the corpora grow across runs under
-# build-fuzz/fuzz-work/. Prints one line per target; exits non-zero if any target crashed
-# (the crashing input is kept under build-fuzz/fuzz-work/artifacts-<target>/).
+# build-fuzz/fuzz-work/. Targets run one per core at a time ($JOBS). Prints one line per target;
+# exits non-zero if any target crashed (the crashing input is kept under
+# build-fuzz/fuzz-work/artifacts-<target>/).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-30}
@@ -49,17 +50,40 @@ printf '\x01\x03POST /generate HTTP/1.1\r\nHost: x\r\nContent-Type: application/
 printf '{"inputs":"ROMEO:","parameters":{"max_new_tokens":5,"details":true,"stop":["a"]}}' \
     >"$work/corpus-request_json/seed1"
 printf '{"prompt":["a","b"],"max_tokens":3,"stream":true}' >"$work/corpus-request_json/seed2"
-for name in gguf safetensors tokenizer_json tokenizer_encode http_request request_json; do
-  target="fuzz_$name"
-  artifacts="$work/artifacts-$name/"
-  log="$work/$target.log"
+targets=(gguf safetensors tokenizer_json tokenizer_encode http_request request_json)
+
+# Runs one target for $seconds; its exit status goes to $work/<target>.rc.
+run_target() {
+  local name=$1 target="fuzz_$1"
+  local artifacts="$work/artifacts-$name/"
+  local dict=()
   mkdir -p "$artifacts"
-  dict=()
   [ -f "tests/fuzz/$name.dict" ] && dict=(-dict="tests/fuzz/$name.dict")
   "$bin/$target" "$work/corpus-$name" -max_total_time="$seconds" -timeout=10 \
       -rss_limit_mb=2048 "${dict[@]}" -artifact_prefix="$artifacts" \
-      -print_final_stats=1 >"$log" 2>&1
-  rc=$?
+      -print_final_stats=1 >"$work/$target.log" 2>&1
+  echo $? >"$work/$target.rc"
+}
+
+# One fuzzer per core at a time (each is single-threaded): the same time per target, less wall
+# time in all.
+rm -f "$work"/fuzz_*.rc
+running=0
+for name in "${targets[@]}"; do
+  if [ "$running" -ge "$jobs" ]; then
+    wait -n
+    running=$((running - 1))
+  fi
+  run_target "$name" &
+  running=$((running + 1))
+done
+wait
+
+for name in "${targets[@]}"; do
+  target="fuzz_$name"
+  artifacts="$work/artifacts-$name/"
+  log="$work/$target.log"
+  rc=$(cat "$work/$target.rc" 2>/dev/null || echo 1)
   runs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*$')
   cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*$')
   corpus=$(grep -o 'corp: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*$')

@@ -1,4 +1,4 @@
-// Load on loopback, bounded in count and time (STREAMGEN_LOAD_SECONDS, default 60):
+// Load on loopback, bounded in count and time (STREAMGEN_LOAD_SECONDS, default 30):
 //   * 256 concurrent streaming clients, each starting a new greedy stream as soon as one ends —
 //     zero errors, every stream complete and identical to its expected text, RSS stable;
 //   * a disconnect storm (clients dropping at random points) leaves no held slots or KV blocks.
@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { startServer, postJson, readSse, scrapeMetrics } from "./server.mjs";
 
 const CLIENTS = Number(process.env.STREAMGEN_LOAD_CLIENTS ?? 256);
-const SECONDS = Number(process.env.STREAMGEN_LOAD_SECONDS ?? 60);
+const SECONDS = Number(process.env.STREAMGEN_LOAD_SECONDS ?? 30);
 const PROMPTS = ["ROMEO:\n", "JULIET:\n", "First Citizen:\n", "KING RICHARD III:\n",
   "To be, or not", "MENENIUS:\nWhat", "O, ", "My lord,"];
 const MAX_NEW = 16;

@@ -113,8 +113,15 @@ class PathologicalTest : public testing::TestWithParam<std::string> {
 
 // Sanitizer builds (scripts/run_tests.sh runs this suite under ASan+UBSan) are ~20x slower: they
 // check the same code paths on 64 KiB, the Release build on the full megabyte.
+// (GCC defines __SANITIZE_ADDRESS__; clang answers __has_feature(address_sanitizer).)
 #if defined(__SANITIZE_ADDRESS__)
 constexpr size_t kMegabyte = 1 << 16;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr size_t kMegabyte = 1 << 16;
+#else
+constexpr size_t kMegabyte = 1 << 20;
+#endif
 #else
 constexpr size_t kMegabyte = 1 << 20;
 #endif

@@ -44,8 +44,8 @@ bool IsUnsupportedVersion(std::string_view bytes) {
   if (second == std::string_view::npos) return false;
   const std::string_view v = bytes.substr(second + 1, 8);
   auto digit = [](char c) { return c >= '0' && c <= '9'; };
-  return v.size() == 8 && v.substr(0, 5) == "HTTP/" && digit(v[5]) && v[6] == '.' &&
-         digit(v[7]) && v != "HTTP/1.0" && v != "HTTP/1.1";
+  return v.size() == 8 && v.substr(0, 5) == "HTTP/" && digit(v[5]) && v[6] == '.' && digit(v[7]) &&
+         v != "HTTP/1.0" && v != "HTTP/1.1";
 }
 
 }  // namespace
