@@ -6,7 +6,7 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import { startServer, sleep, SLOW } from "./server.mjs";
+import { startServer, sleep, SLOW, ASAN } from "./server.mjs";
 import { RawConn } from "./raw_http.mjs";
 
 // ---------------------------------------------------------------------------------------------
@@ -391,7 +391,10 @@ function cpuTicks(pid) {
 }
 const lineCount = (text) => text.split("\n").length - 1;
 
-test("descriptor exhaustion: no busy accept loop, no log flood, open connections served, recovery", async (t) => {
+// Release build only: a sanitizer runtime needs descriptors itself (UBSan's vptr check probes
+// memory through a pipe on its first look at a type, and reports an invalid vptr when the pipe
+// cannot be made), so a sanitized server cannot be run out of descriptors without false reports.
+test("descriptor exhaustion: no busy accept loop, no log flood, open connections served, recovery", { skip: ASAN && "needs the Release build (sanitizer runtimes need descriptors)" }, async (t) => {
   const s = await startLimited(64);
   const pid = s.proc.pid;  // exec: the shell's pid is the server's
   const A = new RawConn(s.port);
