@@ -69,6 +69,15 @@ class HardeningTest : public ::testing::Test {
   Mailbox<int> disconnects_;
 };
 
+// Options with the idle, header and body timeouts all set to `t`.
+ServerOptions ReadTimeouts(std::chrono::milliseconds t) {
+  ServerOptions o;
+  o.idle_timeout = t;
+  o.header_timeout = t;
+  o.body_timeout = t;
+  return o;
+}
+
 std::string ChunkedEcho(const std::string& after_body) {
   return "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
          "Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n" +
@@ -102,11 +111,7 @@ TEST_F(HardeningTest, ATransferEncodingThatIsNotChunkedSmugglesNothing) {
 }
 
 TEST_F(HardeningTest, SilentAndSlowClientsTimeOut) {
-  ServerOptions o;
-  o.idle_timeout = 300ms;
-  o.header_timeout = 300ms;
-  o.body_timeout = 300ms;
-  Start(o);
+  Start(ReadTimeouts(300ms));
   {
     Client idle(server_->port());  // never sends: closed without a byte
     EXPECT_EQ(idle.ReadToEof(), "");
@@ -144,11 +149,7 @@ TEST_F(HardeningTest, SilentAndSlowClientsTimeOut) {
 }
 
 TEST_F(HardeningTest, APendingResponseHasNoReadDeadline) {
-  ServerOptions o;
-  o.idle_timeout = 200ms;
-  o.header_timeout = 200ms;
-  o.body_timeout = 200ms;
-  Start(o);
+  Start(ReadTimeouts(200ms));
   Client c(server_->port());
   c.Send(Post("/slow", "{}"));
   auto w = writers_.Take();
