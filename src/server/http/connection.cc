@@ -428,7 +428,7 @@ void Connection::OnWatchdog(uint64_t generation) {
     if (!request_started_) {
       Close();  // idle: nothing is owed
     } else {
-      AnswerAndLinger(Response{408, "", {}, ""});
+      AnswerAndLinger(EmptyResponse(408));
     }
     return;
   }

@@ -18,8 +18,6 @@ bool LineBytesAreValid(std::string_view line) {
   return true;
 }
 
-Response Bare(int status) { return Response{status, "", {}, ""}; }
-
 // The comma-separated elements of a list-valued field, OWS trimmed, empty elements dropped
 // (RFC 9110 §5.6.1), lowercased.
 void AppendListElements(std::string_view value, std::vector<std::string>& out) {
@@ -85,25 +83,25 @@ std::optional<Response> CheckFraming(const Headers& headers, int version) {
       ++hosts;
     }
   }
-  if (hosts > 1) return Bare(400);  // RFC 9112 §3.2: more than one Host line
-  if (content_lengths > 1) return Bare(400);
+  if (hosts > 1) return EmptyResponse(400);  // RFC 9112 §3.2: more than one Host line
+  if (content_lengths > 1) return EmptyResponse(400);
   if (content_lengths == 1) {
     // 1*DIGIT and nothing else: no sign, no list ("5, 5"), no inner whitespace.
-    if (content_length.empty() || content_length.size() > 19) return Bare(400);
+    if (content_length.empty() || content_length.size() > 19) return EmptyResponse(400);
     for (char c : content_length) {
-      if (c < '0' || c > '9') return Bare(400);
+      if (c < '0' || c > '9') return EmptyResponse(400);
     }
   }
   if (!has_transfer_encoding) return std::nullopt;
   // §6.1: Transfer-Encoding on HTTP/1.0 is faulty framing; §6.3: with Content-Length it is a
   // smuggling shape (we refuse rather than pick one); the final coding must be chunked, once.
-  if (version < 11 || content_lengths > 0) return Bare(400);
-  if (codings.empty() || codings.back() != "chunked") return Bare(400);
+  if (version < 11 || content_lengths > 0) return EmptyResponse(400);
+  if (codings.empty() || codings.back() != "chunked") return EmptyResponse(400);
   for (size_t i = 0; i + 1 < codings.size(); ++i) {
-    if (codings[i] == "chunked") return Bare(400);
+    if (codings[i] == "chunked") return EmptyResponse(400);
   }
   // A coding applied before chunked (gzip, deflate, ...) is one we do not decode (§6.1: 501).
-  if (codings.size() > 1) return Bare(501);
+  if (codings.size() > 1) return EmptyResponse(501);
   return std::nullopt;
 }
 

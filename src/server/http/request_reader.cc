@@ -31,8 +31,6 @@ constexpr size_t kMaxPendingFramingBytes = kMaxTrailerBytes + kMaxChunkExtension
 // Bytes of a body reserved up front at most: a Content-Length is a claim, not a promise.
 constexpr size_t kMaxBodyReserve = 64 * 1024;
 
-Response Bare(int status) { return Response{status, "", {}, ""}; }
-
 // True if the request line's version is a well-formed "HTTP/d.d" other than 1.0 and 1.1 (Beast
 // calls both that and a malformed version bad_version; hyper answers the first 505, the second
 // 400). Beast stops at the eighth character of the version, so that is all that is looked at:
@@ -78,7 +76,7 @@ class RequestReader::Parser final : public bhttp::basic_parser<true> {
   void on_request_impl(bhttp::verb m, string_view method_string, string_view target, int v,
                        error_code& ec) override {
     if (v != 10 && v != 11) {
-      failure = Bare(505);
+      failure = EmptyResponse(505);
       ec = bhttp::error::bad_version;
       return;
     }
@@ -98,7 +96,7 @@ class RequestReader::Parser final : public bhttp::basic_parser<true> {
   void on_field_impl(bhttp::field, string_view name, string_view value, error_code& ec) override {
     if (is_header_done()) return;  // a trailer field: checked whole in on_chunk_header_impl
     if (request.headers.size() >= kMaxHeaderFields) {
-      failure = Bare(431);
+      failure = EmptyResponse(431);
       ec = bhttp::error::header_limit;
       return;
     }
@@ -190,7 +188,7 @@ RequestReader::Progress RequestReader::Feed(std::string_view bytes, size_t* cons
   } catch (...) {
     // Anything thrown while reading client bytes (a length_error, bad_alloc, a Beast bug) ends
     // this request with an answer, never the process.
-    return Fail(head_done() ? BodyReadErrorResponse() : Bare(400));
+    return Fail(head_done() ? BodyReadErrorResponse() : EmptyResponse(400));
   }
 }
 
@@ -200,8 +198,10 @@ RequestReader::Progress RequestReader::FeedUnguarded(std::string_view bytes, siz
   auto fail_from = [&](const error_code& e) {
     if (p.failure) return Fail(*p.failure);
     if (e == bhttp::error::body_limit) return Fail(PayloadTooLargeResponse());
-    if (e == bhttp::error::bad_version && IsUnsupportedVersion(bytes)) return Fail(Bare(505));
-    if (!p.is_header_done()) return Fail(Bare(e == bhttp::error::header_limit ? 431 : 400));
+    if (e == bhttp::error::bad_version && IsUnsupportedVersion(bytes))
+      return Fail(EmptyResponse(505));
+    if (!p.is_header_done())
+      return Fail(EmptyResponse(e == bhttp::error::header_limit ? 431 : 400));
     return Fail(BodyReadErrorResponse());
   };
   if (!p.is_header_done()) {
@@ -214,7 +214,7 @@ RequestReader::Progress RequestReader::FeedUnguarded(std::string_view bytes, siz
     if (ec == bhttp::error::need_more) return Progress::kNeedMore;
     if (ec) return fail_from(ec);
     if (!p.is_header_done()) return Progress::kNeedMore;
-    if (!HeadBytesAreValid(head_)) return Fail(Bare(400));
+    if (!HeadBytesAreValid(head_)) return Fail(EmptyResponse(400));
     if (auto refusal = CheckFraming(p.request.headers, p.version)) return Fail(*refusal);
     head_.clear();
     head_.shrink_to_fit();

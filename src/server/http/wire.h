@@ -33,6 +33,10 @@ std::string SerializeSseHead(const Headers& headers, int http_minor);
 std::string Chunk(std::string_view data);
 inline constexpr std::string_view kLastChunk = "0\r\n\r\n";
 
+// A response with a status and nothing else (content-length 0): hyper's answer to a malformed
+// request, 408, 431, 501, 505.
+inline Response EmptyResponse(int status) { return Response{status, "", {}, ""}; }
+
 // ASCII lowercase.
 std::string Lowercase(std::string_view s);
 
