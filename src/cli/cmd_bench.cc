@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 #include <vector>
@@ -18,6 +19,7 @@
 #include "cli/load_progress.h"
 #include "engine/core/machine.h"
 #include "engine/core/thread_pool.h"
+#include "engine/kernels/matmul.h"
 #include "engine/kernels/peak_flops.h"
 #include "engine/kernels/simd_dispatch.h"
 #include "engine/model/model.h"
@@ -33,6 +35,8 @@ struct BenchArgs {
   int64_t gen = 128;
   int64_t batch = 512;
   int reps = 3;
+  bool no_repack = false;
+  std::string output = "md";  // "md": the llama-bench table; "json": one JSON array on stdout
 };
 
 // Weight bytes one decode step reads: every layer tensor, the final norm and the output matrix,
@@ -94,8 +98,14 @@ Status RunBench(const BenchArgs& args) {
   if (args.prompt < 0 || args.gen < 0 || args.reps <= 0 || args.batch <= 0 || args.threads < 0) {
     return InvalidArgumentError("-p and -n must be >= 0, -r and -b > 0, --threads >= 0");
   }
+  if (args.output != "md" && args.output != "json") {
+    return InvalidArgumentError("-o must be md or json");
+  }
+  const bool json = args.output == "json";
+  // In JSON mode the machine facts go to stderr, so stdout is one JSON document.
+  FILE* facts = json ? stderr : stdout;
   SG_ASSIGN_OR_RETURN(std::unique_ptr<Model> model,
-                      LoadModelWithProgress(args.model, StderrLoadDisplay()));
+                      LoadModelWithProgress(args.model, StderrLoadDisplay(), !args.no_repack));
   const int threads = args.threads > 0 ? args.threads : DefaultThreadCount();
   ThreadPool pool(threads);
   ExecutorOptions opts;
@@ -118,13 +128,16 @@ Status RunBench(const BenchArgs& args) {
   const double bandwidth = MeasureMemoryBandwidthGBs(pool);
   const double flops_per_token = MatmulFlopsPerToken(*model);
   const double peak_gflops = MeasurePeakGflops(pool);
-  std::printf(
-      "cpu: %s\nthreads: %d\nsimd: %s\n"
+  std::fprintf(
+      facts,
+      "cpu: %s\nthreads: %d\nsimd: %s\nkernels: %s\nweights: %s\n"
       "weights read per decoded token: %.1f MiB\n"
       "memory bandwidth (measured): %.1f GB/s\ndecode roof (tg): %.1f tokens/s\n"
       "matmul work per prefilled token: %.3f GFLOP\n"
       "peak f32 FMA throughput (measured): %.1f GFLOP/s\nprefill roof (pp): %.1f tokens/s\n\n",
       CpuName().c_str(), threads, SimdTargetName().c_str(),
+      GetMatMulKernels() == MatMulKernels::kFast ? "fast (integer dots)" : "reference (f32)",
+      model->packed_weights ? "packed on 2 MiB pages" : "file mapping",
       static_cast<double>(bytes_per_token) / (1 << 20), bandwidth,
       bandwidth * 1e9 / static_cast<double>(bytes_per_token), flops_per_token / 1e9, peak_gflops,
       peak_gflops * 1e9 / flops_per_token);
@@ -134,25 +147,58 @@ Status RunBench(const BenchArgs& args) {
       TimeSequence(*exec, random_tokens(std::min<int64_t>(args.batch, 16)), args.batch, logits)
           .status());
 
-  std::printf("| model | arch | threads | test | t/s |\n");
-  std::printf("| --- | --- | ---: | ---: | ---: |\n");
+  if (!json) {
+    std::printf("| model | arch | threads | test | t/s | outside matmuls |\n");
+    std::printf("| --- | --- | ---: | ---: | ---: | ---: |\n");
+  }
   const std::string name = model->path.substr(model->path.find_last_of('/') + 1);
+  nlohmann::json records = nlohmann::json::array();
+  SetMatMulTiming(true);
   auto report = [&](const std::string& test, int64_t tokens, int64_t step) -> Status {
     std::vector<double> rates;
+    double total_s = 0;
+    const uint64_t matmul_ns0 = MatMulNanos();
     for (int r = 0; r < args.reps; ++r) {
       SG_ASSIGN_OR_RETURN(double secs, TimeSequence(*exec, random_tokens(tokens), step, logits));
       rates.push_back(static_cast<double>(tokens) / secs);
+      total_s += secs;
     }
+    // The share of the step spent outside the matrix products: attention, norms, RoPE, the
+    // embedding lookup, sampling-free logits handling and the executor's own bookkeeping.
+    const double outside =
+        std::max(0.0, 1.0 - static_cast<double>(MatMulNanos() - matmul_ns0) / 1e9 / total_s);
     const Stats s = MeanStd(rates);
-    std::printf("| %s | %s | %d | %s | %.2f ± %.2f |\n", name.c_str(), ArchName(model->config.arch),
-                threads, test.c_str(), s.mean, s.stddev);
-    std::fflush(stdout);
+    if (json) {
+      const bool is_pp = test.rfind("pp", 0) == 0;
+      records.push_back({{"model", name},
+                         {"arch", ArchName(model->config.arch)},
+                         {"cpu", CpuName()},
+                         {"simd", SimdTargetName()},
+                         {"threads", threads},
+                         {"test", test},
+                         {"n_prompt", is_pp ? tokens : 0},
+                         {"n_gen", is_pp ? 0 : tokens},
+                         {"avg_ts", s.mean},
+                         {"stddev_ts", s.stddev},
+                         {"samples_ts", rates},
+                         {"outside_matmul_share", outside},
+                         {"weight_bytes_per_token", bytes_per_token},
+                         {"memory_bandwidth_gbs", bandwidth},
+                         {"decode_roof_ts", bandwidth * 1e9 / static_cast<double>(bytes_per_token)},
+                         {"peak_gflops", peak_gflops}});
+    } else {
+      std::printf("| %s | %s | %d | %s | %.2f ± %.2f | %.1f%% |\n", name.c_str(),
+                  ArchName(model->config.arch), threads, test.c_str(), s.mean, s.stddev,
+                  100.0 * outside);
+      std::fflush(stdout);
+    }
     return OkStatus();
   };
   if (args.prompt > 0) {
     SG_RETURN_IF_ERROR(report("pp" + std::to_string(args.prompt), args.prompt, args.batch));
   }
   if (args.gen > 0) SG_RETURN_IF_ERROR(report("tg" + std::to_string(args.gen), args.gen, 1));
+  if (json) std::printf("%s\n", records.dump(1).c_str());
   return OkStatus();
 }
 
@@ -162,7 +208,10 @@ void RegisterBench(CLI::App& app, int* exit_code) {
   auto args = std::make_shared<BenchArgs>();
   auto* cmd = app.add_subcommand("bench", "Prefill and decode speed, like llama-bench");
   cmd->add_option("--model", args->model, "GGUF file or Hugging Face folder")->required();
-  cmd->add_option("--threads", args->threads, "Compute threads (default: all CPUs)");
+  cmd->add_option("--threads", args->threads, "Compute threads (default: physical cores)");
+  cmd->add_flag("--no-repack", args->no_repack, "Run on the file mapping (no packed copy)");
+  cmd->add_option("-o,--output", args->output, "Output format: md (table) or json")
+      ->capture_default_str();
   cmd->add_option("-p,--n-prompt", args->prompt, "Prompt tokens for pp")->capture_default_str();
   cmd->add_option("-n,--n-gen", args->gen, "Decode steps for tg")->capture_default_str();
   cmd->add_option("-b,--batch", args->batch, "Max tokens per step (prefill chunk)")

@@ -4,8 +4,11 @@
 // after each token, special tokens skipped), then a newline.
 // --prompt-ids: plain output is the generated ids, space-separated, on one line.
 // --json (either prompt): one line per generated token, {"id":..,"logprob":..,"top":[[id,
-// logprob],...5]}, plus "text" and "special" (the streamed piece) with --prompt. Stops at the
-// model's eos if it has one (the eos id is the last token).
+// logprob],...]}, plus "text" and "special" (the streamed piece) with --prompt. "top" lists the
+// --top N (default 5; 0: an empty list; capped at the vocabulary) most likely tokens, most likely
+// first, lower id first on ties, exactly N of them, so that an outside reference with a longer
+// top list can be compared. Stops at the model's eos if it has one (the eos id is the last token).
+// Without --json nothing needs a probability: each token is an argmax, no softmax.
 #include <algorithm>
 #include <iostream>
 #include <memory>
@@ -33,6 +36,7 @@ struct GenerateArgs {
   std::string prompt;  // text; exclusive with prompt_ids
   int64_t max_new_tokens = 16;
   bool json = false;
+  int top = 5;  // alternatives per token in --json
   int threads = 0;
 };
 
@@ -49,6 +53,7 @@ Status RunGenerate(GenerateArgs args) {
   }
   if (args.max_new_tokens < 0) return InvalidArgumentError("--max-new-tokens must be >= 0");
   if (args.threads < 0) return InvalidArgumentError("--threads must be >= 0");
+  if (args.top < 0) return InvalidArgumentError("--top must be >= 0");
   // The model first: its errors (wrong path, unsupported architecture) say more than the
   // tokenizer's would for the same path.
   SG_ASSIGN_OR_RETURN(std::unique_ptr<Model> model,
@@ -112,7 +117,7 @@ Status RunGenerate(GenerateArgs args) {
       line["id"] = id;
       line["logprob"] = static_cast<float>(logits[id] - LogSumExp(logits));  // as in "top"
       nlohmann::json top = nlohmann::json::array();
-      for (const TokenLogprob& t : TopK(logits, 5)) top.push_back({t.id, t.logprob});
+      for (const TokenLogprob& t : TopK(logits, args.top)) top.push_back({t.id, t.logprob});
       line["top"] = std::move(top);
       if (detok) {
         line["text"] = piece.text;
@@ -155,7 +160,9 @@ void RegisterGenerate(CLI::App& app, int* exit_code) {
   cmd->add_option("--prompt-ids", args->prompt_ids, "Prompt token ids, e.g. 1,2,3");
   cmd->add_option("--max-new-tokens", args->max_new_tokens, "Tokens to generate")
       ->capture_default_str();
-  cmd->add_flag("--json", args->json, "One JSON line per token with logprob and top-5");
+  cmd->add_flag("--json", args->json, "One JSON line per token with its logprob and the top N");
+  cmd->add_option("--top", args->top, "Alternatives listed per token with --json")
+      ->capture_default_str();
   cmd->add_option("--threads", args->threads, "Compute threads (default: all CPUs)");
   cmd->callback([args, exit_code] {
     const Status s = RunGenerate(*args);

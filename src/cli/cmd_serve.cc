@@ -91,8 +91,12 @@ void AddFlags(CLI::App* cmd, ServeConfig* c) {
   cmd->add_option("--graceful-termination-timeout,-g", c->graceful_termination_timeout_s,
                   "Seconds running streams may finish after SIGTERM")
       ->envname("GRACEFUL_TERMINATION_TIMEOUT");
-  cmd->add_option("--threads", c->threads, "Compute threads (default: all CPUs)")
+  cmd->add_option("--threads", c->threads, "Compute threads (default: physical cores)")
       ->envname("STREAMGEN_THREADS");
+  cmd->add_flag("--no-repack", c->no_repack,
+                "Run on the file mapping: no packed copy of the weights on 2 MiB pages (uses "
+                "less memory, decodes slower)")
+      ->envname("STREAMGEN_NO_REPACK");
   cmd->add_option("--io-threads", c->io_threads, "HTTP I/O threads")
       ->envname("STREAMGEN_IO_THREADS");
 }
@@ -146,8 +150,9 @@ int Serve(ServeConfig config) {
   // A bar on a terminal unless the logs are JSON lines; log lines otherwise.
   const LoadDisplay display = DefaultLoadDisplay(
       /*allow_bar=*/!config.json_output, [](const std::string& line) { spdlog::info("{}", line); });
-  Status ready =
-      app.Load([&](const std::string& path) { return LoadModelWithProgress(path, display); });
+  Status ready = app.Load([&](const std::string& path) {
+    return LoadModelWithProgress(path, display, !config.no_repack);
+  });
   if (!ready.ok()) {
     spdlog::error("{}", ready.message());
     (*http_server)->Stop();

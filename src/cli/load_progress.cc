@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <utility>
 
+#include "engine/model/pack_weights.h"
 #include "engine/model/prefault.h"
 
 namespace sg::cli {
@@ -126,8 +127,22 @@ LoadDisplay StderrLoadDisplay() {
 }
 
 StatusOr<std::unique_ptr<Model>> LoadModelWithProgress(const std::string& path,
-                                                       const LoadDisplay& display) {
+                                                       const LoadDisplay& display, bool repack) {
   SG_ASSIGN_OR_RETURN(std::unique_ptr<Model> model, LoadModel(path));
+  const uint64_t packed = PackedWeightBytes(*model);
+  if (repack && FitsInMemory(packed)) {
+    Status s;
+    if (packed < MinBytesForDisplay()) {
+      s = PackWeights(*model, [](uint64_t, uint64_t) {});
+    } else {
+      LoadProgress progress(DisplayName(path), display.terminal, display.log_line);
+      s = PackWeights(*model, [&](uint64_t done, uint64_t all) { progress.Update(done, all); });
+    }
+    if (s.ok()) return model;
+    if (display.log_line) {
+      display.log_line("weights stay on the file mapping: " + s.ToString());
+    }
+  }
   const uint64_t total = MappedBytes(*model);
   if (!FitsInMemory(total)) {
     if (display.log_line) {

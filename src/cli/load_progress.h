@@ -59,9 +59,12 @@ LoadDisplay DefaultLoadDisplay(bool allow_bar, LogLineFn log_line);
 // A bar on stderr if it is a terminal, otherwise lines on stderr (the CLI's commands but serve).
 LoadDisplay StderrLoadDisplay();
 
-// LoadModel(path), then PrefaultModel with progress if the files fit in memory (a note through
-// log_line if they do not). Errors are LoadModel's.
+// LoadModel(path), then, with progress: `repack` and the weights fit in memory: PackWeights (one
+// copy on 2 MiB pages; the file pages are released); otherwise PrefaultModel if the files fit in
+// memory (a note through log_line if they do not). Errors are LoadModel's; a packing failure is a
+// note and falls back to the mapping.
 StatusOr<std::unique_ptr<Model>> LoadModelWithProgress(const std::string& path,
-                                                       const LoadDisplay& display);
+                                                       const LoadDisplay& display,
+                                                       bool repack = true);
 
 }  // namespace sg::cli

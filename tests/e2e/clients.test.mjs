@@ -35,6 +35,8 @@ test("streamed tokens concatenate to the non-streamed generated_text (greedy)", 
     assert.equal(e.index, i + 1);
     assert.deepEqual(Object.keys(e), ["index", "token", "generated_text", "details"]);
     assert.deepEqual(Object.keys(e.token), ["id", "text", "logprob", "special"]);
+    // A greedy /generate skips the softmax; a stream still shows every token's logprob.
+    assert.ok(typeof e.token.logprob === "number" && e.token.logprob <= 0, `logprob ${e.token.logprob}`);
   });
   const last = s.events.at(-1);
   assert.equal(last.generated_text, full.json.generated_text);
@@ -59,6 +61,7 @@ test("details and top_n_tokens have TGI's shapes", async () => {
   assert.equal(d.tokens.length, 5);
   assert.equal(d.top_tokens.length, 5);
   for (const [i, tops] of d.top_tokens.entries()) {
+    assert.equal(tops[0].logprob, d.tokens[i].logprob);
     assert.ok(tops.length >= 3);
     assert.equal(tops[0].id, d.tokens[i].id, "greedy picks the top token");
     for (let j = 1; j < tops.length; j++) assert.ok(tops[j - 1].logprob >= tops[j].logprob);

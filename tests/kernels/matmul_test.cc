@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "engine/core/dtype.h"
+#include "engine/kernels/quant_dot.h"
 #include "engine/kernels/simd_dispatch.h"
 #include "engine/quant/traits.h"
 
@@ -55,12 +56,36 @@ std::vector<float> Dequantized(const OwnedWeight& w) {
   return out;
 }
 
+std::vector<float> RandomInput(int64_t n, std::mt19937& rng) {
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  std::vector<float> x(static_cast<size_t>(n));
+  for (float& v : x) v = dist(rng);
+  return x;
+}
+
+// Calls fn(target, threads, pool) for every compiled SIMD target and pools of 1 and 3 threads.
+template <typename Fn>
+void ForEachTargetAndPool(Fn fn) {
+  for (const std::string& target : CompiledSimdTargets()) {
+    ASSERT_TRUE(ForceSimdTarget(target).ok());
+    for (int threads : {1, 3}) {
+      ThreadPool pool(threads);
+      fn(target, threads, pool);
+    }
+  }
+}
+
 class MatMulTest : public ::testing::TestWithParam<DType> {
  protected:
-  void TearDown() override { ASSERT_TRUE(ForceSimdTarget("best").ok()); }
+  void TearDown() override {
+    ASSERT_TRUE(ForceSimdTarget("best").ok());
+    SetMatMulKernels(MatMulKernels::kFast);
+  }
 };
 
-TEST_P(MatMulTest, MatchesNaiveLoopOverDequantizeRow) {
+// The reference kernel set: float dot products of dequantized rows.
+TEST_P(MatMulTest, ReferenceMatchesNaiveLoopOverDequantizeRow) {
+  SetMatMulKernels(MatMulKernels::kReference);
   const DType type = GetParam();
   const QuantTraits* traits = GetQuantTraits(type);
   ASSERT_NE(traits, nullptr);
@@ -72,34 +97,92 @@ TEST_P(MatMulTest, MatchesNaiveLoopOverDequantizeRow) {
       const OwnedWeight w = MakeWeight(type, out, in, rng);
       const std::vector<float> wf = Dequantized(w);
       for (int64_t tokens : {1, 5}) {
-        std::normal_distribution<float> dist(0.0f, 1.0f);
-        std::vector<float> x(static_cast<size_t>(tokens * in));
-        for (float& v : x) v = dist(rng);
-        for (const std::string& target : CompiledSimdTargets()) {
-          ASSERT_TRUE(ForceSimdTarget(target).ok());
-          for (int threads : {1, 3}) {
-            ThreadPool pool(threads);
-            std::vector<float> y(static_cast<size_t>(tokens * out), NAN);
-            MatMul(w.view, x.data(), tokens, y.data(), pool);
-            for (int64_t t = 0; t < tokens; ++t) {
-              for (int64_t o = 0; o < out; ++o) {
-                double exact = 0.0, abs_sum = 0.0;
-                for (int64_t i = 0; i < in; ++i) {
-                  const double p = static_cast<double>(wf[o * in + i]) * x[t * in + i];
-                  exact += p;
-                  abs_sum += std::fabs(p);
-                }
-                // Float accumulation of `in` products: |error| <= in * eps * sum|w_i x_i|.
-                const double bound = static_cast<double>(in) * FLT_EPSILON * abs_sum;
-                ASSERT_LE(std::fabs(y[t * out + o] - exact), bound)
-                    << DTypeName(type) << " " << target << " threads=" << threads << " in=" << in
-                    << " out=" << out << " tokens=" << tokens << " t=" << t << " o=" << o;
+        const std::vector<float> x = RandomInput(tokens * in, rng);
+        ForEachTargetAndPool([&](const std::string& target, int threads, ThreadPool& pool) {
+          std::vector<float> y(static_cast<size_t>(tokens * out), NAN);
+          MatMul(w.view, x.data(), tokens, y.data(), pool);
+          for (int64_t t = 0; t < tokens; ++t) {
+            for (int64_t o = 0; o < out; ++o) {
+              double exact = 0.0, abs_sum = 0.0;
+              for (int64_t i = 0; i < in; ++i) {
+                const double p = static_cast<double>(wf[o * in + i]) * x[t * in + i];
+                exact += p;
+                abs_sum += std::fabs(p);
               }
+              // Float accumulation of `in` products: |error| <= in * eps * sum|w_i x_i|.
+              const double bound = static_cast<double>(in) * FLT_EPSILON * abs_sum;
+              ASSERT_LE(std::fabs(y[t * out + o] - exact), bound)
+                  << DTypeName(type) << " " << target << " threads=" << threads << " in=" << in
+                  << " out=" << out << " tokens=" << tokens << " t=" << t << " o=" << o;
             }
           }
-        }
+        });
       }
     }
+  }
+}
+
+// The fast set: integer types equal the scalar twin of their integer kernel on the quantized input
+// bit for bit (and sit within the activation quantization error of the exact product); float
+// types are within the float summation bound. Fused calls equal the single ones bit for bit.
+TEST_P(MatMulTest, FastEqualsTwinOnQuantizedInput) {
+  const DType type = GetParam();
+  std::mt19937 rng(static_cast<uint32_t>(type) + 99);
+  const int64_t in = 512 + 256, out = 37;
+  const OwnedWeight w = MakeWeight(type, out, in, rng);
+  const std::vector<float> wf = Dequantized(w);
+  const QuantDotFn twin = QuantDotFor(ScalarQuantDotKernels(), type);
+  const DType act = ActivationTypeFor(type);
+  const int64_t act_block = act == DType::kQ8_K ? 256 : 32;
+  for (int64_t tokens : {1, 4}) {
+    const std::vector<float> x = RandomInput(tokens * in, rng);
+    ForEachTargetAndPool([&](const std::string& target, int, ThreadPool& pool) {
+      std::vector<float> y(static_cast<size_t>(tokens * out), NAN);
+      MatMul(w.view, x.data(), tokens, y.data(), pool);
+      for (int64_t t = 0; t < tokens; ++t) {
+        const float* xt = x.data() + t * in;
+        std::vector<uint8_t> q(static_cast<size_t>(ActivationRowBytes(act, in)));
+        QuantizeActivationRow(act, xt, q.data(), in);
+        for (int64_t o = 0; o < out; ++o) {
+          const float got = y[t * out + o];
+          double exact = 0.0, abs_sum = 0.0, act_err = 0.0;
+          for (int64_t i = 0; i < in; ++i) {
+            exact += static_cast<double>(wf[o * in + i]) * xt[i];
+            abs_sum += std::fabs(static_cast<double>(wf[o * in + i]) * xt[i]);
+          }
+          if (twin != nullptr) {
+            ASSERT_EQ(got, twin(w.view.row(o), q.data(), in))
+                << DTypeName(type) << " " << target << " t=" << t << " o=" << o;
+            // |sum w (x~ - x)| <= sum_blocks (amax_b / 127 / 2) * sum_b |w|, plus float slack.
+            for (int64_t b = 0; b < in; b += act_block) {
+              double amax = 0, wsum = 0;
+              for (int64_t i = b; i < b + act_block; ++i) {
+                amax = std::fmax(amax, std::fabs(xt[i]));
+                wsum += std::fabs(wf[o * in + i]);
+              }
+              act_err += amax / 127.0 / 2.0 * wsum;
+            }
+          }
+          const double bound = act_err * 1.001 + static_cast<double>(in) * FLT_EPSILON * abs_sum;
+          ASSERT_LE(std::fabs(got - exact), bound)
+              << DTypeName(type) << " " << target << " t=" << t << " o=" << o;
+        }
+      }
+      // Fused forms: three outputs over one input; SwiGLU; accumulate.
+      std::vector<float> y1(y.size()), y2(y.size()), y3(y.size());
+      const MatMulOutput outs[] = {
+          {&w.view, y1.data()}, {&w.view, y2.data()}, {&w.view, y3.data()}};
+      MatMulMulti(outs, x.data(), tokens, pool);
+      EXPECT_EQ(y1, y);
+      EXPECT_EQ(y3, y);
+      std::vector<float> act_out(y.size()), up(y.size()), want(y.size());
+      MatMulSwiGlu(w.view, w.view, x.data(), tokens, act_out.data(), up.data(), pool);
+      for (size_t i = 0; i < y.size(); ++i) want[i] = y[i] / (1.0f + std::exp(-y[i])) * y[i];
+      EXPECT_EQ(act_out, want) << DTypeName(type) << " " << target;
+      std::vector<float> acc(y.size(), 1.5f);
+      MatMul(w.view, x.data(), tokens, acc.data(), pool, {}, /*accumulate=*/true);
+      for (size_t i = 0; i < y.size(); ++i) ASSERT_EQ(acc[i], 1.5f + y[i]);
+    });
   }
 }
 

@@ -19,7 +19,8 @@ void FillLogits(std::vector<float>& logits, int step) {
   for (int32_t i = 0; i < kVocab; ++i) logits[i] = std::sin(0.001f * i * (step + 3)) * 4.0f;
 }
 
-void ExpectSampleDoesNotAllocate(const SamplingParams& params, int top_n) {
+void ExpectSampleDoesNotAllocate(const SamplingParams& params, int top_n,
+                                 bool with_logprob = true) {
   std::vector<int32_t> prompt = {1, 2, 3, 2, 1};
   Sampler sampler(params, kVocab, prompt);
   std::vector<float> logits(kVocab);
@@ -28,12 +29,18 @@ void ExpectSampleDoesNotAllocate(const SamplingParams& params, int top_n) {
   const long before = test::AllocationCount();
   for (int step = 0; step < 20; ++step) {
     FillLogits(logits, step);
-    sampler.Sample(logits, top_n, &top);
+    sampler.Sample(logits, top_n, &top, with_logprob);
   }
   EXPECT_EQ(test::AllocationCount() - before, 0);
 }
 
 TEST(SamplingNoAlloc, Greedy) { ExpectSampleDoesNotAllocate(SamplingParams{}, 0); }
+
+TEST(SamplingNoAlloc, GreedyArgmaxOnly) {
+  SamplingParams p;
+  p.repetition_penalty = 1.2f;
+  ExpectSampleDoesNotAllocate(p, 0, /*with_logprob=*/false);
+}
 
 TEST(SamplingNoAlloc, EveryProcessorAndTopN) {
   SamplingParams p;

@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <limits>
+#include <random>
 #include <vector>
 
 namespace sg {
@@ -273,6 +274,99 @@ TEST(SamplerTest, LogitsBeyondTheVocabularyAreIgnored) {
   std::vector<float> logits = {0.0f, 1.0f, 50.0f};
   const SampledToken t = sampler.Sample(logits, 0, nullptr);
   EXPECT_EQ(t.id, 1);
+}
+
+// Rows that exercise the argmax-only path's shortcut: ties, NaN, -inf, +inf (several), values
+// that overflow under a small temperature, all-NaN.
+std::vector<std::vector<float>> ArgmaxRows() {
+  std::vector<std::vector<float>> rows = {
+      {1.0f, 3.0f, 3.0f, 2.0f, 0.5f, -1.0f}, {kNaN, -5.0f, kNaN, -6.0f, -5.0f, kNaN},
+      {1.0f, kInf, 2.0f, kInf, kNaN, -kInf}, {-kInf, -kInf, kNaN, -kInf, 0.0f, -kInf},
+      {kNaN, kNaN, -kInf, kNaN, kNaN, kNaN}, {2e38f, 3e38f, 2.5e38f, -3e38f, 1.0f, 0.0f},
+      {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f},
+  };
+  std::mt19937 rng(5);
+  std::normal_distribution<float> normal(0.0f, 3.0f);
+  for (int r = 0; r < 50; ++r) {
+    std::vector<float> row(6);
+    for (float& v : row) v = std::round(normal(rng));  // rounding makes ties common
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+// Greedy without logprob and without top-n takes the argmax-only path: no softmax normalizer,
+// logprob NaN, and the same id as the full path for every processor setting a greedy request can
+// carry (penalties; temperature and filters too, which the server pairs with sampling but the
+// sampler accepts).
+TEST(SamplerTest, GreedyWithoutLogprobIsArgmaxOnlyAndPicksTheSameId) {
+  std::vector<SamplingParams> settings(6);
+  settings[1].repetition_penalty = 1.3f;
+  settings[2].frequency_penalty = 0.7f;
+  settings[3].temperature = 0.01f;  // 2e38 / 0.01 overflows: +inf ties decide
+  settings[4].typical_p = 0.2f;     // may remove the argmax (see the test above)
+  settings[5].top_k = 2;
+  settings[5].top_p = 0.5f;
+  const std::vector<int32_t> prompt = {1, 1, 4};
+  for (size_t k = 0; k < settings.size(); ++k) {
+    Sampler full(settings[k], 6, prompt), fast(settings[k], 6, prompt);
+    int64_t calls = 0, empty_rows = 0;
+    for (const std::vector<float>& row : ArgmaxRows()) {
+      std::vector<float> a = row, b = row;
+      const SampledToken want = full.Sample(a, 0, nullptr, /*with_logprob=*/true);
+      const SampledToken got = fast.Sample(b, 0, nullptr, /*with_logprob=*/false);
+      EXPECT_EQ(got.id, want.id) << "setting " << k << " call " << calls;
+      if (want.logprob == -kInf) {  // nothing finite: id 0 with -inf either way
+        EXPECT_EQ(got.logprob, -kInf);
+        ++empty_rows;
+      } else {
+        EXPECT_TRUE(std::isnan(got.logprob)) << "setting " << k << " call " << calls;
+      }
+      full.Accept(want.id);
+      fast.Accept(got.id);
+      ++calls;
+    }
+    EXPECT_EQ(fast.normalized_rows(), 0) << "setting " << k;
+    EXPECT_EQ(full.normalized_rows(), calls - empty_rows) << "setting " << k;
+  }
+}
+
+// Anything that shows a probability keeps the full path: a logprob, a top-n list, a draw.
+TEST(SamplerTest, LogprobTopNOrSamplingNormalizeTheRow) {
+  std::vector<float> logits = {1.0f, 3.0f, 2.0f};
+  std::vector<SampledToken> top;
+  Sampler greedy(SamplingParams{}, 3, {});
+  std::vector<float> l = logits;
+  EXPECT_EQ(greedy.Sample(l, 0, nullptr).id, 1);  // with_logprob defaults to true
+  EXPECT_EQ(greedy.normalized_rows(), 1);
+  l = logits;
+  const SampledToken t = greedy.Sample(l, 2, &top, /*with_logprob=*/false);
+  EXPECT_EQ(greedy.normalized_rows(), 2);
+  ASSERT_EQ(top.size(), 2u);
+  EXPECT_EQ(t.logprob, top[0].logprob);
+  l = logits;
+  greedy.Sample(l, 2, nullptr, /*with_logprob=*/false);  // no list to fill: argmax only
+  EXPECT_EQ(greedy.normalized_rows(), 2);
+  SamplingParams p;
+  p.do_sample = true;
+  Sampler sampled(p, 3, {});
+  l = logits;
+  sampled.Sample(l, 0, nullptr, /*with_logprob=*/false);
+  EXPECT_EQ(sampled.normalized_rows(), 1);
+}
+
+TEST(LogSoftmaxAtTest, EqualsTheRowBitForBit) {
+  std::vector<std::vector<float>> rows = ArgmaxRows();
+  rows.push_back({0.5f, -1.0f, 2.0f, -kInf, 1e-3f, 17.25f});
+  for (const std::vector<float>& row : rows) {
+    std::vector<float> out(row.size());
+    LogSoftmaxRow(row, out);
+    for (size_t i = 0; i < row.size(); ++i) {
+      const float at = LogSoftmaxAt(row, i);
+      EXPECT_TRUE(at == out[i] || (std::isnan(at) && std::isnan(out[i]))) << i;
+      EXPECT_FALSE(std::isnan(at));
+    }
+  }
 }
 
 TEST(LogSoftmaxRowTest, MatchesReference) {

@@ -115,20 +115,68 @@ TEST(Scheduler, MaxRunningBoundsAdmission) {
   EXPECT_EQ(p.num_admitted, 1);
 }
 
-// Random arrivals, finishes and cancellations; invariants every step.
-TEST(Scheduler, RandomizedInvariants) {
+// A sequence that wants prompt logprobs spends a logits row per prompt token: its chunks are
+// capped at 1 + the extra rows left, shared in scheduling order, while plain sequences and decodes
+// are not capped; the prompt still completes, one capped chunk per step.
+TEST(Scheduler, PromptLogitsChunksFitTheExtraRows) {
+  SchedulerConfig c = Config(64, 4096, 8);
+  c.max_extra_logit_rows = 4;
+  Scheduler s(c);
+  ASSERT_TRUE(s.Add(1, 3, 100));
+  Step(s);  // 1 is decoding now
+  ASSERT_TRUE(s.Add(2, 12, 4, /*prompt_logits=*/true));
+  ASSERT_TRUE(s.Add(3, 7, 4, /*prompt_logits=*/true));
+  ASSERT_TRUE(s.Add(4, 20, 4));
+  StepPlan p = Step(s);
+  ASSERT_EQ(p.sequences.size(), 4u);
+  EXPECT_EQ(p.sequences[0].num_tokens, 1);  // the decode
+  EXPECT_EQ(p.sequences[1].num_tokens, 5);  // 2: 1 + all 4 extra rows
+  EXPECT_FALSE(p.sequences[1].completes_prompt);
+  EXPECT_EQ(p.sequences[2].num_tokens, 1);   // 3: no extra row left
+  EXPECT_EQ(p.sequences[3].num_tokens, 20);  // 4: wants no prompt rows, not capped
+  EXPECT_TRUE(p.sequences[3].completes_prompt);
+  p = Step(s);  // decodes of 1 and 4 first; then 2 continues at 5, and 3 gets what is left
+  ASSERT_EQ(p.sequences.size(), 4u);
+  EXPECT_EQ(p.sequences[2].id, 2u);
+  EXPECT_EQ(p.sequences[2].start, 5);
+  EXPECT_EQ(p.sequences[2].num_tokens, 5);
+  EXPECT_EQ(p.sequences[3].id, 3u);
+  EXPECT_EQ(p.sequences[3].num_tokens, 1);
+  p = Step(s);
+  EXPECT_EQ(p.sequences[2].id, 2u);
+  EXPECT_EQ(p.sequences[2].num_tokens, 2);  // the last 2 prompt tokens: 1 extra row
+  EXPECT_TRUE(p.sequences[2].completes_prompt);
+  EXPECT_EQ(p.sequences[3].id, 3u);
+  EXPECT_EQ(p.sequences[3].num_tokens, 4);  // 1 + the 3 extra rows left
+  p = Step(s);  // one token each, in admission order: 2 decodes, 3 ends its prompt
+  ASSERT_EQ(p.sequences.size(), 4u);
+  EXPECT_EQ(p.sequences[1].id, 2u);
+  EXPECT_EQ(p.sequences[1].num_tokens, 1);
+  EXPECT_EQ(p.sequences[2].id, 3u);
+  EXPECT_EQ(p.sequences[2].num_tokens, 1);
+  EXPECT_TRUE(p.sequences[2].completes_prompt);
+}
+
+// Random arrivals, finishes and cancellations; invariants every step. Some sequences want prompt
+// logprobs; with a cap on extra logits rows (extra_rows >= 0; else the default, no cap) every
+// step's rows (as the engine counts them: a row per token of a chunk inside such a prompt, else
+// one) fit sequences + the cap.
+void RunRandomized(int64_t extra_rows) {
   std::mt19937 rng(7);
-  const SchedulerConfig config = Config(48, 2048, 16);
+  SchedulerConfig config = Config(48, 2048, 16);
+  if (extra_rows >= 0) config.max_extra_logit_rows = extra_rows;  // else no cap
   Scheduler s(config);
   struct Model {
     int64_t prompt, max_new, generated = 0, computed = 0;
+    bool prompt_logits = false;
   };
   std::map<uint64_t, Model> live;
   uint64_t next = 1;
   for (int step = 0; step < 3000; ++step) {
     if (rng() % 3 == 0) {
       Model m{1 + static_cast<int64_t>(rng() % 200), 1 + static_cast<int64_t>(rng() % 64)};
-      if (s.Add(next, m.prompt, m.max_new)) live[next] = m;
+      m.prompt_logits = rng() % 4 == 0;
+      if (s.Add(next, m.prompt, m.max_new, m.prompt_logits)) live[next] = m;
       ++next;
     }
     if (!live.empty() && rng() % 17 == 0) {  // a client goes away
@@ -141,10 +189,19 @@ TEST(Scheduler, RandomizedInvariants) {
     ASSERT_LE(p.num_tokens, config.max_step_tokens);
     ASSERT_LE(static_cast<int64_t>(p.sequences.size()), config.max_running);
     ASSERT_LE(s.reserved_tokens(), config.max_batch_total_tokens);
+    int64_t rows = 0;
+    for (const auto& q : p.sequences) {
+      const Model& m = live.at(q.id);
+      rows += m.prompt_logits && q.start < m.prompt ? q.num_tokens : 1;
+    }
+    if (extra_rows >= 0) {
+      ASSERT_LE(rows, static_cast<int64_t>(p.sequences.size()) + extra_rows);
+    }
     s.OnStepDone(p);
     for (const auto& q : p.sequences) {
       Model& m = live.at(q.id);
       ASSERT_EQ(q.start, m.computed);
+      ASSERT_GE(q.num_tokens, 1);
       m.computed += q.num_tokens;
       ASSERT_LE(m.computed, m.prompt + m.generated);
       if (q.completes_prompt) {
@@ -163,6 +220,10 @@ TEST(Scheduler, RandomizedInvariants) {
   EXPECT_EQ(s.num_running(), 0);
   EXPECT_EQ(s.num_waiting(), 0);
 }
+
+TEST(Scheduler, RandomizedInvariants) { RunRandomized(/*extra_rows=*/-1); }
+TEST(Scheduler, RandomizedInvariantsWithPromptLogitRows) { RunRandomized(/*extra_rows=*/8); }
+TEST(Scheduler, RandomizedInvariantsWithNoExtraRows) { RunRandomized(/*extra_rows=*/0); }
 
 }  // namespace
 }  // namespace sg

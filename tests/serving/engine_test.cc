@@ -67,13 +67,21 @@ class EngineTest : public ::testing::Test {
     delete model_;
   }
 
-  std::unique_ptr<Engine> MakeEngine(int64_t prefill = 64, int64_t kv = 8192) {
+  static EngineOptions Options(int64_t prefill = 64, int64_t kv = 8192) {
     EngineOptions o;
     o.max_batch_prefill_tokens = prefill;
     o.max_batch_total_tokens = kv;
     o.max_batch_size = 64;
     o.max_total_tokens = 256;
     o.eos_ids = {2};
+    return o;
+  }
+
+  std::unique_ptr<Engine> MakeEngine(int64_t prefill = 64, int64_t kv = 8192) {
+    return MakeEngine(Options(prefill, kv));
+  }
+
+  std::unique_ptr<Engine> MakeEngine(const EngineOptions& o) {
     auto e = Engine::Create(*model_, *tokenizer_, *pool_, o);
     EXPECT_TRUE(e.ok()) << e.status().message();
     std::unique_ptr<Engine> engine = std::move(*e);
@@ -249,6 +257,87 @@ TEST_F(EngineTest, TopTokensAndPrefillLogprobs) {
   ASSERT_EQ(prefill.size(), n);
   EXPECT_TRUE(std::isnan(prefill[0].logprob));
   for (size_t i = 1; i < n; ++i) EXPECT_LE(prefill[i].logprob, 0.0f);
+}
+
+// A greedy request that reports no token logprob (a plain /generate answer) takes the sampler's
+// argmax-only path: the same ids, and the logprob is left NaN (it was never computed).
+TEST_F(EngineTest, GreedyWithoutTokenLogprobPicksTheSameTokens) {
+  auto engine = MakeEngine();
+  const std::string prompt = "KING RICHARD III:\nNow is the winter";
+  GenerationRequest with = Request(prompt, 16), without = Request(prompt, 16);
+  without.token_logprob = false;
+  Collector a, b;
+  engine->Submit(std::move(with), a.Callback());
+  engine->Submit(std::move(without), b.Callback());
+  a.Wait();
+  b.Wait();
+  EXPECT_EQ(b.Ids(), a.Ids());
+  EXPECT_EQ(b.Ids(), GreedyAlone(Request(prompt, 1).prompt_ids, 16));
+  EXPECT_EQ(b.events.back().end->generated_text, a.events.back().end->generated_text);
+  for (size_t i = 0; i < a.events.size(); ++i) {
+    EXPECT_LE(a.events[i].token->logprob, 0.0f);
+    EXPECT_TRUE(std::isnan(b.events[i].token->logprob)) << i;
+  }
+}
+
+// The logits buffer holds a row per sequence plus prompt_logprob_rows, not a row per batch token.
+TEST_F(EngineTest, LogitsBufferHoldsTheSampledRowsOnly) {
+  EngineOptions o = Options(/*prefill=*/256);
+  o.max_batch_size = 4;
+  o.prompt_logprob_rows = 8;
+  auto engine = MakeEngine(o);
+  const int64_t row_bytes = model_->config.vocab_size * static_cast<int64_t>(sizeof(float));
+  EXPECT_EQ(engine->logits_buffer_bytes(), (4 + 8) * row_bytes);
+  // A token budget below sequences + extra rows bounds the buffer instead (rows <= tokens).
+  o.max_batch_prefill_tokens = 10;
+  EXPECT_EQ(MakeEngine(o)->logits_buffer_bytes(), 10 * row_bytes);
+}
+
+// With few extra rows, a prompt-logprob sequence is prefilled in capped chunks; every prompt
+// logprob still equals the one computed with rows for the whole prompt in one step, while other
+// sequences share the steps.
+TEST_F(EngineTest, PromptLogprobsBeyondTheRowCapAreAllCorrect) {
+  const std::string long_prompt =
+      "First Citizen:\nBefore we proceed any further, hear me speak.\n\nAll:\nSpeak, speak.";
+  auto run = [&](int64_t extra_rows, int64_t* prefill_steps) {
+    EngineOptions o = Options(/*prefill=*/256);
+    o.max_batch_size = 4;
+    o.prompt_logprob_rows = extra_rows;
+    auto engine = MakeEngine(o);
+    std::vector<std::unique_ptr<Collector>> cs;
+    for (int i = 0; i < 3; ++i) {  // two prompt-logprob requests beside a plain one
+      GenerationRequest r = Request(i == 1 ? "ROMEO:\n" : long_prompt, 6);
+      r.prefill_logprobs = i != 1;
+      cs.push_back(std::make_unique<Collector>());
+      engine->Submit(std::move(r), cs.back()->Callback());
+    }
+    for (auto& c : cs) c->Wait();
+    *prefill_steps = engine->stats().steps_prefill.load();
+    return cs;
+  };
+  const size_t n = Request(long_prompt, 1).prompt_ids.size();
+  ASSERT_GT(n, 20u);
+  int64_t capped_steps = 0, whole_steps = 0;
+  auto capped = run(/*extra_rows=*/3, &capped_steps);
+  auto whole = run(/*extra_rows=*/256, &whole_steps);
+  EXPECT_GT(capped_steps, whole_steps);  // the cap really chunked the prompts
+  for (int i : {0, 2}) {
+    const auto& got = capped[i]->events.back().end->prefill;
+    const auto& want = whole[i]->events.back().end->prefill;
+    ASSERT_EQ(got.size(), n);
+    ASSERT_EQ(want.size(), n);
+    EXPECT_TRUE(std::isnan(got[0].logprob));
+    for (size_t k = 0; k < n; ++k) {
+      EXPECT_EQ(got[k].id, want[k].id);
+      EXPECT_EQ(got[k].text, want[k].text);
+      if (k > 0) {
+        EXPECT_NEAR(got[k].logprob, want[k].logprob, 1e-4) << "request " << i << " token " << k;
+      }
+    }
+    EXPECT_EQ(capped[i]->Ids(), whole[i]->Ids());
+  }
+  EXPECT_TRUE(capped[1]->events.back().end->prefill.empty());
+  EXPECT_EQ(capped[1]->Ids(), whole[1]->Ids());
 }
 
 TEST_F(EngineTest, ShutdownFailsWhatIsLeftAtTheDeadline) {

@@ -20,7 +20,8 @@ std::string CpuName();
 uint64_t AvailableMemoryBytes();
 
 // Read bandwidth in GB/s (1e9 bytes/s): every thread of `pool` sums its slice of a buffer of
-// `bytes` (default 512 MiB, far above any last-level cache); best of `repeats` passes after one
+// `bytes` (default 512 MiB, far above any last-level cache; on 2 MiB pages where the kernel gives
+// them); best of `repeats` passes after one
 // warm-up pass that also faults the pages in. Takes about a second. Allocates `bytes`; returns 0
 // if the allocation fails.
 double MeasureMemoryBandwidthGBs(ThreadPool& pool, size_t bytes = size_t{512} << 20,

@@ -65,6 +65,11 @@ void MappedFile::AdviseWillNeed(uint64_t offset, uint64_t length) const {
   ::madvise(const_cast<std::byte*>(data_) + begin, end - begin, MADV_WILLNEED);
 }
 
+void MappedFile::ReleaseResidentPages() const {
+  if (!is_mmap_ || size_ == 0) return;
+  ::madvise(const_cast<std::byte*>(data_), size_, MADV_DONTNEED);
+}
+
 MappedFile::~MappedFile() {
   if (data_ == nullptr) return;
   if (is_mmap_) {

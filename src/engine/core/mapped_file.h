@@ -30,6 +30,10 @@ class MappedFile {
   // Asks the kernel to start reading [offset, offset+length) from disk (madvise WILLNEED); a hint
   // only, clamped to the file, a no-op for in-memory bytes. Any thread.
   void AdviseWillNeed(uint64_t offset, uint64_t length) const;
+  // Drops this process's resident pages of the mapping (madvise DONTNEED): after the weights
+  // were copied elsewhere, so resident memory holds one copy. The mapping stays valid: a later
+  // read faults the page in again from the file. A no-op for in-memory bytes. Any thread.
+  void ReleaseResidentPages() const;
 
  private:
   MappedFile() = default;

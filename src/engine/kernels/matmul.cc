@@ -1,19 +1,70 @@
-// MatMul for every weight type with quant traits: f32 rows are used in place; every other type is
-// converted a block of rows at a time into per-thread scratch (f16/bf16 with the SIMD widening
-// kernels, quantized types with their dequantize_row), and each converted row is dotted with every
-// token while it is hot in cache. Output rows are split over the pool.
+// MatMul for every weight type with quant traits, in two kernel sets (matmul.h).
+//
+// Fast: the input rows are quantized once per call into the layout of the weight type
+// (quant_dot.h), on the pool when there are several; then every output row is split over the
+// pool and each weight row is dotted with every token's input while it is hot in L1.
+// Reference: rows are converted a block of rows at a time into per-thread float scratch
+// (f16/bf16 with the SIMD widening kernels, quantized types with their dequantize_row) and dotted
+// in f32 with every token — the path the PyTorch comparisons are written against.
 #include "engine/kernels/matmul.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cassert>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <string_view>
 #include <vector>
 
+#include "engine/kernels/ops.h"
+#include "engine/kernels/quant_dot.h"
 #include "engine/kernels/simd_dispatch.h"
 #include "engine/quant/traits.h"
 
 namespace sg {
 namespace {
+
+// ---- kernel-set switch ----------------------------------------------------------------------
+
+std::atomic<int> g_kernels{-1};  // -1: not read from the environment yet
+
+MatMulKernels KernelsFromEnv() {
+  const char* env = std::getenv("STREAMGEN_MATMUL");
+  return env != nullptr && std::string_view(env) == "reference" ? MatMulKernels::kReference
+                                                                : MatMulKernels::kFast;
+}
+
+// ---- timing (benchmarks) ---
+
+std::atomic<bool> g_timing{false};
+std::atomic<uint64_t> g_matmul_ns{0};
+thread_local int t_matmul_depth = 0;
+
+// Adds the wall time of the outermost MatMul* call to g_matmul_ns while timing is on.
+class MatMulTimer {
+ public:
+  MatMulTimer() : outermost_(t_matmul_depth++ == 0 && g_timing.load(std::memory_order_relaxed)) {
+    if (outermost_) start_ = std::chrono::steady_clock::now();
+  }
+  ~MatMulTimer() {
+    --t_matmul_depth;
+    if (!outermost_) return;
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                        std::chrono::steady_clock::now() - start_)
+                        .count();
+    g_matmul_ns.fetch_add(static_cast<uint64_t>(ns), std::memory_order_relaxed);
+  }
+  MatMulTimer(const MatMulTimer&) = delete;
+  MatMulTimer& operator=(const MatMulTimer&) = delete;
+
+ private:
+  bool outermost_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+// ---- reference path -------------------------------------------------------------------------
 
 // How a stored row becomes floats; resolved once per call.
 struct RowConverter {
@@ -54,7 +105,7 @@ RowConverter MakeConverter(DType type, int64_t cols) {
 
 // Per-thread scratch for converted rows: grows to the largest request and is then reused, so a
 // steady-state decode step allocates nothing.
-float* Scratch(size_t floats) {
+float* FloatScratch(size_t floats) {
   thread_local std::vector<float> scratch;
   if (scratch.size() < floats) scratch.resize(floats);
   return scratch.data();
@@ -67,15 +118,15 @@ int64_t RowsPerBlock(int64_t cols) {
   return std::clamp<int64_t>(kBlockFloats / std::max<int64_t>(cols, 1), 1, 64);
 }
 
-}  // namespace
+void Store(float* y, float v, bool accumulate) { *y = accumulate ? *y + v : v; }
 
-void MatMul(const TensorView& w, const float* x, int64_t num_tokens, float* y, ThreadPool& pool) {
+void MatMulReference(const TensorView& w, const float* x, int64_t num_tokens, float* y,
+                     ThreadPool& pool, bool accumulate) {
   const int64_t out = w.rows(), in = w.cols();
-  if (num_tokens <= 0 || out <= 0) return;
   const RowConverter conv = MakeConverter(w.type, in);
   assert(conv.traits != nullptr && "MatMul on a weight type without kernels");
   if (conv.traits == nullptr) {
-    std::fill(y, y + num_tokens * out, 0.0f);
+    if (!accumulate) std::fill(y, y + num_tokens * out, 0.0f);
     return;
   }
   const auto dot_f32 = conv.simd->dot_f32;
@@ -86,7 +137,7 @@ void MatMul(const TensorView& w, const float* x, int64_t num_tokens, float* y, T
   pool.ParallelFor(
       out,
       [&](int64_t begin, int64_t end) {
-        float* scratch = in_place ? nullptr : Scratch(static_cast<size_t>(block * in));
+        float* scratch = in_place ? nullptr : FloatScratch(static_cast<size_t>(block * in));
         for (int64_t r0 = begin; r0 < end; r0 += block) {
           const int64_t rows = std::min(block, end - r0);
           const float* wrows;  // rows x in floats
@@ -104,12 +155,246 @@ void MatMul(const TensorView& w, const float* x, int64_t num_tokens, float* y, T
             const float* xt = x + t * in;
             float* yt = y + t * out + r0;
             int64_t r = 0;
-            for (; r + 4 <= rows; r += 4) dot4_f32(wrows + r * in, in, xt, in, yt + r);
-            for (; r < rows; ++r) yt[r] = dot_f32(wrows + r * in, xt, in);
+            for (; r + 4 <= rows; r += 4) {
+              float four[4];
+              dot4_f32(wrows + r * in, in, xt, in, four);
+              for (int i = 0; i < 4; ++i) Store(yt + r + i, four[i], accumulate);
+            }
+            for (; r < rows; ++r) Store(yt + r, dot_f32(wrows + r * in, xt, in), accumulate);
           }
         }
       },
       block);
+}
+
+// ---- fast path ------------------------------------------------------------------------------
+
+// One weight's kernel, resolved once per call.
+struct RowKernel {
+  const TensorView* w = nullptr;
+  DType act = DType::kF32;    // input layout the kernel reads
+  QuantDotFn qdot = nullptr;  // integer kernel (quantized weights)
+  HalfDotFn hdot = nullptr;   // f16/bf16 widening kernel
+  const SimdKernels* simd = nullptr;
+  uint64_t row_bytes = 0;
+  int64_t in = 0;
+
+  // y[t * y_stride + r] (+)= row r . input t, for r in [r0, r1) and every token.
+  void Rows(int64_t r0, int64_t r1, int64_t num_tokens, const float* x, const std::byte* qx,
+            int64_t qx_stride, float* y, int64_t y_stride, bool accumulate) const {
+    if (w->type == DType::kF32) {
+      const float* base = reinterpret_cast<const float*>(w->data);
+      for (int64_t t = 0; t < num_tokens; ++t) {
+        const float* xt = x + t * in;
+        float* yt = y + t * y_stride;
+        int64_t r = r0;
+        for (; r + 4 <= r1; r += 4) {
+          float four[4];
+          simd->dot4_f32(base + r * in, in, xt, in, four);
+          for (int i = 0; i < 4; ++i) Store(yt + r + i, four[i], accumulate);
+        }
+        for (; r < r1; ++r) Store(yt + r, simd->dot_f32(base + r * in, xt, in), accumulate);
+      }
+      return;
+    }
+    for (int64_t r = r0; r < r1; ++r) {
+      const std::byte* row = w->data + static_cast<uint64_t>(r) * row_bytes;
+      if (qdot != nullptr) {
+        for (int64_t t = 0; t < num_tokens; ++t) {
+          Store(y + t * y_stride + r, qdot(row, qx + t * qx_stride, in), accumulate);
+        }
+      } else {
+        const auto* half = reinterpret_cast<const uint16_t*>(row);
+        for (int64_t t = 0; t < num_tokens; ++t) {
+          Store(y + t * y_stride + r, hdot(half, x + t * in, in), accumulate);
+        }
+      }
+    }
+  }
+};
+
+RowKernel MakeRowKernel(const TensorView& w) {
+  RowKernel k;
+  k.w = &w;
+  k.simd = &GetSimdKernels();
+  k.in = w.cols();
+  k.row_bytes = w.row_bytes();
+  k.act = ActivationTypeFor(w.type);
+  k.qdot = QuantDotFor(k.simd->quant, w.type);
+  if (w.type == DType::kF16) k.hdot = k.simd->quant.f16;
+  if (w.type == DType::kBF16) k.hdot = k.simd->quant.bf16;
+  return k;
+}
+
+bool Supported(const RowKernel& k) {
+  return k.w->type == DType::kF32 || k.qdot != nullptr || k.hdot != nullptr;
+}
+
+std::span<std::byte> FallbackScratch(int64_t bytes) {
+  thread_local std::vector<std::byte> scratch;
+  if (static_cast<int64_t>(scratch.size()) < bytes) scratch.resize(static_cast<size_t>(bytes));
+  return {scratch.data(), scratch.size()};
+}
+
+// The quantized inputs of one call: at most one buffer per layout (Q8 blocks and Q8_K).
+struct QuantizedInput {
+  std::byte* q8 = nullptr;
+  std::byte* q8k = nullptr;
+  int64_t q8_stride = 0, q8k_stride = 0;  // bytes per token row
+
+  const std::byte* For(DType act) const { return act == DType::kQ8_K ? q8k : q8; }
+  int64_t StrideFor(DType act) const { return act == DType::kQ8_K ? q8k_stride : q8_stride; }
+};
+
+// Quantizes x (num_tokens x in) into every layout the kernels need; the token rows are split
+// over the pool when there are several.
+QuantizedInput QuantizeInput(std::span<const RowKernel> kernels, const float* x, int64_t num_tokens,
+                             int64_t in, std::span<std::byte> scratch, ThreadPool& pool) {
+  bool need_q8 = false, need_q8k = false;
+  for (const RowKernel& k : kernels) {
+    need_q8 |= k.act == DType::kQ8_0;
+    need_q8k |= k.act == DType::kQ8_K;
+  }
+  QuantizedInput q;
+  if (!need_q8 && !need_q8k) return q;
+  if (scratch.empty()) scratch = FallbackScratch(MatMulScratchBytes(num_tokens, in));
+  assert(static_cast<int64_t>(scratch.size()) >= MatMulScratchBytes(num_tokens, in));
+  std::byte* p = scratch.data();
+  if (need_q8) {
+    q.q8 = p;
+    q.q8_stride = ActivationRowBytes(DType::kQ8_0, in);
+    p += num_tokens * q.q8_stride;
+  }
+  if (need_q8k) {
+    q.q8k = p;
+    q.q8k_stride = ActivationRowBytes(DType::kQ8_K, in);
+  }
+  auto quantize = [&](int64_t b, int64_t e) {
+    for (int64_t t = b; t < e; ++t) {
+      if (need_q8) QuantizeActivationRow(DType::kQ8_0, x + t * in, q.q8 + t * q.q8_stride, in);
+      if (need_q8k) QuantizeActivationRow(DType::kQ8_K, x + t * in, q.q8k + t * q.q8k_stride, in);
+    }
+  };
+  if (num_tokens == 1) {
+    quantize(0, 1);
+  } else {
+    pool.ParallelFor(num_tokens, quantize);
+  }
+  return q;
+}
+
+// Output rows per split unit: keeps each thread's range a whole number of cache lines of y and
+// the per-range overhead small.
+constexpr int64_t kRowGrain = 16;
+
+}  // namespace
+
+void SetMatMulTiming(bool on) { g_timing.store(on); }
+
+uint64_t MatMulNanos() { return g_matmul_ns.load(std::memory_order_relaxed); }
+
+void SetMatMulKernels(MatMulKernels k) { g_kernels.store(static_cast<int>(k)); }
+
+MatMulKernels GetMatMulKernels() {
+  int k = g_kernels.load(std::memory_order_relaxed);
+  if (k < 0) {
+    k = static_cast<int>(KernelsFromEnv());
+    g_kernels.store(k, std::memory_order_relaxed);
+  }
+  return static_cast<MatMulKernels>(k);
+}
+
+int64_t MatMulScratchBytes(int64_t num_tokens, int64_t max_cols) {
+  const int64_t cols = (max_cols + 255) / 256 * 256;  // whole blocks of either layout
+  return num_tokens *
+         (ActivationRowBytes(DType::kQ8_0, cols) + ActivationRowBytes(DType::kQ8_K, cols));
+}
+
+void MatMul(const TensorView& w, const float* x, int64_t num_tokens, float* y, ThreadPool& pool,
+            std::span<std::byte> scratch, bool accumulate) {
+  const MatMulTimer timer;
+  const int64_t out = w.rows(), in = w.cols();
+  if (num_tokens <= 0 || out <= 0) return;
+  if (GetMatMulKernels() == MatMulKernels::kReference) {
+    MatMulReference(w, x, num_tokens, y, pool, accumulate);
+    return;
+  }
+  const RowKernel k = MakeRowKernel(w);
+  if (!Supported(k)) {  // rejected by the loader; a programmer error here
+    MatMulReference(w, x, num_tokens, y, pool, accumulate);
+    return;
+  }
+  const QuantizedInput q = QuantizeInput({&k, 1}, x, num_tokens, in, scratch, pool);
+  const std::byte* qx = q.For(k.act);
+  const int64_t qs = q.StrideFor(k.act);
+  pool.ParallelFor(
+      out, [&](int64_t b, int64_t e) { k.Rows(b, e, num_tokens, x, qx, qs, y, out, accumulate); },
+      kRowGrain);
+}
+
+void MatMulMulti(std::span<const MatMulOutput> outs, const float* x, int64_t num_tokens,
+                 ThreadPool& pool, std::span<std::byte> scratch) {
+  const MatMulTimer timer;
+  if (num_tokens <= 0 || outs.empty()) return;
+  constexpr size_t kMaxOutputs = 4;
+  bool fast = GetMatMulKernels() == MatMulKernels::kFast && outs.size() <= kMaxOutputs;
+  RowKernel kernels[kMaxOutputs];
+  int64_t first_row[kMaxOutputs + 1] = {0};
+  for (size_t j = 0; fast && j < outs.size(); ++j) {
+    kernels[j] = MakeRowKernel(*outs[j].w);
+    fast = Supported(kernels[j]) && outs[j].w->cols() == outs[0].w->cols();
+    first_row[j + 1] = first_row[j] + outs[j].w->rows();
+  }
+  if (!fast) {
+    for (const MatMulOutput& o : outs) MatMul(*o.w, x, num_tokens, o.y, pool, scratch);
+    return;
+  }
+  const size_t n = outs.size();
+  const int64_t in = outs[0].w->cols();
+  const QuantizedInput q = QuantizeInput({kernels, n}, x, num_tokens, in, scratch, pool);
+  // One split over the rows of all outputs, in order; each range is cut at output boundaries.
+  pool.ParallelFor(
+      first_row[n],
+      [&](int64_t b, int64_t e) {
+        for (size_t j = 0; j < n; ++j) {
+          const int64_t lo = std::max(b, first_row[j]), hi = std::min(e, first_row[j + 1]);
+          if (lo >= hi) continue;
+          const RowKernel& k = kernels[j];
+          k.Rows(lo - first_row[j], hi - first_row[j], num_tokens, x, q.For(k.act),
+                 q.StrideFor(k.act), outs[j].y, outs[j].w->rows(), false);
+        }
+      },
+      kRowGrain);
+}
+
+void MatMulSwiGlu(const TensorView& gate, const TensorView& up, const float* x, int64_t num_tokens,
+                  float* out, float* up_scratch, ThreadPool& pool, std::span<std::byte> scratch) {
+  const MatMulTimer timer;
+  const int64_t inter = gate.rows(), in = gate.cols();
+  if (num_tokens <= 0 || inter <= 0) return;
+  RowKernel kernels[2] = {MakeRowKernel(gate), MakeRowKernel(up)};
+  if (GetMatMulKernels() == MatMulKernels::kReference || !Supported(kernels[0]) ||
+      !Supported(kernels[1]) || up.rows() != inter || up.cols() != in) {
+    MatMul(gate, x, num_tokens, out, pool, scratch);
+    MatMul(up, x, num_tokens, up_scratch, pool, scratch);
+    pool.ParallelFor(num_tokens, [&](int64_t b, int64_t e) {
+      SiluMul(out + b * inter, up_scratch + b * inter, out + b * inter, (e - b) * inter);
+    });
+    return;
+  }
+  const QuantizedInput q = QuantizeInput(kernels, x, num_tokens, in, scratch, pool);
+  pool.ParallelFor(
+      inter,
+      [&](int64_t b, int64_t e) {
+        kernels[0].Rows(b, e, num_tokens, x, q.For(kernels[0].act), q.StrideFor(kernels[0].act),
+                        out, inter, false);
+        kernels[1].Rows(b, e, num_tokens, x, q.For(kernels[1].act), q.StrideFor(kernels[1].act),
+                        up_scratch, inter, false);
+        for (int64_t t = 0; t < num_tokens; ++t) {
+          SiluMul(out + t * inter + b, up_scratch + t * inter + b, out + t * inter + b, e - b);
+        }
+      },
+      kRowGrain);
 }
 
 void GetRows(const TensorView& w, std::span<const int32_t> ids, float* out) {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "engine/core/status.h"
+#include "engine/kernels/quant_dot.h"
 
 namespace sg {
 
@@ -32,6 +33,8 @@ struct SimdKernels {
   // on registers; returns the float operations executed (2 per lane per FMA) and writes a value
   // derived from the results to *sink so the work cannot be optimized away.
   double (*fma_probe)(int64_t iterations, float* sink);
+  // Integer dot products of quantized rows and widened half rows (quant_dot.h).
+  QuantDotKernels quant;
 };
 
 const SimdKernels& GetSimdKernels();

@@ -158,7 +158,7 @@ double FmaProbe(int64_t iterations, float* sink) {
 }
 
 SimdKernels TargetKernels() {
-  return SimdKernels{&DotF32, &Dot4F32, &AxpyF32, &F16ToF32, &Bf16ToF32, &FmaProbe};
+  return SimdKernels{&DotF32, &Dot4F32, &AxpyF32, &F16ToF32, &Bf16ToF32, &FmaProbe, {}};
 }
 
 // NOLINTNEXTLINE(google-readability-namespace-comments)
@@ -182,7 +182,9 @@ const std::vector<SimdTarget>& HighwaySimdTargets() {
       hwy::GetChosenTarget().Update(hwy::SupportedTargets());
       // Highway's one-lane fallback is also called "SCALAR"; keep "scalar" for our plain twin.
       const std::string name = target == HWY_SCALAR ? "HWY_SCALAR" : hwy::TargetName(target);
-      targets.push_back({name, HWY_DYNAMIC_DISPATCH(TargetKernels)()});
+      SimdKernels kernels = HWY_DYNAMIC_DISPATCH(TargetKernels)();
+      kernels.quant = QuantDotKernelsForChosenTarget();
+      targets.push_back({name, kernels});
     }
     hwy::SetSupportedTargetsForTest(0);
     hwy::GetChosenTarget().Update(hwy::SupportedTargets());

@@ -44,8 +44,9 @@ double FmaProbeScalar(int64_t iterations, float* sink) {
 }  // namespace
 
 const SimdKernels& ScalarSimdKernels() {
-  static const SimdKernels kScalar = {&DotF32Scalar,   &Dot4F32Scalar,   &AxpyF32Scalar,
-                                      &F16ToF32Scalar, &Bf16ToF32Scalar, &FmaProbeScalar};
+  static const SimdKernels kScalar = {&DotF32Scalar,          &Dot4F32Scalar,   &AxpyF32Scalar,
+                                      &F16ToF32Scalar,        &Bf16ToF32Scalar, &FmaProbeScalar,
+                                      ScalarQuantDotKernels()};
   return kScalar;
 }
 

@@ -18,6 +18,10 @@ struct SimdTarget {
 // Computed once; safe to call from any thread.
 const std::vector<SimdTarget>& HighwaySimdTargets();
 
+// The integer dot table of the Highway target currently chosen (quant_dot_highway.cc); called by
+// HighwaySimdTargets while it narrows the choice to one target at a time.
+QuantDotKernels QuantDotKernelsForChosenTarget();
+
 // The choice for a value of STREAMGEN_ISA (env may be null or empty: the best target). Never
 // null. *note is set to why the result is not simply the best target (empty if it is).
 const SimdTarget* ChooseSimdTarget(const char* env, std::string* note);

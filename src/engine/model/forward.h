@@ -10,6 +10,7 @@
 // every intermediate lives in the caller's Activations, sized once for the largest step.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string_view>
@@ -33,6 +34,8 @@ struct Activations {
   float* gate = nullptr;     // "ffn_act"  {T, I}      gate proj, then silu(gate) * up in place
   float* up = nullptr;       //            {T, I}      up proj
   float* head_in = nullptr;  // "out_in"   {R, H}      final-normed rows whose logits are wanted
+  // Input quantization scratch of the matmuls: MatMulScratchBytes(T, max(H, I, Nh*D)) bytes.
+  std::span<std::byte> matmul_scratch;
 };
 
 // Small per-layer vectors converted to f32 once (they may be f16/bf16 in the file).

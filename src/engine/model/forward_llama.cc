@@ -27,6 +27,21 @@ void AddBiasRows(ThreadPool& pool, float* y, const float* bias, int64_t rows, in
   });
 }
 
+// x += in @ w^T. Without an observer the product is added straight into the residual stream (the
+// same float additions as AddInPlace); with one, it goes through act.proj so it can be reported.
+void AddProjection(const ForwardContext& ctx, const TensorView& w, const float* in, int64_t t,
+                   std::string_view name, int64_t layer) {
+  Activations& a = *ctx.act;
+  const int64_t h = ctx.model->config.hidden_size;
+  if (ctx.hook == nullptr) {
+    MatMul(w, in, t, a.x, *ctx.pool, a.matmul_scratch, /*accumulate=*/true);
+    return;
+  }
+  MatMul(w, in, t, a.proj, *ctx.pool, a.matmul_scratch);
+  ctx.hook(ctx.hook_user, name, layer, a.proj, t, h);
+  AddInPlace(a.x, a.proj, t * h);
+}
+
 }  // namespace
 
 void ReportIntermediate(const ForwardContext& ctx, std::string_view name, int64_t layer,
@@ -57,9 +72,8 @@ void ProjectQkv(const ForwardContext& ctx, int64_t layer, int64_t t) {
   const LayerFloats& f = ctx.floats->layers[layer];
   Activations& a = *ctx.act;
   const int64_t q_cols = c.num_heads * c.head_dim, kv_cols = c.num_kv_heads * c.head_dim;
-  MatMul(w.wq, a.xn, t, a.q, *ctx.pool);
-  MatMul(w.wk, a.xn, t, a.k, *ctx.pool);
-  MatMul(w.wv, a.xn, t, a.v, *ctx.pool);
+  const MatMulOutput qkv[] = {{&w.wq, a.q}, {&w.wk, a.k}, {&w.wv, a.v}};
+  MatMulMulti(qkv, a.xn, t, *ctx.pool, a.matmul_scratch);
   AddBiasRows(*ctx.pool, a.q, f.bq, t, q_cols);
   AddBiasRows(*ctx.pool, a.k, f.bk, t, kv_cols);
   AddBiasRows(*ctx.pool, a.v, f.bv, t, kv_cols);
@@ -98,9 +112,7 @@ void AttentionBlock(const ForwardContext& ctx, int64_t layer, int64_t t) {
   Activations& a = *ctx.act;
   ctx.attention->Attend(layer, a.q, a.k, a.v, a.attn);
   ReportIntermediate(ctx, "attn", layer, a.attn, t, c.num_heads * c.head_dim);
-  MatMul(ctx.model->weights.layers[layer].wo, a.attn, t, a.proj, *ctx.pool);
-  ReportIntermediate(ctx, "attn_out", layer, a.proj, t, c.hidden_size);
-  AddInPlace(a.x, a.proj, t * c.hidden_size);
+  AddProjection(ctx, ctx.model->weights.layers[layer].wo, a.attn, t, "attn_out", layer);
 }
 
 void FeedForwardBlock(const ForwardContext& ctx, int64_t layer, int64_t t) {
@@ -110,15 +122,9 @@ void FeedForwardBlock(const ForwardContext& ctx, int64_t layer, int64_t t) {
   const int64_t inter = c.intermediate_size;
   NormRows(ctx, ctx.floats->layers[layer].ffn_norm, t);
   ReportIntermediate(ctx, "ffn_in", layer, a.xn, t, c.hidden_size);
-  MatMul(w.w_gate, a.xn, t, a.gate, *ctx.pool);
-  MatMul(w.w_up, a.xn, t, a.up, *ctx.pool);
-  ForRows(*ctx.pool, t, [&](int64_t b, int64_t e) {
-    SiluMul(a.gate + b * inter, a.up + b * inter, a.gate + b * inter, (e - b) * inter);
-  });
+  MatMulSwiGlu(w.w_gate, w.w_up, a.xn, t, a.gate, a.up, *ctx.pool, a.matmul_scratch);
   ReportIntermediate(ctx, "ffn_act", layer, a.gate, t, inter);
-  MatMul(w.w_down, a.gate, t, a.proj, *ctx.pool);
-  ReportIntermediate(ctx, "ffn_out", layer, a.proj, t, c.hidden_size);
-  AddInPlace(a.x, a.proj, t * c.hidden_size);
+  AddProjection(ctx, w.w_down, a.gate, t, "ffn_out", layer);
   ReportIntermediate(ctx, "x", layer, a.x, t, c.hidden_size);
 }
 
@@ -133,7 +139,7 @@ void OutputLogits(const ForwardContext& ctx, const ForwardBatch& batch, float* l
   }
   RmsNorm(a.head_in, ctx.floats->output_norm, rows, h, c.rms_norm_eps, a.head_in);
   ReportIntermediate(ctx, "out_in", -1, a.head_in, rows, h);
-  MatMul(ctx.model->weights.output, a.head_in, rows, logits, *ctx.pool);
+  MatMul(ctx.model->weights.output, a.head_in, rows, logits, *ctx.pool, a.matmul_scratch);
   ReportIntermediate(ctx, "logits", -1, logits, rows, c.vocab_size);
 }
 

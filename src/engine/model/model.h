@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/core/huge_buffer.h"
 #include "engine/core/status.h"
 #include "engine/core/tensor_view.h"
 #include "engine/io/tensor_store.h"
@@ -47,6 +48,9 @@ struct Model {
   ModelConfig config;
   ModelWeights weights;
   TensorStore tensors;  // every tensor in the file(s), by its file name; keeps mappings alive
+  // Owner of the packed copy the weight views point into after PackWeights (pack_weights.h);
+  // null while the views point into the file mappings.
+  std::shared_ptr<const HugeBuffer> packed_weights;
 };
 
 // Loads a GGUF file or a Hugging Face folder (config.json + safetensors). Errors name the file and

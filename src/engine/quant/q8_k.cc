@@ -23,9 +23,7 @@ void QuantizeRowQ8_K(const float* src, void* dst, int64_t n) {
   for (int64_t b = 0; b < n / kQKK; ++b) {
     const float* x = src + b * kQKK;
     BlockQ8_K& blk = blocks[b];
-    float amax = 0.0f;
-    for (int j = 0; j < kQKK; ++j) amax = std::fmax(amax, std::fabs(x[j]));
-    blk.d = amax / 127.0f;
+    blk.d = quant_internal::AbsMax(x, kQKK) / 127.0f;
     for (int j = 0; j < kQKK; ++j) {
       blk.qs[j] = static_cast<int8_t>(blk.d > 0.0f ? RoundClamp(x[j] / blk.d, -127, 127) : 0);
     }

@@ -11,6 +11,13 @@ namespace sg::quant_internal {
 
 // Nearest integer to v (ties to even), clamped to [lo, hi]. NaN maps to lo; never UB on any
 // float (the range check comes before the conversion).
+// max |x_i| over n floats (NaN ignored, as std::fmax does); 0 for n = 0.
+inline float AbsMax(const float* x, int n) {
+  float amax = 0.0f;
+  for (int i = 0; i < n; ++i) amax = std::fmax(amax, std::fabs(x[i]));
+  return amax;
+}
+
 inline int RoundClamp(float v, int lo, int hi) {
   if (!(v > static_cast<float>(lo))) return lo;
   if (!(v < static_cast<float>(hi))) return hi;

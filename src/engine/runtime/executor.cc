@@ -1,5 +1,6 @@
 #include "engine/runtime/executor.h"
 
+#include <algorithm>
 #include <cmath>
 #include <new>
 #include <string>
@@ -172,6 +173,8 @@ StatusOr<std::unique_ptr<Executor>> Executor::Create(const Model& model, ThreadP
   for (int64_t s : sizes) total += s;
   try {
     e->workspace_.resize(static_cast<size_t>(total));
+    e->matmul_scratch_.resize(static_cast<size_t>(
+        MatMulScratchBytes(t, std::max({c.hidden_size, c.intermediate_size, q_cols}))));
     e->token_ids_.resize(static_cast<size_t>(t));
     e->positions_.resize(static_cast<size_t>(t));
     e->logit_rows_.resize(static_cast<size_t>(t));
@@ -188,6 +191,7 @@ StatusOr<std::unique_ptr<Executor>> Executor::Create(const Model& model, ThreadP
     *slots[i] = p;
     p += sizes[i];
   }
+  e->act_.matmul_scratch = e->matmul_scratch_;
   e->attention_ = std::make_unique<KvAttention>(e.get());
   return e;
 }

@@ -88,7 +88,8 @@ class Executor {
   std::unique_ptr<KvBlockPool> kv_;
   std::unique_ptr<KvAttention> attention_;
 
-  std::vector<float> workspace_;  // all of act_, one buffer
+  std::vector<float> workspace_;           // all of act_, one buffer
+  std::vector<std::byte> matmul_scratch_;  // act_.matmul_scratch
   Activations act_;
   std::vector<float> small_weights_;  // f32 norms and biases, pointed to by floats_
   FloatWeights floats_;

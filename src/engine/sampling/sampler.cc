@@ -24,6 +24,37 @@ SamplingParams Sanitized(SamplingParams p) {
   return p;
 }
 
+// What log-softmax needs of a row, computed once: LogSoftmaxRow and LogSoftmaxAt share it so that
+// a prompt logprob taken alone equals the same entry of the whole row.
+struct RowNormalizer {
+  size_t positive_inf = 0;  // +inf logits: each gets 1 / positive_inf of the mass
+  double lse = kNegInf;     // logsumexp of the row (NaN counted as -inf); -inf if nothing finite
+
+  float LogProb(float logit) const {
+    if (positive_inf > 0) {
+      return logit == -kNegInf ? -std::log(static_cast<float>(positive_inf)) : kNegInf;
+    }
+    if (lse == kNegInf || std::isnan(logit)) return kNegInf;
+    return static_cast<float>(logit - lse);
+  }
+};
+
+RowNormalizer Normalize(std::span<const float> logits) {
+  RowNormalizer norm;
+  float max_score = kNegInf;
+  for (float v : logits) {
+    if (v == -kNegInf) ++norm.positive_inf;
+    if (v > max_score) max_score = v;
+  }
+  if (norm.positive_inf > 0 || max_score == kNegInf) return norm;
+  double sum = 0;
+  for (float v : logits) {
+    if (!std::isnan(v)) sum += std::exp(static_cast<double>(v) - max_score);
+  }
+  norm.lse = max_score + std::log(sum);
+  return norm;
+}
+
 }  // namespace
 
 double UniformDouble(std::mt19937_64& rng) { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
@@ -32,6 +63,7 @@ Sampler::Sampler(const SamplingParams& params, int32_t vocab_size,
                  std::span<const int32_t> prompt_ids)
     : params_(Sanitized(params)), vocab_size_(std::max<int32_t>(0, vocab_size)), rng_(params.seed) {
   penalties_ = params_.repetition_penalty != 1.0f || params_.frequency_penalty != 0.0f;
+  filters_ = params_.top_k > 0 || params_.top_p < 1.0f || params_.typical_p < 1.0f;
   if (penalties_) {
     counts_.assign(vocab_size_, 0);
     seen_.reserve(std::min<size_t>(vocab_size_, prompt_ids.size() + 256));
@@ -46,9 +78,11 @@ void Sampler::Accept(int32_t id) {
   if (counts_[id]++ == 0) seen_.push_back(id);
 }
 
-SampledToken Sampler::Sample(std::span<float> logits, int top_n, std::vector<SampledToken>* top) {
+SampledToken Sampler::Sample(std::span<float> logits, int top_n, std::vector<SampledToken>* top,
+                             bool with_logprob) {
   if (top != nullptr) top->clear();
   std::span<float> scores = logits.first(std::min(logits.size(), static_cast<size_t>(vocab_size_)));
+  const bool argmax_only = !params_.do_sample && !with_logprob && (top == nullptr || top_n <= 0);
 
   // Processors, in TGI's order (§3.4).
   if (params_.repetition_penalty != 1.0f) {
@@ -59,7 +93,9 @@ SampledToken Sampler::Sample(std::span<float> logits, int top_n, std::vector<Sam
   }
   if (params_.temperature != 1.0f) ApplyTemperature(scores, params_.temperature);
   // After the elementwise steps, so that an overflow to +-inf or a NaN they produce is caught too.
-  if (SanitizeScores(scores) > 0) {
+  // Argmax only with no filter on skips this pass: the strict `>` argmax below never picks a NaN
+  // and picks the lowest +inf id, the same id as on the sanitized row (+inf -> 0, the rest -inf).
+  if ((!argmax_only || filters_) && SanitizeScores(scores) > 0) {
     ApplyTopK(scores, params_.top_k, order_);
     ApplyTopP(scores, params_.top_p, order_);
     ApplyTypicalP(scores, params_.typical_p, order_, scratch_);
@@ -77,9 +113,11 @@ SampledToken Sampler::Sample(std::span<float> logits, int top_n, std::vector<Sam
   // Drawn before the early return so that every call consumes exactly one draw.
   const double u = params_.do_sample ? UniformDouble(rng_) : 0.0;
   if (argmax < 0) return {0, kNegInf};  // nothing finite: see the header
+  if (argmax_only) return {argmax, std::numeric_limits<float>::quiet_NaN()};
 
   // sum = sum_i exp(score_i - max) >= 1, accumulated in double from the same floats the draw
   // walks, so the inverse CDF below always lands inside the row.
+  ++normalized_rows_;
   double sum = 0;
   if (params_.do_sample) {
     for (size_t i = 0; i < scores.size(); ++i) {
@@ -150,30 +188,12 @@ void Sampler::FillTop(std::span<const float> scores, double lse, int top_n,
 
 void LogSoftmaxRow(std::span<const float> logits, std::span<float> out) {
   const size_t n = std::min(logits.size(), out.size());
-  // NaN counts as -inf; +inf ids share the whole mass (as SanitizeScores decides for sampling).
-  float max_score = kNegInf;
-  size_t positive_inf = 0;
-  for (size_t i = 0; i < n; ++i) {
-    if (logits[i] == std::numeric_limits<float>::infinity()) ++positive_inf;
-    if (logits[i] > max_score) max_score = logits[i];
-  }
-  if (positive_inf > 0) {
-    const float share = -std::log(static_cast<float>(positive_inf));
-    for (size_t i = 0; i < n; ++i) out[i] = logits[i] == -kNegInf ? share : kNegInf;
-    return;
-  }
-  if (max_score == kNegInf) {
-    std::fill(out.begin(), out.begin() + n, kNegInf);
-    return;
-  }
-  double sum = 0;
-  for (size_t i = 0; i < n; ++i) {
-    if (!std::isnan(logits[i])) sum += std::exp(static_cast<double>(logits[i]) - max_score);
-  }
-  const double lse = max_score + std::log(sum);
-  for (size_t i = 0; i < n; ++i) {
-    out[i] = std::isnan(logits[i]) ? kNegInf : static_cast<float>(logits[i] - lse);
-  }
+  const RowNormalizer norm = Normalize(logits.first(n));
+  for (size_t i = 0; i < n; ++i) out[i] = norm.LogProb(logits[i]);
+}
+
+float LogSoftmaxAt(std::span<const float> logits, size_t id) {
+  return Normalize(logits).LogProb(logits[id]);
 }
 
 }  // namespace sg

@@ -9,6 +9,11 @@
 // whose cumulative exp(score - max) exceeds u * sum (inverse CDF), so zero-probability ids are
 // never drawn.
 //
+// Argmax only: a greedy call that asks for no logprob and no top-n needs no probability at all, so
+// it runs the processors that are on and then ONE argmax pass over the processed scores -- no
+// exponential over the vocabulary (the softmax normalizer is most of a greedy token's sampling
+// time on a 150k vocabulary). The id is the same as the full path's (see Sample).
+//
 // Reproducibility: the RNG is per sequence (seeded from SamplingParams::seed), and every
 // computation depends only on this sequence's logits and history, so the same seed gives the same
 // tokens whatever else shares the batch.
@@ -39,7 +44,9 @@ namespace sg {
 
 struct SampledToken {
   int32_t id = 0;
-  float logprob = 0.0f;  // log-softmax of the processed scores; -inf if the token was filtered
+  // log-softmax of the processed scores; -inf if the token was filtered; NaN when Sample was told
+  // the caller does not need it and took the argmax-only path.
+  float logprob = 0.0f;
 };
 
 class Sampler {
@@ -50,13 +57,21 @@ class Sampler {
   // Picks the next token from `logits` (vocab_size floats; modified in place as scratch).
   // top_n > 0 also fills `top` with the top_n most likely tokens of the processed distribution,
   // most likely first; ties at the n-th value are all included (TGI: may be longer than n).
+  // with_logprob false: the caller does not report the chosen token's logprob (TGI shows it only
+  // in streams, `details` and best_of); a greedy call with top_n <= 0 then takes the argmax-only
+  // path and returns logprob NaN.
   // Does NOT record the token: call Accept() with the id the sequence really continues with.
-  SampledToken Sample(std::span<float> logits, int top_n, std::vector<SampledToken>* top);
+  SampledToken Sample(std::span<float> logits, int top_n, std::vector<SampledToken>* top,
+                      bool with_logprob = true);
 
   // Adds `id` to the history the penalties count.
   void Accept(int32_t id);
 
   const SamplingParams& params() const { return params_; }
+
+  // Calls of Sample that computed the softmax normalizer (an exp of every score). A test seam: it
+  // proves the argmax-only path is taken without timing anything.
+  int64_t normalized_rows() const { return normalized_rows_; }
 
  private:
   SamplingParams params_;
@@ -67,6 +82,8 @@ class Sampler {
   std::vector<float> scratch_;  // {vocab} exp(score - max) for the draw; typical-p shifts
   std::vector<int32_t> order_;  // {vocab} ids sorted by score for top-k/p/typical/top-n
   bool penalties_ = false;      // repetition or frequency penalty on: counts_ is sized
+  bool filters_ = false;        // top-k, top-p or typical-p on
+  int64_t normalized_rows_ = 0;
 
   // Fills `top` from the processed scores: every finite token whose score is >= the n-th largest,
   // most likely first, lower id first on ties. lse: logsumexp of `scores`.
@@ -79,7 +96,12 @@ class Sampler {
 // the same tokens with every standard library.
 double UniformDouble(std::mt19937_64& rng);
 
-// Log-softmax of one row: out[i] = logits[i] - logsumexp(logits). For prompt logprobs.
+// Log-softmax of one row: out[i] = logits[i] - logsumexp(logits). NaN counts as -inf; if any
+// logit is +inf, the +inf ids share the whole mass (as SanitizeScores decides for sampling).
 void LogSoftmaxRow(std::span<const float> logits, std::span<float> out);
+
+// LogSoftmaxRow(logits, out)[id], bit for bit, without writing a row: one prompt logprob costs a
+// pass over the row and no vocabulary-sized scratch. id < logits.size().
+float LogSoftmaxAt(std::span<const float> logits, size_t id);
 
 }  // namespace sg

@@ -6,13 +6,14 @@ namespace sg {
 
 Scheduler::Scheduler(const SchedulerConfig& config) : config_(config) {}
 
-bool Scheduler::Add(uint64_t id, int64_t prompt_tokens, int64_t max_new_tokens) {
+bool Scheduler::Add(uint64_t id, int64_t prompt_tokens, int64_t max_new_tokens,
+                    bool prompt_logits) {
   if (prompt_tokens < 1 || max_new_tokens < 1 || seqs_.count(id)) return false;
   const int64_t block = std::max<int64_t>(1, config_.block_tokens);
   const int64_t need = prompt_tokens + max_new_tokens;
   const int64_t reserve = (need + block - 1) / block * block;
   if (reserve > config_.max_batch_total_tokens) return false;
-  seqs_[id] = Seq{prompt_tokens, 0, reserve, false};
+  seqs_[id] = Seq{prompt_tokens, 0, reserve, false, prompt_tokens, prompt_logits};
   waiting_.push_back(id);
   return true;
 }
@@ -29,9 +30,19 @@ void Scheduler::Remove(uint64_t id) {
   seqs_.erase(it);
 }
 
+int64_t Scheduler::FitLogitRows(const Seq& s, int64_t n, int64_t* extra_rows_left) {
+  // A chunk that starts inside the prompt lies wholly in it (known == prompt until the prompt is
+  // computed), so with prompt_logits each of its n tokens is a row: n - 1 beyond the usual one.
+  if (!s.prompt_logits || s.computed >= s.prompt) return n;
+  n = 1 + std::min(n - 1, *extra_rows_left);  // n >= 1; no overflow with an unbounded cap
+  *extra_rows_left -= n - 1;
+  return n;
+}
+
 StepPlan Scheduler::Schedule() {
   StepPlan plan;
   int64_t budget = config_.max_step_tokens;
+  int64_t extra_rows = std::max<int64_t>(0, config_.max_extra_logit_rows);
   // Running sequences first, in admission order. Decodes (1 token) before anything else so a
   // long prefill chunk of an earlier sequence can never take the budget a decode needs: pass 1
   // gives every decoding sequence its token, pass 2 gives prefill chunks what is left.
@@ -43,7 +54,7 @@ StepPlan Scheduler::Schedule() {
       const bool decode = remaining == 1;
       if ((pass == 0) != decode) continue;
       if (budget <= 0) break;
-      const int64_t n = std::min(remaining, budget);
+      const int64_t n = FitLogitRows(s, std::min(remaining, budget), &extra_rows);
       plan.sequences.push_back({id, s.computed, n, n == remaining});
       plan.has_prefill |= n > 1 || !decode;
       budget -= n;
@@ -60,7 +71,7 @@ StepPlan Scheduler::Schedule() {
     s.running = true;
     reserved_tokens_ += s.reserve;
     running_.push_back(id);
-    const int64_t n = std::min(s.known - s.computed, budget);
+    const int64_t n = FitLogitRows(s, std::min(s.known - s.computed, budget), &extra_rows);
     plan.sequences.push_back({id, s.computed, n, n == s.known - s.computed});
     plan.has_prefill = true;
     plan.num_tokens += n;

@@ -14,11 +14,20 @@
 // Because every admitted sequence's whole KV need is reserved up front, a running sequence never
 // runs out of KV: there is no preemption (as TGI).
 //
+// Logits rows: the executor writes one logits row per scheduled sequence, plus one per extra
+// prompt position of a sequence that wants prompt logprobs (a chunk of n prompt tokens costs n
+// rows instead of 1). The engine's logits buffer holds one row per sequence plus a bounded
+// number of such extra rows (max_extra_logit_rows), not one per batch token: on a 152k vocabulary
+// 512 rows are 311 MB. So a prompt-logprob sequence's chunk is also capped at 1 + the extra rows
+// left in the step; it continues in the next steps (chunked prefill), and since each sequence
+// still gets at least 1 token, progress never stops. Rows in a step <= sequences + extra rows.
+//
 // Thread rules: not thread-safe; owned by the engine thread.
 #pragma once
 
 #include <cstdint>
 #include <deque>
+#include <limits>
 #include <unordered_map>
 #include <vector>
 
@@ -29,6 +38,8 @@ struct SchedulerConfig {
   int64_t max_batch_total_tokens = 16384;  // KV positions that can be reserved at once
   int64_t max_running = 256;               // sequences per step (max_batch_size)
   int64_t block_tokens = 16;               // reservations round up to this
+  // Logits rows a step may spend on prompt logprobs beyond each sequence's one row (see above).
+  int64_t max_extra_logit_rows = std::numeric_limits<int64_t>::max();
 };
 
 struct ScheduledSequence {
@@ -51,9 +62,11 @@ class Scheduler {
   explicit Scheduler(const SchedulerConfig& config);
 
   // A new request joins the back of the waiting queue. prompt_tokens >= 1, max_new_tokens >= 1.
+  // prompt_logits: every prompt position needs a logits row (prompt logprobs), so its prompt
+  // chunks count against max_extra_logit_rows.
   // Returns false (and does nothing) if the sequence could never fit
   // (reservation > max_batch_total_tokens) or the id is already known.
-  bool Add(uint64_t id, int64_t prompt_tokens, int64_t max_new_tokens);
+  bool Add(uint64_t id, int64_t prompt_tokens, int64_t max_new_tokens, bool prompt_logits = false);
 
   // Forgets a sequence (finished, cancelled, or failed), waiting or running; its reservation is
   // returned. Unknown ids are ignored.
@@ -78,7 +91,12 @@ class Scheduler {
     int64_t computed = 0;
     int64_t reserve = 0;  // positions reserved (block-rounded)
     bool running = false;
+    int64_t prompt = 0;  // prompt tokens
+    bool prompt_logits = false;
   };
+  // Caps a chunk of n tokens starting at s.computed to the extra logits rows left, and spends them.
+  static int64_t FitLogitRows(const Seq& s, int64_t n, int64_t* extra_rows_left);
+
   SchedulerConfig config_;
   std::unordered_map<uint64_t, Seq> seqs_;
   std::deque<uint64_t> waiting_;

@@ -1,6 +1,7 @@
 #include "engine/serving/engine.h"
 
 #include <algorithm>
+#include <limits>
 #include <unordered_map>
 #include <utility>
 
@@ -19,7 +20,8 @@ class Engine::Impl {
         pool_(pool),
         options_(options),
         scheduler_(SchedulerConfig{options.max_batch_prefill_tokens, options.max_batch_total_tokens,
-                                   options.max_batch_size, kKvBlockTokens}) {}
+                                   options.max_batch_size, kKvBlockTokens,
+                                   ExtraLogitRows(options)}) {}
 
   Status Init() {
     ExecutorOptions eo;
@@ -29,7 +31,7 @@ class Engine::Impl {
     eo.max_tokens_per_sequence = options_.max_total_tokens;
     SG_ASSIGN_OR_RETURN(executor_, Executor::Create(model_, pool_, eo));
     vocab_ = static_cast<int32_t>(model_.config.vocab_size);
-    logits_.resize(static_cast<size_t>(eo.max_batch_tokens) * vocab_);
+    logits_.resize(static_cast<size_t>(LogitRows(options_)) * vocab_);
     stats_.kv_blocks_total = executor_->kv_pool().num_blocks();
     stats_.kv_blocks_free = executor_->kv_pool().num_free_blocks();
     return OkStatus();
@@ -83,6 +85,9 @@ class Engine::Impl {
 
   const EngineStats& stats() const { return stats_; }
   const EngineOptions& options() const { return options_; }
+  int64_t logits_buffer_bytes() const {
+    return static_cast<int64_t>(logits_.size() * sizeof(float));
+  }
 
  private:
   struct Pending {
@@ -90,6 +95,20 @@ class Engine::Impl {
     GenerationRequest request;
     GenerationCallback callback;
   };
+
+  // The logits buffer holds the rows a step samples, not one per batch token. A step writes one
+  // row per sequence (at most min(max_batch_size, max_batch_prefill_tokens) of them) plus, for a
+  // sequence that wants prompt logprobs, one per further prompt token of its chunk; the scheduler
+  // caps those extra rows at ExtraLogitRows. A step never writes more rows than it has tokens, so
+  // when max_batch_prefill_tokens is the smaller bound no cap is needed.
+  static int64_t LogitRows(const EngineOptions& o) {
+    return std::min(o.max_batch_prefill_tokens,
+                    o.max_batch_size + std::max<int64_t>(0, o.prompt_logprob_rows));
+  }
+  static int64_t ExtraLogitRows(const EngineOptions& o) {
+    if (LogitRows(o) == o.max_batch_prefill_tokens) return std::numeric_limits<int64_t>::max();
+    return LogitRows(o) - std::min(o.max_batch_size, o.max_batch_prefill_tokens);
+  }
 
   void Loop() {
     for (;;) {
@@ -124,7 +143,8 @@ class Engine::Impl {
     const int64_t max_new = p.request.stopping.max_new_tokens;
     p.request.received =
         p.request.received == SteadyTime{} ? std::chrono::steady_clock::now() : p.request.received;
-    if (prompt < 1 || max_new < 1 || !scheduler_.Add(p.id, prompt, max_new)) {
+    if (prompt < 1 || max_new < 1 ||
+        !scheduler_.Add(p.id, prompt, max_new, p.request.prefill_logprobs)) {
       GenerationEvent e;
       e.error = GenerationError{GenerationErrorKind::kGeneration,
                                 "the request does not fit the KV cache (--max-batch-total-tokens)"};
@@ -173,8 +193,8 @@ class Engine::Impl {
           std::span<const int32_t>(st.ids.data() + s.start, static_cast<size_t>(s.num_tokens)),
           s.start, &st.kv, all});
     }
-    const int64_t rows = Executor::CountLogitRows(batch_);
-    Status status = executor_->Step(batch_, std::span<float>(logits_.data(), rows * vocab_));
+    // The whole buffer: the executor checks that the step's rows fit (the scheduler ensures it).
+    Status status = executor_->Step(batch_, logits_);
     (plan.has_prefill ? stats_.steps_prefill : stats_.steps_decode)
         .fetch_add(1, std::memory_order_relaxed);
     if (!status.ok()) {
@@ -203,7 +223,8 @@ class Engine::Impl {
       if (!s.completes_prompt) continue;
       std::span<float> last(first + (n_rows - 1) * vocab_, vocab_);
       top_.clear();
-      SampledToken token = st.sampler.Sample(last, st.request.top_n_tokens, &top_);
+      SampledToken token =
+          st.sampler.Sample(last, st.request.top_n_tokens, &top_, st.request.token_logprob);
       GenerationEvent event = st.AcceptToken(token, top_, done);
       const bool finished = event.end.has_value();
       st.callback(std::move(event));
@@ -229,7 +250,7 @@ class Engine::Impl {
   std::unique_ptr<Executor> executor_;
   Scheduler scheduler_;  // engine thread only
   int32_t vocab_ = 0;
-  std::vector<float> logits_;  // {max_batch_prefill_tokens, vocab}
+  std::vector<float> logits_;  // {LogitRows(options_), vocab}
   std::vector<StepSequence> batch_;
   std::vector<SampledToken> top_;
   std::unordered_map<uint64_t, std::unique_ptr<SequenceState>> seqs_;  // engine thread only
@@ -269,5 +290,6 @@ void Engine::Cancel(uint64_t id) { impl_->Cancel(id); }
 void Engine::Shutdown(std::chrono::steady_clock::time_point deadline) { impl_->Shutdown(deadline); }
 const EngineStats& Engine::stats() const { return impl_->stats(); }
 const EngineOptions& Engine::options() const { return impl_->options(); }
+int64_t Engine::logits_buffer_bytes() const { return impl_->logits_buffer_bytes(); }
 
 }  // namespace sg

@@ -41,7 +41,13 @@ struct EngineOptions {
   int64_t max_batch_total_tokens = 16384;  // KV budget in token positions (all sequences)
   int64_t max_batch_size = 256;            // sequences per step
   int64_t max_total_tokens = 2048;         // one sequence's prompt + generated limit
-  std::vector<int32_t> eos_ids;            // finish with kEosToken on these
+  // Logits rows a step may spend on prompt logprobs (prefill_logprobs) beyond one row per
+  // sequence. The logits buffer holds max_batch_size + this many rows (at most
+  // max_batch_prefill_tokens); a prompt-logprob chunk is capped to fit, so a longer prompt takes
+  // more steps. 32 rows keep a chunk's matmuls efficient (the weights are read once per 32 tokens)
+  // at 19 MB for a 152k vocabulary.
+  int64_t prompt_logprob_rows = 32;
+  std::vector<int32_t> eos_ids;  // finish with kEosToken on these
 };
 
 // Counters for /metrics and tests; read with relaxed loads from any thread.
@@ -85,6 +91,8 @@ class Engine {
 
   const EngineStats& stats() const;
   const EngineOptions& options() const;
+  // Bytes of the logits buffer (rows x vocabulary floats), sized once at Create.
+  int64_t logits_buffer_bytes() const;
 
  private:
   class Impl;

@@ -21,6 +21,10 @@ struct GenerationRequest {
   SamplingParams sampling;
   StoppingParams stopping;
   int32_t top_n_tokens = 0;  // 0..max_top_n_tokens; alternatives per generated token
+  // The chosen token's logprob is reported (TGI shows it in stream events, `details` and uses it
+  // for best_of). False lets a greedy request skip the softmax over the vocabulary: the sampler
+  // takes its argmax-only path and TokenInfo::logprob is NaN.
+  bool token_logprob = true;
   bool prefill_logprobs =
       false;              // compute a logprob for every prompt token (decoder_input_details)
   SteadyTime received{};  // when the HTTP request arrived (for timing metrics/headers)
@@ -29,8 +33,10 @@ struct GenerationRequest {
 // One token as TGI reports it (§1.3 Token / PrefillToken).
 struct TokenInfo {
   int32_t id = 0;
-  std::string text;      // streamed token text: incremental, special tokens included (§3.6)
-  float logprob = 0.0f;  // NaN for "no logprob" (the first prompt token); -inf if filtered
+  std::string text;  // streamed token text: incremental, special tokens included (§3.6)
+  // NaN for "no logprob" (the first prompt token; a generated token of a request with
+  // token_logprob false); -inf if filtered.
+  float logprob = 0.0f;
   bool special = false;
 };
 

@@ -85,14 +85,13 @@ void SequenceState::AddPrefillLogprobs(int64_t first_position, std::span<const f
     prefill.push_back({id0, tokenizer_.Decode(std::span<const int32_t>(&id0, 1), false),
                        std::numeric_limits<float>::quiet_NaN(), false});
   }
-  scratch_.resize(vocab_size);
   for (int64_t r = 0; r < num_rows; ++r) {
     const int64_t pos = first_position + r + 1;  // the prompt position row r predicts
     if (pos >= n) break;
-    LogSoftmaxRow(rows.subspan(r * vocab_size, vocab_size), scratch_);
     const int32_t id_at = request.prompt_ids[pos];
-    prefill.push_back({id_at, tokenizer_.Decode(std::span<const int32_t>(&id_at, 1), false),
-                       scratch_[id_at], false});
+    const float logprob = LogSoftmaxAt(rows.subspan(r * vocab_size, vocab_size), id_at);
+    prefill.push_back(
+        {id_at, tokenizer_.Decode(std::span<const int32_t>(&id_at, 1), false), logprob, false});
   }
 }
 

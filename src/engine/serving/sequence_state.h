@@ -46,7 +46,6 @@ struct SequenceState {
  private:
   std::string GeneratedText() const;
   const Tokenizer& tokenizer_;
-  std::vector<float> scratch_;  // {vocab} for prompt log-softmax rows
 };
 
 }  // namespace sg

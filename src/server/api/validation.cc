@@ -141,6 +141,9 @@ std::variant<ValidRequest, ApiError> ValidateGenerate(const GenerateRequest& req
   g.stopping.stop_sequences = p.stop;
   g.top_n_tokens = v.top_n_tokens;
   g.prefill_logprobs = p.decoder_input_details && limits.enable_prefill_logprobs;
+  // The chosen token's logprob is visible in every stream event and in `details`, and best_of
+  // ranks by it; a plain /generate answer has only the text, so its greedy tokens skip the softmax.
+  g.token_logprob = options.streaming || v.details || v.best_of > 1;
   return v;
 }
 

@@ -114,6 +114,8 @@ void ValidateAndSubmit(std::shared_ptr<CompletionCall> call,
     RecordValidated(Routes::GetMetrics(app), std::get<api::ValidRequest>(v));
     valid.push_back(std::move(std::get<api::ValidRequest>(v)));
     valid.back().engine.top_n_tokens = i;  // remember the prompt index (restored below)
+    // The choices carry `"logprobs": null`: nothing shows a token's logprob (greedy skips softmax).
+    valid.back().engine.token_logprob = false;
   }
   for (api::ValidRequest& v : valid) {
     const int index = v.engine.top_n_tokens;

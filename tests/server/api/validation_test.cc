@@ -246,6 +246,20 @@ TEST_F(ValidationTest, FillsTheEngineRequestAndResponseFlags) {
                   .engine.prefill_logprobs);
 }
 
+// The chosen token's logprob is computed only where TGI shows or uses it: every stream event,
+// `details` (decoder_input_details sets it), best_of's ranking. A plain answer has only the text.
+TEST_F(ValidationTest, TokenLogprobOnlyWhereTheResponseShowsIt) {
+  EXPECT_FALSE(Valid(R"({"inputs":"hi"})").engine.token_logprob);
+  EXPECT_FALSE(Valid(R"({"inputs":"hi","parameters":{"top_n_tokens":2}})").engine.token_logprob);
+  EXPECT_TRUE(Valid(R"({"inputs":"hi","parameters":{"details":true}})").engine.token_logprob);
+  EXPECT_TRUE(
+      Valid(R"({"inputs":"hi","parameters":{"decoder_input_details":true}})").engine.token_logprob);
+  EXPECT_TRUE(
+      Valid(R"({"inputs":"hi","parameters":{"best_of":2,"do_sample":true}})").engine.token_logprob);
+  EXPECT_TRUE(
+      Valid(R"({"inputs":"hi"})", ValidateOptions{/*streaming=*/true, false}).engine.token_logprob);
+}
+
 TEST_F(ValidationTest, TruncateKeepsTheLastTokens) {
   const std::vector<int32_t> all = tokenizer_->Encode(kLong, true).ids;
   const ValidRequest v =

@@ -1,0 +1,75 @@
+// Integer dot products of quantized weight rows with quantized activations, and F16/BF16 rows
+// widened in registers. One table per SIMD target (SimdKernels::quant); the scalar twin
+// (quant_dot_scalar.cc) is the SPEC and every SIMD kernel equals it bit for bit.
+//
+// Activations: a matmul quantizes each input row once, into the layout its weight type asks for
+// (ActivationTypeFor): ActQ8Block for the 32-element formats, BlockQ8_K for the K formats.
+//
+// The arithmetic every kernel must reproduce exactly (so SIMD widths differ only in speed):
+//  32-element formats (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0), block b, weight codes w_i (signed for
+//  Q4_0/Q5_0/Q8_0: q - 8, q - 16, q; unsigned q for Q4_1/Q5_1), activation codes a_i:
+//    p_l  = sum_{i = 4l .. 4l+3} w_i * a_i                  exact int, l in [0, 8)
+//    s_b  = float(d_w) * d_a                                 one float multiply
+//    acc[8 * (b & 1) + l] = fmaf(s_b, float(p_l), acc[...])  16 float lanes
+//    for Q4_1/Q5_1: macc[b & 7] = fmaf(float(m_w) * d_a, float(sum_a), macc[b & 7])
+//    result = Reduce16(acc) (+ Reduce8(macc))
+//  K formats, super-block b (256 elements), exact int32 sums over the whole super-block:
+//    Q4_K/Q5_K: isum = sum_j sc_j * sum_{i in sub j} q_i a_i; msum = sum_j m_j * bsum(j)
+//               acc = fmaf(d_w * d_a, isum, acc); acc = fmaf(-(dmin_w * d_a), msum, acc)
+//    Q6_K:      isum = sum_k sc_k * sum_{i in sub k} (q_i - 32) a_i; acc = fmaf(d_w * d_a, isum,
+//    acc)
+//  Reduce8(v) = ((v0 + v4) + (v2 + v6)) + ((v1 + v5) + (v3 + v7)) and
+//  Reduce16(v) = Reduce8(v_i + v_{i+8}): the order of a 256-bit horizontal sum.
+//  No step can overflow: |p_l| <= 4 * 128 * 127; the K sums stay below 2^28.
+//
+// Thread rules: pure functions of their inputs; call from any thread.
+#pragma once
+
+#include <cstdint>
+
+#include "engine/core/dtype.h"
+
+namespace sg {
+
+inline constexpr int kActBlockElems = 32;
+
+// One block of a quantized activation row for the 32-element weight formats:
+// value_i = d * qs[i], qs in [-127, 127], sum = sum of qs (for the Q4_1/Q5_1 minimum term).
+struct ActQ8Block {
+  float d;
+  int32_t sum;
+  int8_t qs[kActBlockElems];
+};
+static_assert(sizeof(ActQ8Block) == 40);
+
+// float dot of one stored weight row of n elements with an activation row in its layout.
+using QuantDotFn = float (*)(const void* w_row, const void* act, int64_t n);
+// F16 or BF16 weight row (bit patterns) with an f32 vector, n elements; widened in registers.
+using HalfDotFn = float (*)(const uint16_t* w_row, const float* x, int64_t n);
+
+struct QuantDotKernels {
+  QuantDotFn q4_0, q4_1, q5_0, q5_1, q8_0, q4_k, q5_k, q6_k;
+  HalfDotFn f16, bf16;
+};
+
+// The scalar twin's table (the spec).
+const QuantDotKernels& ScalarQuantDotKernels();
+
+// The integer kernel of a weight type in `k`, or nullptr for float types (and types without one).
+QuantDotFn QuantDotFor(const QuantDotKernels& k, DType weight);
+
+// Activation layout of a weight type: kQ8_0 (ActQ8Block rows) for the 32-element formats, kQ8_K
+// (BlockQ8_K rows) for the K formats, kF32 for float weights (no quantization).
+DType ActivationTypeFor(DType weight);
+
+// Bytes of one activation row of n elements in layout `act` (kF32: 4 n).
+int64_t ActivationRowBytes(DType act, int64_t n);
+
+// Quantizes n floats (n a multiple of 32) into n/32 ActQ8Blocks: d = amax / 127 (f32),
+// q = round-half-away(x / d) clamped to [-127, 127]; all zeros when amax is 0.
+void QuantizeActQ8(const float* x, ActQ8Block* out, int64_t n);
+
+// Quantizes one activation row into layout `act` (n a multiple of the layout's block; kF32 copies).
+void QuantizeActivationRow(DType act, const float* x, void* out, int64_t n);
+
+}  // namespace sg

@@ -1,0 +1,341 @@
+// The integer dot kernels per SIMD target, compiled once per Highway target (foreach_target.h).
+// On x86 from AVX2 up they are written with the x86 intrinsics Highway 1.0.3 has no portable op
+// for (maddubs: u8 x i8 pairs to i16; vpdpbusd: u8 x i8 quads to i32 on AVX3_DL, which has
+// AVX512-VNNI); Highway still compiles each target with its own flags and picks the table at run
+// time. Targets below AVX2 (and other architectures) use the scalar twin.
+//
+// Exactness (quant_dot.h): integer parts are exact in every path (no maddubs pair can saturate:
+// |w| <= 128 unsigned against |a| <= 127 gives at most 2 * 128 * 127 = 32512); the float parts
+// are the twin's operations in the twin's order (one FMA per lane per block, the same reduction).
+#include <cstdint>
+#include <cstring>
+
+#include "engine/core/half.h"
+#include "engine/kernels/quant_dot.h"
+#include "engine/kernels/quant_dot_spec.h"
+#include "engine/quant/blocks.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "engine/kernels/quant_dot_highway.cc"
+#include "hwy/foreach_target.h"  // IWYU pragma: keep
+#include "hwy/highway.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace sg {
+namespace HWY_NAMESPACE {
+
+#if HWY_ARCH_X86 && (HWY_TARGET == HWY_AVX2 || HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL)
+
+// u8 x i8 products summed in fours into 8 int32 lanes: lane l = elements 4l .. 4l+3 (in both
+// 128-bit halves the element order is kept, so lane l covers elements 4l..4l+3 of the 32).
+inline __m256i SumQuads(__m256i w_unsigned, __m256i a_signed) {
+#if HWY_TARGET == HWY_AVX3_DL
+  return _mm256_dpbusd_epi32(_mm256_setzero_si256(), w_unsigned, a_signed);
+#else
+  return _mm256_madd_epi16(_mm256_maddubs_epi16(w_unsigned, a_signed), _mm256_set1_epi16(1));
+#endif
+}
+
+// Signed x signed through the unsigned form: |w| * (a with w's sign).
+inline __m256i SumQuadsSigned(__m256i w, __m256i a) {
+  return SumQuads(_mm256_abs_epi8(w), _mm256_sign_epi8(a, w));
+}
+
+inline float HalfToFloat(uint16_t h) { return _cvtsh_ss(h); }
+
+// Reduce8 of quant_dot_spec.h on a vector.
+inline float ReduceVec(__m256 v) {
+  const __m128 w = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  const __m128 u = _mm_add_ps(w, _mm_movehl_ps(w, w));
+  return _mm_cvtss_f32(_mm_add_ss(u, _mm_movehdup_ps(u)));
+}
+
+inline int32_t ReduceInt(__m256i v) {
+  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  s = _mm_add_epi32(s, _mm_unpackhi_epi64(s, s));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 1));
+  return _mm_cvtsi128_si32(s);
+}
+
+// 32 nibbles of a legacy block: low nibbles are elements 0..15, high nibbles 16..31.
+inline __m256i Nibbles(const uint8_t* qs) {
+  const __m128i t = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
+  return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(t, 4), t), _mm256_set1_epi8(0x0f));
+}
+
+// 0xFF in byte j where bit j of the 32-bit mask is set, else 0.
+inline __m256i BitsToBytes(const uint8_t* qh) {
+  uint32_t h;
+  std::memcpy(&h, qh, 4);
+  const __m256i spread =
+      _mm256_shuffle_epi8(_mm256_set1_epi32(static_cast<int32_t>(h)),
+                          _mm256_setr_epi64x(0x0000000000000000, 0x0101010101010101,
+                                             0x0202020202020202, 0x0303030303030303));
+  const __m256i others = _mm256_set1_epi64x(0x7fbfdfeff7fbfdfe);  // every bit but bit (j % 8)
+  return _mm256_cmpeq_epi8(_mm256_or_si256(spread, others), _mm256_set1_epi64x(-1));
+}
+
+// Per-format: the 8 lane sums of one block with its activation block.
+struct Q4_0Op {
+  using Block = BlockQ4_0;
+  static constexpr bool kHasMin = false;
+  static __m256i Lanes(const Block& b, __m256i a) {
+    return SumQuadsSigned(_mm256_sub_epi8(Nibbles(b.qs), _mm256_set1_epi8(8)), a);
+  }
+};
+struct Q4_1Op {
+  using Block = BlockQ4_1;
+  static constexpr bool kHasMin = true;
+  static __m256i Lanes(const Block& b, __m256i a) { return SumQuads(Nibbles(b.qs), a); }
+};
+struct Q5_0Op {
+  using Block = BlockQ5_0;
+  static constexpr bool kHasMin = false;
+  static __m256i Lanes(const Block& b, __m256i a) {
+    // q - 16 = nibble when bit 4 is set, nibble - 16 (0xF0 | nibble as int8) when it is not.
+    const __m256i high = _mm256_andnot_si256(BitsToBytes(b.qh), _mm256_set1_epi8(-16));
+    return SumQuadsSigned(_mm256_or_si256(Nibbles(b.qs), high), a);
+  }
+};
+struct Q5_1Op {
+  using Block = BlockQ5_1;
+  static constexpr bool kHasMin = true;
+  static __m256i Lanes(const Block& b, __m256i a) {
+    const __m256i high = _mm256_and_si256(BitsToBytes(b.qh), _mm256_set1_epi8(0x10));
+    return SumQuads(_mm256_or_si256(Nibbles(b.qs), high), a);
+  }
+};
+struct Q8_0Op {
+  using Block = BlockQ8_0;
+  static constexpr bool kHasMin = false;
+  static __m256i Lanes(const Block& b, __m256i a) {
+    return SumQuadsSigned(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs)), a);
+  }
+};
+
+template <class Op>
+float DotLegacy(const void* w_row, const void* act, int64_t n) {
+  const auto* wb = static_cast<const typename Op::Block*>(w_row);
+  const ActQ8Block* ab = static_cast<const ActQ8Block*>(act);
+  const int64_t nb = n / kQK;
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+  float macc[8] = {};
+  auto block = [&](int64_t b, __m256 acc) {
+    const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ab[b].qs));
+    const __m256 p = _mm256_cvtepi32_ps(Op::Lanes(wb[b], a));
+    const __m256 s = _mm256_set1_ps(HalfToFloat(wb[b].d) * ab[b].d);
+    if constexpr (Op::kHasMin) {
+      float& lane = macc[b & 7];
+      lane = __builtin_fmaf(HalfToFloat(wb[b].m) * ab[b].d, static_cast<float>(ab[b].sum), lane);
+    }
+    return _mm256_fmadd_ps(s, p, acc);
+  };
+  int64_t b = 0;
+  for (; b + 2 <= nb; b += 2) {
+    acc0 = block(b, acc0);
+    acc1 = block(b + 1, acc1);
+  }
+  if (b < nb) acc0 = block(b, acc0);
+  float r = ReduceVec(_mm256_add_ps(acc0, acc1));
+  if constexpr (Op::kHasMin) r += quant_dot_spec::Reduce8(macc);
+  return r;
+}
+
+// The 8 six-bit scales (bytes 0..7) and 8 six-bit mins (bytes 8..15) of a K super-block, unpacked
+// from its 12 bytes (k_scales.h) with word operations.
+inline __m128i UnpackScalesMins(const uint8_t* packed) {
+  uint32_t u[4];
+  std::memcpy(u, packed, 12);
+  constexpr uint32_t kLow6 = 0x3f3f3f3f, kLow4 = 0x0f0f0f0f, kLow2 = 0x03030303;
+  const uint32_t mins_high = ((u[2] >> 4) & kLow4) | (((u[1] >> 6) & kLow2) << 4);
+  const uint32_t mins_low = u[1] & kLow6;
+  const uint32_t scales_high = (u[2] & kLow4) | (((u[0] >> 6) & kLow2) << 4);
+  const uint32_t scales_low = u[0] & kLow6;
+  return _mm_setr_epi32(static_cast<int32_t>(scales_low), static_cast<int32_t>(scales_high),
+                        static_cast<int32_t>(mins_low), static_cast<int32_t>(mins_high));
+}
+
+// Shuffle masks that broadcast int16 lane j of a 128-bit vector to all 16 int16 lanes of a
+// 256-bit one (used on the vector duplicated into both halves).
+inline __m256i BroadcastLaneMask(int j) {
+  const int8_t lo = static_cast<int8_t>(2 * j), hi = static_cast<int8_t>(2 * j + 1);
+  return _mm256_setr_epi8(lo, hi, lo, hi, lo, hi, lo, hi, lo, hi, lo, hi, lo, hi, lo, hi, lo, hi,
+                          lo, hi, lo, hi, lo, hi, lo, hi, lo, hi, lo, hi, lo, hi);
+}
+
+// Horizontal sums of two int32 vectors: {sum(a), sum(b)} (exact).
+inline void ReduceIntPair(__m256i a, __m256i b, int32_t* sa, int32_t* sb) {
+  const __m256i h = _mm256_hadd_epi32(a, b);  // a01 a23 b01 b23 | a45 a67 b45 b67
+  const __m128i q = _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
+  const __m128i r = _mm_hadd_epi32(q, q);  // a b a b
+  *sa = _mm_cvtsi128_si32(r);
+  *sb = _mm_extract_epi32(r, 1);
+}
+
+template <bool kFifthBit>
+float DotQ45_K(const void* w_row, const void* act, int64_t n) {
+  using Block = std::conditional_t<kFifthBit, BlockQ5_K, BlockQ4_K>;
+  const Block* wb = static_cast<const Block*>(w_row);
+  const BlockQ8_K* ab = static_cast<const BlockQ8_K*>(act);
+  const __m256i low4 = _mm256_set1_epi8(0x0f), one = _mm256_set1_epi8(1);
+  const __m256i lane_mask[8] = {BroadcastLaneMask(0), BroadcastLaneMask(1), BroadcastLaneMask(2),
+                                BroadcastLaneMask(3), BroadcastLaneMask(4), BroadcastLaneMask(5),
+                                BroadcastLaneMask(6), BroadcastLaneMask(7)};
+  float acc = 0.0f;
+  for (int64_t b = 0; b < n / kQKK; ++b) {
+    const Block& w = wb[b];
+    const BlockQ8_K& a = ab[b];
+    const __m128i sm = UnpackScalesMins(w.scales);
+    const __m256i scales16 = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(sm));
+    // m_j paired with bsums 2j and 2j+1: m0 m0 m1 m1 ... m7 m7 as int16.
+    const __m256i mins16 = _mm256_cvtepu8_epi16(_mm_unpackhi_epi8(sm, sm));
+    const __m256i bsums = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.bsums));
+    const __m256i minv = _mm256_madd_epi16(mins16, bsums);
+    __m256i qh = _mm256_setzero_si256();
+    if constexpr (kFifthBit) qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w.qh));
+    __m256i sumi = _mm256_setzero_si256();
+    for (int g = 0; g < 4; ++g) {
+      const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w.qs + 32 * g));
+      __m256i lo = _mm256_and_si256(q, low4);
+      __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), low4);
+      if constexpr (kFifthBit) {
+        const __m128i s0 = _mm_cvtsi32_si128(2 * g), s1 = _mm_cvtsi32_si128(2 * g + 1);
+        lo = _mm256_or_si256(lo,
+                             _mm256_slli_epi16(_mm256_and_si256(_mm256_srl_epi16(qh, s0), one), 4));
+        hi = _mm256_or_si256(hi,
+                             _mm256_slli_epi16(_mm256_and_si256(_mm256_srl_epi16(qh, s1), one), 4));
+      }
+      const __m256i a0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.qs + 64 * g));
+      const __m256i a1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.qs + 64 * g + 32));
+      const __m256i sc0 = _mm256_shuffle_epi8(scales16, lane_mask[2 * g]);
+      const __m256i sc1 = _mm256_shuffle_epi8(scales16, lane_mask[2 * g + 1]);
+      sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(_mm256_maddubs_epi16(lo, a0), sc0));
+      sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(_mm256_maddubs_epi16(hi, a1), sc1));
+    }
+    int32_t isum, msum;
+    ReduceIntPair(sumi, minv, &isum, &msum);
+    acc = __builtin_fmaf(HalfToFloat(w.d) * a.d, static_cast<float>(isum), acc);
+    acc = __builtin_fmaf(-(HalfToFloat(w.dmin) * a.d), static_cast<float>(msum), acc);
+  }
+  return acc;
+}
+
+float DotQ4_K(const void* w, const void* a, int64_t n) { return DotQ45_K<false>(w, a, n); }
+float DotQ5_K(const void* w, const void* a, int64_t n) { return DotQ45_K<true>(w, a, n); }
+
+// Shuffle mask putting int16 lane j in every lane of the low half and lane j + 1 in every lane
+// of the high half (of a 128-bit vector duplicated into both halves).
+inline __m256i PairLaneMask(int j) {
+  const int8_t a = static_cast<int8_t>(2 * j), b = static_cast<int8_t>(2 * j + 1);
+  const int8_t c = static_cast<int8_t>(2 * j + 2), d = static_cast<int8_t>(2 * j + 3);
+  return _mm256_setr_epi8(a, b, a, b, a, b, a, b, a, b, a, b, a, b, a, b, c, d, c, d, c, d, c, d, c,
+                          d, c, d, c, d, c, d);
+}
+
+// Q6_K: codes q in [0, 63] against a, scaled per 16-element sub-block; the -32 offset is taken
+// out exactly afterwards as 32 * sum_k sc_k * bsum_k.
+float DotQ6_K(const void* w_row, const void* act, int64_t n) {
+  const BlockQ6_K* wb = static_cast<const BlockQ6_K*>(w_row);
+  const BlockQ8_K* ab = static_cast<const BlockQ8_K*>(act);
+  const __m256i low4 = _mm256_set1_epi8(0x0f), low2 = _mm256_set1_epi8(3);
+  const __m256i pair_mask[4] = {PairLaneMask(0), PairLaneMask(2), PairLaneMask(4), PairLaneMask(6)};
+  float acc = 0.0f;
+  for (int64_t b = 0; b < n / kQKK; ++b) {
+    const BlockQ6_K& w = wb[b];
+    const BlockQ8_K& a = ab[b];
+    const __m128i sc8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w.scales));
+    const __m256i sc16 = _mm256_cvtepi8_epi16(sc8);  // 16 scales as int16
+    const __m256i offset =
+        _mm256_madd_epi16(sc16, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.bsums)));
+    __m256i sumi = _mm256_setzero_si256();
+    for (int h = 0; h < 2; ++h) {
+      const __m256i half_scales = _mm256_broadcastsi128_si256(
+          h == 0 ? _mm256_castsi256_si128(sc16) : _mm256_extracti128_si256(sc16, 1));
+      const __m256i ql0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w.ql + 64 * h));
+      const __m256i ql1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w.ql + 64 * h + 32));
+      const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w.qh + 32 * h));
+      const __m256i codes[4] = {
+          _mm256_or_si256(_mm256_and_si256(ql0, low4),
+                          _mm256_slli_epi16(_mm256_and_si256(qh, low2), 4)),
+          _mm256_or_si256(_mm256_and_si256(ql1, low4),
+                          _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2), low2), 4)),
+          _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), low4),
+                          _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 4), low2), 4)),
+          _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), low4),
+                          _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), low2), 4)),
+      };
+      for (int j = 0; j < 4; ++j) {
+        // Sub-blocks 8h + 2j (low 128 bits) and 8h + 2j + 1 (high 128 bits).
+        const __m256i av =
+            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.qs + 128 * h + 32 * j));
+        const __m256i scales = _mm256_shuffle_epi8(half_scales, pair_mask[j]);
+        sumi =
+            _mm256_add_epi32(sumi, _mm256_madd_epi16(_mm256_maddubs_epi16(codes[j], av), scales));
+      }
+    }
+    const int32_t isum = ReduceInt(_mm256_sub_epi32(sumi, _mm256_slli_epi32(offset, 5)));
+    acc = __builtin_fmaf(HalfToFloat(w.d) * a.d, static_cast<float>(isum), acc);
+  }
+  return acc;
+}
+
+// Half rows widened in registers: 4 independent FMA chains of 8 lanes.
+template <bool kBf16>
+inline __m256 Widen(const uint16_t* p) {
+  const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  if constexpr (kBf16) {
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+  } else {
+    return _mm256_cvtph_ps(h);
+  }
+}
+
+template <bool kBf16>
+float DotHalf(const uint16_t* w, const float* x, int64_t n) {
+  __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps(),
+         s3 = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    s0 = _mm256_fmadd_ps(Widen<kBf16>(w + i), _mm256_loadu_ps(x + i), s0);
+    s1 = _mm256_fmadd_ps(Widen<kBf16>(w + i + 8), _mm256_loadu_ps(x + i + 8), s1);
+    s2 = _mm256_fmadd_ps(Widen<kBf16>(w + i + 16), _mm256_loadu_ps(x + i + 16), s2);
+    s3 = _mm256_fmadd_ps(Widen<kBf16>(w + i + 24), _mm256_loadu_ps(x + i + 24), s3);
+  }
+  for (; i + 8 <= n; i += 8) s0 = _mm256_fmadd_ps(Widen<kBf16>(w + i), _mm256_loadu_ps(x + i), s0);
+  float s = ReduceVec(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
+  for (; i < n; ++i) s += (kBf16 ? Bf16ToF32(w[i]) : F16ToF32(w[i])) * x[i];
+  return s;
+}
+
+QuantDotKernels TargetQuantDot() {
+  return QuantDotKernels{&DotLegacy<Q4_0Op>, &DotLegacy<Q4_1Op>, &DotLegacy<Q5_0Op>,
+                         &DotLegacy<Q5_1Op>, &DotLegacy<Q8_0Op>, &DotQ4_K,
+                         &DotQ5_K,           &DotQ6_K,           &DotHalf<false>,
+                         &DotHalf<true>};
+}
+
+#else  // no kernels of our own below AVX2: the twin
+
+QuantDotKernels TargetQuantDot() { return ScalarQuantDotKernels(); }
+
+#endif
+
+// NOLINTNEXTLINE(google-readability-namespace-comments)
+}  // namespace HWY_NAMESPACE
+}  // namespace sg
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace sg {
+
+HWY_EXPORT(TargetQuantDot);
+
+// Called while simd_highway.cc narrows Highway's chosen target to one target at a time.
+QuantDotKernels QuantDotKernelsForChosenTarget() { return HWY_DYNAMIC_DISPATCH(TargetQuantDot)(); }
+
+}  // namespace sg
+#endif  // HWY_ONCE

@@ -1,0 +1,259 @@
+// The scalar twin of the integer dot kernels: the spec (see quant_dot.h for the arithmetic every
+// SIMD kernel reproduces bit for bit), the activation quantizers, and the small lookups.
+#include <cmath>
+#include <cstring>
+#include <type_traits>
+
+#include "engine/core/half.h"
+#include "engine/kernels/quant_dot.h"
+#include "engine/kernels/quant_dot_spec.h"
+#include "engine/quant/blocks.h"
+#include "engine/quant/formats.h"
+#include "engine/quant/k_scales.h"
+#include "engine/quant/quant_common.h"
+
+namespace sg {
+namespace {
+
+using quant_dot_spec::Lanes16;
+using quant_dot_spec::Reduce8;
+
+// Weight codes of one 32-element block, in element order, as the spec's w_i.
+void CodesQ4_0(const BlockQ4_0& b, int* w) {
+  for (int j = 0; j < 16; ++j) {
+    w[j] = (b.qs[j] & 0x0f) - 8;
+    w[j + 16] = (b.qs[j] >> 4) - 8;
+  }
+}
+void CodesQ4_1(const BlockQ4_1& b, int* w) {
+  for (int j = 0; j < 16; ++j) {
+    w[j] = b.qs[j] & 0x0f;
+    w[j + 16] = b.qs[j] >> 4;
+  }
+}
+uint32_t HighBits(const uint8_t* qh) {
+  uint32_t h;
+  std::memcpy(&h, qh, 4);
+  return h;
+}
+void CodesQ5_0(const BlockQ5_0& b, int* w) {
+  const uint32_t h = HighBits(b.qh);
+  for (int j = 0; j < 16; ++j) {
+    w[j] = ((b.qs[j] & 0x0f) | static_cast<int>(((h >> j) & 1u) << 4)) - 16;
+    w[j + 16] = ((b.qs[j] >> 4) | static_cast<int>(((h >> (j + 16)) & 1u) << 4)) - 16;
+  }
+}
+void CodesQ5_1(const BlockQ5_1& b, int* w) {
+  const uint32_t h = HighBits(b.qh);
+  for (int j = 0; j < 16; ++j) {
+    w[j] = (b.qs[j] & 0x0f) | static_cast<int>(((h >> j) & 1u) << 4);
+    w[j + 16] = (b.qs[j] >> 4) | static_cast<int>(((h >> (j + 16)) & 1u) << 4);
+  }
+}
+void CodesQ8_0(const BlockQ8_0& b, int* w) {
+  for (int j = 0; j < 32; ++j) w[j] = b.qs[j];
+}
+
+// The 32-element spec: lanes of 4 products, 16 accumulators by block parity, plus the minimum
+// term of the _1 formats in 8 lanes by block index.
+template <typename Block, void (*Codes)(const Block&, int*), bool kHasMin>
+float DotLegacy(const void* w_row, const void* act, int64_t n) {
+  const Block* wb = static_cast<const Block*>(w_row);
+  const ActQ8Block* ab = static_cast<const ActQ8Block*>(act);
+  Lanes16 acc{};
+  float macc[8] = {};
+  for (int64_t b = 0; b < n / kQK; ++b) {
+    int w[32];
+    Codes(wb[b], w);
+    const float s = F16ToF32(wb[b].d) * ab[b].d;
+    for (int l = 0; l < 8; ++l) {
+      int p = 0;
+      for (int i = 4 * l; i < 4 * l + 4; ++i) p += w[i] * ab[b].qs[i];
+      float& lane = acc.v[8 * (b & 1) + l];
+      lane = std::fmaf(s, static_cast<float>(p), lane);
+    }
+    if constexpr (kHasMin) {
+      float& lane = macc[b & 7];
+      lane = std::fmaf(F16ToF32(wb[b].m) * ab[b].d, static_cast<float>(ab[b].sum), lane);
+    }
+  }
+  float r = quant_dot_spec::Reduce16(acc);
+  if constexpr (kHasMin) r += Reduce8(macc);
+  return r;
+}
+
+// Q4_K and Q5_K (the fifth bit of element 32 j + l is bit j of qh[l]).
+template <bool kFifthBit>
+float DotQ45_K(const void* w_row, const void* act, int64_t n) {
+  using Block = std::conditional_t<kFifthBit, BlockQ5_K, BlockQ4_K>;
+  const Block* wb = static_cast<const Block*>(w_row);
+  const BlockQ8_K* ab = static_cast<const BlockQ8_K*>(act);
+  float acc = 0.0f;
+  for (int64_t b = 0; b < n / kQKK; ++b) {
+    const Block& w = wb[b];
+    const BlockQ8_K& a = ab[b];
+    int32_t isum = 0, msum = 0;
+    for (int j = 0; j < 8; ++j) {
+      uint8_t sc, m;
+      quant_internal::GetScaleMinK4(j, w.scales, &sc, &m);
+      const uint8_t* q = w.qs + 32 * (j / 2);
+      const int shift = 4 * (j & 1);
+      int32_t dot = 0;
+      for (int l = 0; l < 32; ++l) {
+        int code = (q[l] >> shift) & 0x0f;
+        if constexpr (kFifthBit) code |= ((w.qh[l] >> j) & 1) << 4;
+        dot += code * a.qs[32 * j + l];
+      }
+      isum += sc * dot;
+      msum += m * (a.bsums[2 * j] + a.bsums[2 * j + 1]);
+    }
+    acc = std::fmaf(F16ToF32(w.d) * a.d, static_cast<float>(isum), acc);
+    acc = std::fmaf(-(F16ToF32(w.dmin) * a.d), static_cast<float>(msum), acc);
+  }
+  return acc;
+}
+
+float DotQ6_K(const void* w_row, const void* act, int64_t n) {
+  const BlockQ6_K* wb = static_cast<const BlockQ6_K*>(w_row);
+  const BlockQ8_K* ab = static_cast<const BlockQ8_K*>(act);
+  float acc = 0.0f;
+  for (int64_t b = 0; b < n / kQKK; ++b) {
+    const BlockQ6_K& w = wb[b];
+    const BlockQ8_K& a = ab[b];
+    int codes[kQKK];
+    for (int h = 0; h < 2; ++h) {
+      const uint8_t* ql = w.ql + 64 * h;
+      const uint8_t* qh = w.qh + 32 * h;
+      int* c = codes + 128 * h;
+      for (int l = 0; l < 32; ++l) {
+        c[l] = ((ql[l] & 0x0f) | ((qh[l] & 3) << 4)) - 32;
+        c[l + 32] = ((ql[l + 32] & 0x0f) | (((qh[l] >> 2) & 3) << 4)) - 32;
+        c[l + 64] = ((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32;
+        c[l + 96] = ((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32;
+      }
+    }
+    int32_t isum = 0;
+    for (int k = 0; k < 16; ++k) {
+      int32_t dot = 0;
+      for (int i = 16 * k; i < 16 * k + 16; ++i) dot += codes[i] * a.qs[i];
+      isum += w.scales[k] * dot;
+    }
+    acc = std::fmaf(F16ToF32(w.d) * a.d, static_cast<float>(isum), acc);
+  }
+  return acc;
+}
+
+// Half rows: sequential float sums of exactly widened products (the reference the SIMD kernels
+// are held to within n * eps * sum |w x|).
+float DotF16(const uint16_t* w, const float* x, int64_t n) {
+  float s = 0.0f;
+  for (int64_t i = 0; i < n; ++i) s += F16ToF32(w[i]) * x[i];
+  return s;
+}
+float DotBf16(const uint16_t* w, const float* x, int64_t n) {
+  float s = 0.0f;
+  for (int64_t i = 0; i < n; ++i) s += Bf16ToF32(w[i]) * x[i];
+  return s;
+}
+
+}  // namespace
+
+const QuantDotKernels& ScalarQuantDotKernels() {
+  static const QuantDotKernels kScalar = {
+      &DotLegacy<BlockQ4_0, CodesQ4_0, false>,
+      &DotLegacy<BlockQ4_1, CodesQ4_1, true>,
+      &DotLegacy<BlockQ5_0, CodesQ5_0, false>,
+      &DotLegacy<BlockQ5_1, CodesQ5_1, true>,
+      &DotLegacy<BlockQ8_0, CodesQ8_0, false>,
+      &DotQ45_K<false>,
+      &DotQ45_K<true>,
+      &DotQ6_K,
+      &DotF16,
+      &DotBf16,
+  };
+  return kScalar;
+}
+
+QuantDotFn QuantDotFor(const QuantDotKernels& k, DType weight) {
+  switch (weight) {
+    case DType::kQ4_0:
+      return k.q4_0;
+    case DType::kQ4_1:
+      return k.q4_1;
+    case DType::kQ5_0:
+      return k.q5_0;
+    case DType::kQ5_1:
+      return k.q5_1;
+    case DType::kQ8_0:
+      return k.q8_0;
+    case DType::kQ4_K:
+      return k.q4_k;
+    case DType::kQ5_K:
+      return k.q5_k;
+    case DType::kQ6_K:
+      return k.q6_k;
+    default:
+      return nullptr;
+  }
+}
+
+DType ActivationTypeFor(DType weight) {
+  switch (weight) {
+    case DType::kQ4_0:
+    case DType::kQ4_1:
+    case DType::kQ5_0:
+    case DType::kQ5_1:
+    case DType::kQ8_0:
+      return DType::kQ8_0;
+    case DType::kQ4_K:
+    case DType::kQ5_K:
+    case DType::kQ6_K:
+      return DType::kQ8_K;
+    default:
+      return DType::kF32;
+  }
+}
+
+int64_t ActivationRowBytes(DType act, int64_t n) {
+  switch (act) {
+    case DType::kQ8_0:
+      return n / kActBlockElems * static_cast<int64_t>(sizeof(ActQ8Block));
+    case DType::kQ8_K:
+      return n / kQKK * static_cast<int64_t>(sizeof(BlockQ8_K));
+    default:
+      return n * static_cast<int64_t>(sizeof(float));
+  }
+}
+
+void QuantizeActQ8(const float* x, ActQ8Block* out, int64_t n) {
+  for (int64_t b = 0; b < n / kActBlockElems; ++b) {
+    const float* xb = x + b * kActBlockElems;
+    ActQ8Block& o = out[b];
+    const float amax = quant_internal::AbsMax(xb, kActBlockElems);
+    o.d = amax / 127.0f;
+    const float id = amax > 0.0f ? 127.0f / amax : 0.0f;
+    int32_t sum = 0;
+    for (int i = 0; i < kActBlockElems; ++i) {
+      const int q = quant_internal::RoundClamp(xb[i] * id, -127, 127);
+      o.qs[i] = static_cast<int8_t>(q);
+      sum += q;
+    }
+    o.sum = sum;
+  }
+}
+
+void QuantizeActivationRow(DType act, const float* x, void* out, int64_t n) {
+  switch (act) {
+    case DType::kQ8_0:
+      QuantizeActQ8(x, static_cast<ActQ8Block*>(out), n);
+      return;
+    case DType::kQ8_K:
+      QuantizeRowQ8_K(x, out, n);
+      return;
+    default:
+      std::memcpy(out, x, static_cast<size_t>(n) * sizeof(float));
+      return;
+  }
+}
+
+}  // namespace sg
