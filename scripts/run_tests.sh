@@ -87,7 +87,7 @@ if [ "${STREAMGEN_SKIP_SANITIZE:-0}" != 1 ]; then
     tokenizer_abuse_tests detokenizer_tests sampling_tests scheduler_tests serving_tests \
     http_tests cli_tests streamgen || status=1
   phase "TSan: build, then the thread pool, kernels, runtime, scheduler, engine and HTTP tests"
-  sanitized_suite build-tsan STREAMGEN_TSAN gcc kernels_tests runtime_tests scheduler_tests \
+  sanitized_suite build-tsan STREAMGEN_TSAN gcc core_tests kernels_tests runtime_tests scheduler_tests \
     serving_tests http_tests || status=1
 fi
 
