@@ -96,28 +96,55 @@ class QuantDotTest : public ::testing::Test {
   void TearDown() override { ASSERT_TRUE(ForceSimdTarget("best").ok()); }
 };
 
+// fn(target, kernels, type, n) for every compiled target, integer type and test size.
+template <typename Fn>
+void ForEachTargetTypeAndSize(Fn fn) {
+  for (const std::string& target : CompiledSimdTargets()) {
+    ASSERT_TRUE(ForceSimdTarget(target).ok()) << target;
+    for (DType type : kIntegerTypes) {
+      for (int64_t n : Sizes(type)) fn(target, GetSimdKernels().quant, type, n);
+    }
+  }
+}
+
 TEST_F(QuantDotTest, EveryTargetEqualsTheScalarTwinBitForBit) {
   std::mt19937 rng(7);
   const QuantDotKernels& twin = ScalarQuantDotKernels();
-  for (const std::string& target : CompiledSimdTargets()) {
-    ASSERT_TRUE(ForceSimdTarget(target).ok()) << target;
-    const QuantDotKernels& k = GetSimdKernels().quant;
-    for (DType type : kIntegerTypes) {
-      for (int64_t n : Sizes(type)) {
+  ForEachTargetTypeAndSize(
+      [&](const std::string& target, const QuantDotKernels& k, DType type, int64_t n) {
         for (int rep = 0; rep < 4; ++rep) {
           const std::vector<uint8_t> w = RandomRow(type, n, rng);
           const std::vector<uint8_t> a = Quantized(type, RandomFloats(n, rng));
           const float want = QuantDotFor(twin, type)(w.data(), a.data(), n);
           const float got = QuantDotFor(k, type)(w.data(), a.data(), n);
-          uint32_t wb, gb;
-          std::memcpy(&wb, &want, 4);
-          std::memcpy(&gb, &got, 4);
-          ASSERT_EQ(wb, gb) << target << " " << DTypeName(type) << " n=" << n << " rep=" << rep
-                            << ": " << got << " vs twin " << want;
+          ASSERT_EQ(std::memcmp(&want, &got, 4), 0)
+              << target << " " << DTypeName(type) << " n=" << n << " rep=" << rep << ": " << got
+              << " vs twin " << want;
         }
-      }
-    }
-  }
+      });
+}
+
+TEST_F(QuantDotTest, FourRowKernelsEqualTheOneRowTwinBitForBit) {
+  std::mt19937 rng(9);
+  const QuantDotKernels& twin = ScalarQuantDotKernels();
+  ForEachTargetTypeAndSize(
+      [&](const std::string& target, const QuantDotKernels& k, DType type, int64_t n) {
+        std::vector<uint8_t> rows;
+        for (int r = 0; r < 4; ++r) {
+          const std::vector<uint8_t> row = RandomRow(type, n, rng);
+          rows.insert(rows.end(), row.begin(), row.end());
+        }
+        const int64_t row_bytes = static_cast<int64_t>(rows.size() / 4);
+        const std::vector<uint8_t> a = Quantized(type, RandomFloats(n, rng));
+        float got[4];
+        QuantDot4For(k, type)(rows.data(), row_bytes, a.data(), n, got);
+        for (int r = 0; r < 4; ++r) {
+          const float want = QuantDotFor(twin, type)(rows.data() + r * row_bytes, a.data(), n);
+          ASSERT_EQ(std::memcmp(&want, &got[r], 4), 0)
+              << target << " " << DTypeName(type) << " n=" << n << " row " << r << ": " << got[r]
+              << " vs twin " << want;
+        }
+      });
 }
 
 TEST_F(QuantDotTest, TwinMatchesDequantizedDoubleDot) {

@@ -172,9 +172,10 @@ void MatMulReference(const TensorView& w, const float* x, int64_t num_tokens, fl
 // One weight's kernel, resolved once per call.
 struct RowKernel {
   const TensorView* w = nullptr;
-  DType act = DType::kF32;    // input layout the kernel reads
-  QuantDotFn qdot = nullptr;  // integer kernel (quantized weights)
-  HalfDotFn hdot = nullptr;   // f16/bf16 widening kernel
+  DType act = DType::kF32;      // input layout the kernel reads
+  QuantDotFn qdot = nullptr;    // integer kernel (quantized weights)
+  QuantDot4Fn qdot4 = nullptr;  // its four-row form
+  HalfDotFn hdot = nullptr;     // f16/bf16 widening kernel
   const SimdKernels* simd = nullptr;
   uint64_t row_bytes = 0;
   int64_t in = 0;
@@ -197,7 +198,22 @@ struct RowKernel {
       }
       return;
     }
-    for (int64_t r = r0; r < r1; ++r) {
+    int64_t r = r0;
+    // Four rows at once only for several tokens (prefill: each activation block serves four rows;
+    // measured 39 -> 67 GFLOP/s for Q4_K at 64 tokens). For one token the interleaved streams read
+    // slower than one row at a time (Q4_K decode 16.9 -> 11.9 GB/s on the AMD EPYC dev VM).
+    if (qdot4 != nullptr && num_tokens > 1) {
+      for (; r + 4 <= r1; r += 4) {
+        const std::byte* rows = w->data + static_cast<uint64_t>(r) * row_bytes;
+        for (int64_t t = 0; t < num_tokens; ++t) {
+          float four[4];
+          qdot4(rows, static_cast<int64_t>(row_bytes), qx + t * qx_stride, in, four);
+          float* yt = y + t * y_stride + r;
+          for (int i = 0; i < 4; ++i) Store(yt + i, four[i], accumulate);
+        }
+      }
+    }
+    for (; r < r1; ++r) {
       const std::byte* row = w->data + static_cast<uint64_t>(r) * row_bytes;
       if (qdot != nullptr) {
         for (int64_t t = 0; t < num_tokens; ++t) {
@@ -221,6 +237,7 @@ RowKernel MakeRowKernel(const TensorView& w) {
   k.row_bytes = w.row_bytes();
   k.act = ActivationTypeFor(w.type);
   k.qdot = QuantDotFor(k.simd->quant, w.type);
+  k.qdot4 = QuantDot4For(k.simd->quant, w.type);
   if (w.type == DType::kF16) k.hdot = k.simd->quant.f16;
   if (w.type == DType::kBF16) k.hdot = k.simd->quant.bf16;
   return k;

@@ -47,9 +47,19 @@ using QuantDotFn = float (*)(const void* w_row, const void* act, int64_t n);
 // F16 or BF16 weight row (bit patterns) with an f32 vector, n elements; widened in registers.
 using HalfDotFn = float (*)(const uint16_t* w_row, const float* x, int64_t n);
 
+// Four consecutive rows (w, w + row_bytes, ...) with one activation row: out[k] equals the
+// one-row kernel on row k bit for bit. The rows are streamed together (4 weight streams per
+// core reach more of DRAM's bandwidth than one) and each activation block is loaded once.
+using QuantDot4Fn = void (*)(const void* w, int64_t row_bytes, const void* act, int64_t n,
+                             float* out);
+
+// The 8 integer formats, in the order of QuantDotKernels' members.
+inline constexpr int kNumQuantDotTypes = 8;
+
 struct QuantDotKernels {
   QuantDotFn q4_0, q4_1, q5_0, q5_1, q8_0, q4_k, q5_k, q6_k;
   HalfDotFn f16, bf16;
+  QuantDot4Fn rows4[kNumQuantDotTypes];  // q4_0 ... q6_k as above
 };
 
 // The scalar twin's table (the spec).
@@ -57,6 +67,8 @@ const QuantDotKernels& ScalarQuantDotKernels();
 
 // The integer kernel of a weight type in `k`, or nullptr for float types (and types without one).
 QuantDotFn QuantDotFor(const QuantDotKernels& k, DType weight);
+// The four-row form of the same kernel, or nullptr.
+QuantDot4Fn QuantDot4For(const QuantDotKernels& k, DType weight);
 
 // Activation layout of a weight type: kQ8_0 (ActQ8Block rows) for the 32-element formats, kQ8_K
 // (BlockQ8_K rows) for the K formats, kF32 for float weights (no quantization).

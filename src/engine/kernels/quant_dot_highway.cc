@@ -117,32 +117,48 @@ struct Q8_0Op {
   }
 };
 
-template <class Op>
-float DotLegacy(const void* w_row, const void* act, int64_t n) {
-  const auto* wb = static_cast<const typename Op::Block*>(w_row);
+// R rows at once (rows w + k * row_bytes): each row's arithmetic is exactly the one-row
+// kernel's, interleaved block by block so R weight streams are in flight (a single stream per core
+// does not reach DRAM's bandwidth) and each activation block is loaded once for all R rows.
+template <class Op, int R>
+void DotLegacyRows(const std::byte* w, int64_t row_bytes, const void* act, int64_t n, float* out) {
+  using Block = typename Op::Block;
+  const Block* wb[R];
+  for (int k = 0; k < R; ++k) wb[k] = reinterpret_cast<const Block*>(w + k * row_bytes);
   const ActQ8Block* ab = static_cast<const ActQ8Block*>(act);
   const int64_t nb = n / kQK;
-  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-  float macc[8] = {};
-  auto block = [&](int64_t b, __m256 acc) {
+  __m256 acc[2][R];
+  float macc[R][8] = {};
+  for (int k = 0; k < R; ++k) acc[0][k] = acc[1][k] = _mm256_setzero_ps();
+  for (int64_t b = 0; b < nb; ++b) {
     const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ab[b].qs));
-    const __m256 p = _mm256_cvtepi32_ps(Op::Lanes(wb[b], a));
-    const __m256 s = _mm256_set1_ps(HalfToFloat(wb[b].d) * ab[b].d);
-    if constexpr (Op::kHasMin) {
-      float& lane = macc[b & 7];
-      lane = __builtin_fmaf(HalfToFloat(wb[b].m) * ab[b].d, static_cast<float>(ab[b].sum), lane);
+    for (int k = 0; k < R; ++k) {
+      const Block& blk = wb[k][b];
+      const __m256 p = _mm256_cvtepi32_ps(Op::Lanes(blk, a));
+      const __m256 s = _mm256_set1_ps(HalfToFloat(blk.d) * ab[b].d);
+      if constexpr (Op::kHasMin) {
+        float& lane = macc[k][b & 7];
+        lane = __builtin_fmaf(HalfToFloat(blk.m) * ab[b].d, static_cast<float>(ab[b].sum), lane);
+      }
+      acc[b & 1][k] = _mm256_fmadd_ps(s, p, acc[b & 1][k]);
     }
-    return _mm256_fmadd_ps(s, p, acc);
-  };
-  int64_t b = 0;
-  for (; b + 2 <= nb; b += 2) {
-    acc0 = block(b, acc0);
-    acc1 = block(b + 1, acc1);
   }
-  if (b < nb) acc0 = block(b, acc0);
-  float r = ReduceVec(_mm256_add_ps(acc0, acc1));
-  if constexpr (Op::kHasMin) r += quant_dot_spec::Reduce8(macc);
-  return r;
+  for (int k = 0; k < R; ++k) {
+    out[k] = ReduceVec(_mm256_add_ps(acc[0][k], acc[1][k]));
+    if constexpr (Op::kHasMin) out[k] += quant_dot_spec::Reduce8(macc[k]);
+  }
+}
+
+template <class Op>
+float DotLegacy(const void* w_row, const void* act, int64_t n) {
+  float out;
+  DotLegacyRows<Op, 1>(static_cast<const std::byte*>(w_row), 0, act, n, &out);
+  return out;
+}
+
+template <class Op>
+void DotLegacy4(const void* w, int64_t row_bytes, const void* act, int64_t n, float* out) {
+  DotLegacyRows<Op, 4>(static_cast<const std::byte*>(w), row_bytes, act, n, out);
 }
 
 // The 8 six-bit scales (bytes 0..7) and 8 six-bit mins (bytes 8..15) of a K super-block, unpacked
@@ -159,12 +175,40 @@ inline __m128i UnpackScalesMins(const uint8_t* packed) {
                         static_cast<int32_t>(mins_low), static_cast<int32_t>(mins_high));
 }
 
-// Shuffle masks that broadcast int16 lane j of a 128-bit vector to all 16 int16 lanes of a
-// 256-bit one (used on the vector duplicated into both halves).
+// Byte-shuffle masks over a 128-bit vector of 8 int16 duplicated into both halves:
+//  broadcast[j]: int16 lane j into all 16 lanes;
+//  pair[j]:      lane j into the 8 lanes of the low half, lane j + 1 into those of the high half.
+// Tables (one load each), not _mm256_setr_epi8 of a loop variable, which compiles to dozens of
+// byte inserts when the loop is not unrolled.
+struct ShuffleMasks {
+  alignas(32) int8_t broadcast[8][32];
+  alignas(32) int8_t pair[7][32];
+};
+
+constexpr ShuffleMasks MakeShuffleMasks() {
+  ShuffleMasks m{};
+  for (int j = 0; j < 8; ++j) {
+    for (int i = 0; i < 32; i += 2) {
+      m.broadcast[j][i] = static_cast<int8_t>(2 * j);
+      m.broadcast[j][i + 1] = static_cast<int8_t>(2 * j + 1);
+      if (j < 7) {
+        const int lane = i < 16 ? j : j + 1;
+        m.pair[j][i] = static_cast<int8_t>(2 * lane);
+        m.pair[j][i + 1] = static_cast<int8_t>(2 * lane + 1);
+      }
+    }
+  }
+  return m;
+}
+
+inline constexpr ShuffleMasks kShuffleMasks = MakeShuffleMasks();
+
 inline __m256i BroadcastLaneMask(int j) {
-  const int8_t lo = static_cast<int8_t>(2 * j), hi = static_cast<int8_t>(2 * j + 1);
-  return _mm256_setr_epi8(lo, hi, lo, hi, lo, hi, lo, hi, lo, hi, lo, hi, lo, hi, lo, hi, lo, hi,
-                          lo, hi, lo, hi, lo, hi, lo, hi, lo, hi, lo, hi, lo, hi);
+  return _mm256_load_si256(reinterpret_cast<const __m256i*>(kShuffleMasks.broadcast[j]));
+}
+
+inline __m256i PairLaneMask(int j) {
+  return _mm256_load_si256(reinterpret_cast<const __m256i*>(kShuffleMasks.pair[j]));
 }
 
 // Horizontal sums of two int32 vectors: {sum(a), sum(b)} (exact).
@@ -176,19 +220,12 @@ inline void ReduceIntPair(__m256i a, __m256i b, int32_t* sa, int32_t* sb) {
   *sb = _mm_extract_epi32(r, 1);
 }
 
+// One Q4_K/Q5_K super-block's contribution: acc with the spec's two FMAs applied.
 template <bool kFifthBit>
-float DotQ45_K(const void* w_row, const void* act, int64_t n) {
+struct Q45KOp {
   using Block = std::conditional_t<kFifthBit, BlockQ5_K, BlockQ4_K>;
-  const Block* wb = static_cast<const Block*>(w_row);
-  const BlockQ8_K* ab = static_cast<const BlockQ8_K*>(act);
-  const __m256i low4 = _mm256_set1_epi8(0x0f), one = _mm256_set1_epi8(1);
-  const __m256i lane_mask[8] = {BroadcastLaneMask(0), BroadcastLaneMask(1), BroadcastLaneMask(2),
-                                BroadcastLaneMask(3), BroadcastLaneMask(4), BroadcastLaneMask(5),
-                                BroadcastLaneMask(6), BroadcastLaneMask(7)};
-  float acc = 0.0f;
-  for (int64_t b = 0; b < n / kQKK; ++b) {
-    const Block& w = wb[b];
-    const BlockQ8_K& a = ab[b];
+  static float Apply(const Block& w, const BlockQ8_K& a, float acc) {
+    const __m256i low4 = _mm256_set1_epi8(0x0f), one = _mm256_set1_epi8(1);
     const __m128i sm = UnpackScalesMins(w.scales);
     const __m256i scales16 = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(sm));
     // m_j paired with bsums 2j and 2j+1: m0 m0 m1 m1 ... m7 m7 as int16.
@@ -211,8 +248,8 @@ float DotQ45_K(const void* w_row, const void* act, int64_t n) {
       }
       const __m256i a0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.qs + 64 * g));
       const __m256i a1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.qs + 64 * g + 32));
-      const __m256i sc0 = _mm256_shuffle_epi8(scales16, lane_mask[2 * g]);
-      const __m256i sc1 = _mm256_shuffle_epi8(scales16, lane_mask[2 * g + 1]);
+      const __m256i sc0 = _mm256_shuffle_epi8(scales16, BroadcastLaneMask(2 * g));
+      const __m256i sc1 = _mm256_shuffle_epi8(scales16, BroadcastLaneMask(2 * g + 1));
       sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(_mm256_maddubs_epi16(lo, a0), sc0));
       sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(_mm256_maddubs_epi16(hi, a1), sc1));
     }
@@ -220,33 +257,42 @@ float DotQ45_K(const void* w_row, const void* act, int64_t n) {
     ReduceIntPair(sumi, minv, &isum, &msum);
     acc = __builtin_fmaf(HalfToFloat(w.d) * a.d, static_cast<float>(isum), acc);
     acc = __builtin_fmaf(-(HalfToFloat(w.dmin) * a.d), static_cast<float>(msum), acc);
+    return acc;
   }
-  return acc;
+};
+
+// R rows of a K format at once (see DotLegacyRows), super-block by super-block.
+template <class Op, int R>
+void DotKRows(const std::byte* w, int64_t row_bytes, const void* act, int64_t n, float* out) {
+  using Block = typename Op::Block;
+  const Block* wb[R];
+  for (int k = 0; k < R; ++k) wb[k] = reinterpret_cast<const Block*>(w + k * row_bytes);
+  const BlockQ8_K* ab = static_cast<const BlockQ8_K*>(act);
+  float acc[R] = {};
+  for (int64_t b = 0; b < n / kQKK; ++b) {
+    for (int k = 0; k < R; ++k) acc[k] = Op::Apply(wb[k][b], ab[b], acc[k]);
+  }
+  for (int k = 0; k < R; ++k) out[k] = acc[k];
 }
 
-float DotQ4_K(const void* w, const void* a, int64_t n) { return DotQ45_K<false>(w, a, n); }
-float DotQ5_K(const void* w, const void* a, int64_t n) { return DotQ45_K<true>(w, a, n); }
+template <class Op>
+float DotK(const void* w_row, const void* act, int64_t n) {
+  float out;
+  DotKRows<Op, 1>(static_cast<const std::byte*>(w_row), 0, act, n, &out);
+  return out;
+}
 
-// Shuffle mask putting int16 lane j in every lane of the low half and lane j + 1 in every lane
-// of the high half (of a 128-bit vector duplicated into both halves).
-inline __m256i PairLaneMask(int j) {
-  const int8_t a = static_cast<int8_t>(2 * j), b = static_cast<int8_t>(2 * j + 1);
-  const int8_t c = static_cast<int8_t>(2 * j + 2), d = static_cast<int8_t>(2 * j + 3);
-  return _mm256_setr_epi8(a, b, a, b, a, b, a, b, a, b, a, b, a, b, a, b, c, d, c, d, c, d, c, d, c,
-                          d, c, d, c, d, c, d);
+template <class Op>
+void DotK4(const void* w, int64_t row_bytes, const void* act, int64_t n, float* out) {
+  DotKRows<Op, 4>(static_cast<const std::byte*>(w), row_bytes, act, n, out);
 }
 
 // Q6_K: codes q in [0, 63] against a, scaled per 16-element sub-block; the -32 offset is taken
 // out exactly afterwards as 32 * sum_k sc_k * bsum_k.
-float DotQ6_K(const void* w_row, const void* act, int64_t n) {
-  const BlockQ6_K* wb = static_cast<const BlockQ6_K*>(w_row);
-  const BlockQ8_K* ab = static_cast<const BlockQ8_K*>(act);
-  const __m256i low4 = _mm256_set1_epi8(0x0f), low2 = _mm256_set1_epi8(3);
-  const __m256i pair_mask[4] = {PairLaneMask(0), PairLaneMask(2), PairLaneMask(4), PairLaneMask(6)};
-  float acc = 0.0f;
-  for (int64_t b = 0; b < n / kQKK; ++b) {
-    const BlockQ6_K& w = wb[b];
-    const BlockQ8_K& a = ab[b];
+struct Q6KOp {
+  using Block = BlockQ6_K;
+  static float Apply(const BlockQ6_K& w, const BlockQ8_K& a, float acc) {
+    const __m256i low4 = _mm256_set1_epi8(0x0f), low2 = _mm256_set1_epi8(3);
     const __m128i sc8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w.scales));
     const __m256i sc16 = _mm256_cvtepi8_epi16(sc8);  // 16 scales as int16
     const __m256i offset =
@@ -272,16 +318,15 @@ float DotQ6_K(const void* w_row, const void* act, int64_t n) {
         // Sub-blocks 8h + 2j (low 128 bits) and 8h + 2j + 1 (high 128 bits).
         const __m256i av =
             _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.qs + 128 * h + 32 * j));
-        const __m256i scales = _mm256_shuffle_epi8(half_scales, pair_mask[j]);
+        const __m256i scales = _mm256_shuffle_epi8(half_scales, PairLaneMask(2 * j));
         sumi =
             _mm256_add_epi32(sumi, _mm256_madd_epi16(_mm256_maddubs_epi16(codes[j], av), scales));
       }
     }
     const int32_t isum = ReduceInt(_mm256_sub_epi32(sumi, _mm256_slli_epi32(offset, 5)));
-    acc = __builtin_fmaf(HalfToFloat(w.d) * a.d, static_cast<float>(isum), acc);
+    return __builtin_fmaf(HalfToFloat(w.d) * a.d, static_cast<float>(isum), acc);
   }
-  return acc;
-}
+};
 
 // Half rows widened in registers: 4 independent FMA chains of 8 lanes.
 template <bool kBf16>
@@ -312,10 +357,19 @@ float DotHalf(const uint16_t* w, const float* x, int64_t n) {
 }
 
 QuantDotKernels TargetQuantDot() {
-  return QuantDotKernels{&DotLegacy<Q4_0Op>, &DotLegacy<Q4_1Op>, &DotLegacy<Q5_0Op>,
-                         &DotLegacy<Q5_1Op>, &DotLegacy<Q8_0Op>, &DotQ4_K,
-                         &DotQ5_K,           &DotQ6_K,           &DotHalf<false>,
-                         &DotHalf<true>};
+  return QuantDotKernels{
+      &DotLegacy<Q4_0Op>,
+      &DotLegacy<Q4_1Op>,
+      &DotLegacy<Q5_0Op>,
+      &DotLegacy<Q5_1Op>,
+      &DotLegacy<Q8_0Op>,
+      &DotK<Q45KOp<false>>,
+      &DotK<Q45KOp<true>>,
+      &DotK<Q6KOp>,
+      &DotHalf<false>,
+      &DotHalf<true>,
+      {&DotLegacy4<Q4_0Op>, &DotLegacy4<Q4_1Op>, &DotLegacy4<Q5_0Op>, &DotLegacy4<Q5_1Op>,
+       &DotLegacy4<Q8_0Op>, &DotK4<Q45KOp<false>>, &DotK4<Q45KOp<true>>, &DotK4<Q6KOp>}};
 }
 
 #else  // no kernels of our own below AVX2: the twin

@@ -156,6 +156,13 @@ float DotBf16(const uint16_t* w, const float* x, int64_t n) {
   return s;
 }
 
+// The four-row form of a one-row twin: four calls.
+template <QuantDotFn kDot>
+void FourRows(const void* w, int64_t row_bytes, const void* act, int64_t n, float* out) {
+  for (int k = 0; k < 4; ++k)
+    out[k] = kDot(static_cast<const std::byte*>(w) + k * row_bytes, act, n);
+}
+
 }  // namespace
 
 const QuantDotKernels& ScalarQuantDotKernels() {
@@ -170,6 +177,12 @@ const QuantDotKernels& ScalarQuantDotKernels() {
       &DotQ6_K,
       &DotF16,
       &DotBf16,
+      {&FourRows<&DotLegacy<BlockQ4_0, CodesQ4_0, false>>,
+       &FourRows<&DotLegacy<BlockQ4_1, CodesQ4_1, true>>,
+       &FourRows<&DotLegacy<BlockQ5_0, CodesQ5_0, false>>,
+       &FourRows<&DotLegacy<BlockQ5_1, CodesQ5_1, true>>,
+       &FourRows<&DotLegacy<BlockQ8_0, CodesQ8_0, false>>, &FourRows<&DotQ45_K<false>>,
+       &FourRows<&DotQ45_K<true>>, &FourRows<&DotQ6_K>},
   };
   return kScalar;
 }
@@ -195,6 +208,16 @@ QuantDotFn QuantDotFor(const QuantDotKernels& k, DType weight) {
     default:
       return nullptr;
   }
+}
+
+QuantDot4Fn QuantDot4For(const QuantDotKernels& k, DType weight) {
+  constexpr DType kOrder[kNumQuantDotTypes] = {DType::kQ4_0, DType::kQ4_1, DType::kQ5_0,
+                                               DType::kQ5_1, DType::kQ8_0, DType::kQ4_K,
+                                               DType::kQ5_K, DType::kQ6_K};
+  for (int i = 0; i < kNumQuantDotTypes; ++i) {
+    if (kOrder[i] == weight) return k.rows4[i];
+  }
+  return nullptr;
 }
 
 DType ActivationTypeFor(DType weight) {
