@@ -120,6 +120,23 @@ int64_t RowsPerBlock(int64_t cols) {
 
 void Store(float* y, float v, bool accumulate) { *y = accumulate ? *y + v : v; }
 
+// y[t * y_stride + r] (+)= w[r - r0] . x[t] for r in [r0, r1) and every token: f32 rows (w: the
+// rows from r0 on, `in` floats each) in tiles of four that share each load of x.
+void DotF32Rows(const SimdKernels& simd, const float* w, int64_t in, int64_t r0, int64_t r1,
+                int64_t num_tokens, const float* x, float* y, int64_t y_stride, bool accumulate) {
+  for (int64_t t = 0; t < num_tokens; ++t) {
+    const float* xt = x + t * in;
+    float* yt = y + t * y_stride;
+    int64_t r = r0;
+    for (; r + 4 <= r1; r += 4) {
+      float four[4];
+      simd.dot4_f32(w + (r - r0) * in, in, xt, in, four);
+      for (int i = 0; i < 4; ++i) Store(yt + r + i, four[i], accumulate);
+    }
+    for (; r < r1; ++r) Store(yt + r, simd.dot_f32(w + (r - r0) * in, xt, in), accumulate);
+  }
+}
+
 void MatMulReference(const TensorView& w, const float* x, int64_t num_tokens, float* y,
                      ThreadPool& pool, bool accumulate) {
   const int64_t out = w.rows(), in = w.cols();
@@ -129,8 +146,6 @@ void MatMulReference(const TensorView& w, const float* x, int64_t num_tokens, fl
     if (!accumulate) std::fill(y, y + num_tokens * out, 0.0f);
     return;
   }
-  const auto dot_f32 = conv.simd->dot_f32;
-  const auto dot4_f32 = conv.simd->dot4_f32;
   const bool in_place = w.type == DType::kF32;
   const int64_t block = RowsPerBlock(in);
 
@@ -151,17 +166,7 @@ void MatMulReference(const TensorView& w, const float* x, int64_t num_tokens, fl
             }
             wrows = scratch;
           }
-          for (int64_t t = 0; t < num_tokens; ++t) {
-            const float* xt = x + t * in;
-            float* yt = y + t * out + r0;
-            int64_t r = 0;
-            for (; r + 4 <= rows; r += 4) {
-              float four[4];
-              dot4_f32(wrows + r * in, in, xt, in, four);
-              for (int i = 0; i < 4; ++i) Store(yt + r + i, four[i], accumulate);
-            }
-            for (; r < rows; ++r) Store(yt + r, dot_f32(wrows + r * in, xt, in), accumulate);
-          }
+          DotF32Rows(*conv.simd, wrows, in, r0, r0 + rows, num_tokens, x, y, out, accumulate);
         }
       },
       block);
@@ -184,18 +189,8 @@ struct RowKernel {
   void Rows(int64_t r0, int64_t r1, int64_t num_tokens, const float* x, const std::byte* qx,
             int64_t qx_stride, float* y, int64_t y_stride, bool accumulate) const {
     if (w->type == DType::kF32) {
-      const float* base = reinterpret_cast<const float*>(w->data);
-      for (int64_t t = 0; t < num_tokens; ++t) {
-        const float* xt = x + t * in;
-        float* yt = y + t * y_stride;
-        int64_t r = r0;
-        for (; r + 4 <= r1; r += 4) {
-          float four[4];
-          simd->dot4_f32(base + r * in, in, xt, in, four);
-          for (int i = 0; i < 4; ++i) Store(yt + r + i, four[i], accumulate);
-        }
-        for (; r < r1; ++r) Store(yt + r, simd->dot_f32(base + r * in, xt, in), accumulate);
-      }
+      DotF32Rows(*simd, reinterpret_cast<const float*>(w->data) + r0 * in, in, r0, r1, num_tokens,
+                 x, y, y_stride, accumulate);
       return;
     }
     int64_t r = r0;

@@ -187,37 +187,31 @@ const QuantDotKernels& ScalarQuantDotKernels() {
   return kScalar;
 }
 
-QuantDotFn QuantDotFor(const QuantDotKernels& k, DType weight) {
-  switch (weight) {
-    case DType::kQ4_0:
-      return k.q4_0;
-    case DType::kQ4_1:
-      return k.q4_1;
-    case DType::kQ5_0:
-      return k.q5_0;
-    case DType::kQ5_1:
-      return k.q5_1;
-    case DType::kQ8_0:
-      return k.q8_0;
-    case DType::kQ4_K:
-      return k.q4_k;
-    case DType::kQ5_K:
-      return k.q5_k;
-    case DType::kQ6_K:
-      return k.q6_k;
-    default:
-      return nullptr;
-  }
-}
+namespace {
 
-QuantDot4Fn QuantDot4For(const QuantDotKernels& k, DType weight) {
+// Position of a weight type in QuantDotKernels' member order (and rows4), or -1.
+int QuantDotIndex(DType weight) {
   constexpr DType kOrder[kNumQuantDotTypes] = {DType::kQ4_0, DType::kQ4_1, DType::kQ5_0,
                                                DType::kQ5_1, DType::kQ8_0, DType::kQ4_K,
                                                DType::kQ5_K, DType::kQ6_K};
   for (int i = 0; i < kNumQuantDotTypes; ++i) {
-    if (kOrder[i] == weight) return k.rows4[i];
+    if (kOrder[i] == weight) return i;
   }
-  return nullptr;
+  return -1;
+}
+
+}  // namespace
+
+QuantDotFn QuantDotFor(const QuantDotKernels& k, DType weight) {
+  const QuantDotFn one_row[kNumQuantDotTypes] = {k.q4_0, k.q4_1, k.q5_0, k.q5_1,
+                                                 k.q8_0, k.q4_k, k.q5_k, k.q6_k};
+  const int i = QuantDotIndex(weight);
+  return i < 0 ? nullptr : one_row[i];
+}
+
+QuantDot4Fn QuantDot4For(const QuantDotKernels& k, DType weight) {
+  const int i = QuantDotIndex(weight);
+  return i < 0 ? nullptr : k.rows4[i];
 }
 
 DType ActivationTypeFor(DType weight) {
