@@ -6,7 +6,10 @@
 // they live on 2 MiB pages, as packed model weights do.
 //
 // Usage: kernel_bench [--rows N] [--cols N] [--threads N] [--tokens N] [--isa NAME|all]
-//                     [--type NAME] [--kernels fast|reference]
+//                     [--type NAME] [--kernels fast|reference] [--cache-resident]
+//                     [--plain-rows]
+// Weights take the layout a packed model gives them (8-row tiles for Q4_0/Q8_0) unless
+// --plain-rows; --cache-resident keeps one copy, for the kernels' compute roof.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -25,6 +28,7 @@
 #include "engine/kernels/matmul.h"
 #include "engine/kernels/peak_flops.h"
 #include "engine/kernels/simd_dispatch.h"
+#include "engine/quant/rows8.h"
 #include "engine/quant/traits.h"
 
 namespace sg {
@@ -38,12 +42,26 @@ struct Options {
   std::string isa = "all";  // a target name, or every compiled target
   std::string type;         // empty: every supported type
   MatMulKernels kernels = MatMulKernels::kFast;
+  // One copy only: with a matrix small enough for the caches this times the kernel's arithmetic
+  // (its compute roof) instead of DRAM.
+  bool cache_resident = false;
+  // Weights in the layout a packed model gives them (kRows8 where the type has one) or plain.
+  bool plain_rows = false;
 };
 
 bool ParseOptions(int argc, char** argv, Options* o) {
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
-    if (arg == "--help" || arg == "-h" || i + 1 >= argc) return false;
+    if (arg == "--help" || arg == "-h") return false;
+    if (arg == "--cache-resident") {
+      o->cache_resident = true;
+      continue;
+    }
+    if (arg == "--plain-rows") {
+      o->plain_rows = true;
+      continue;
+    }
+    if (i + 1 >= argc) return false;
     const char* v = argv[++i];
     if (arg == "--rows") {
       o->rows = std::atoll(v);
@@ -94,8 +112,9 @@ BenchWeights MakeWeights(DType type, const Options& opt, std::mt19937& rng) {
   const uint64_t row_bytes =
       static_cast<uint64_t>(opt.cols / traits->block_elems) * traits->block_bytes;
   const uint64_t bytes = row_bytes * static_cast<uint64_t>(opt.rows);
-  constexpr uint64_t kAtLeast = uint64_t{512} << 20;  // far above any last-level cache
-  const uint64_t copies = std::max<uint64_t>(1, (kAtLeast + bytes - 1) / bytes);
+  // far above any last-level cache, unless the caller asks for cache-resident weights
+  const uint64_t at_least = opt.cache_resident ? 0 : uint64_t{512} << 20;
+  const uint64_t copies = std::max<uint64_t>(1, (at_least + bytes - 1) / bytes);
   BenchWeights w;
   StatusOr<std::unique_ptr<HugeBuffer>> mem = HugeBuffer::Allocate(bytes * copies);
   if (!mem.ok()) return w;
@@ -106,6 +125,16 @@ BenchWeights MakeWeights(DType type, const Options& opt, std::mt19937& rng) {
     for (float& v : wf) v = dist(rng);
     traits->quantize_row(wf.data(), w.memory->data() + r * row_bytes, opt.cols);
   }
+  WeightLayout layout = WeightLayout::kRows;
+  if (!opt.plain_rows && Rows8Eligible(type, w.memory->data(), opt.rows, opt.cols)) {
+    std::vector<std::byte> group(static_cast<size_t>(kRows8 * row_bytes));
+    for (int64_t g = 0; g < opt.rows; g += kRows8) {
+      std::byte* at = w.memory->data() + g * row_bytes;
+      PackRows8Group(type, at, opt.cols, group.data());
+      std::memcpy(at, group.data(), group.size());
+    }
+    layout = WeightLayout::kRows8;
+  }
   for (uint64_t c = 0; c < copies; ++c) {
     if (c > 0) std::memcpy(w.memory->data() + c * bytes, w.memory->data(), bytes);
     TensorView v;
@@ -113,6 +142,7 @@ BenchWeights MakeWeights(DType type, const Options& opt, std::mt19937& rng) {
     v.shape = {opt.rows, opt.cols};
     v.data = w.memory->data() + c * bytes;
     v.nbytes = bytes;
+    v.layout = layout;
     w.copies.push_back(v);
   }
   return w;
@@ -123,7 +153,8 @@ int Main(int argc, char** argv) {
   if (!ParseOptions(argc, argv, &opt)) {
     std::fprintf(stderr,
                  "usage: kernel_bench [--rows N] [--cols N] [--tokens N] [--threads N] "
-                 "[--isa NAME|all] [--type NAME] [--kernels fast|reference]\n");
+                 "[--isa NAME|all] [--type NAME] [--kernels fast|reference] [--cache-resident] "
+                 "[--plain-rows]\n");
     return 2;
   }
   std::vector<std::string> isas;

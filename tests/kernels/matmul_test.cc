@@ -15,6 +15,7 @@
 #include "engine/core/dtype.h"
 #include "engine/kernels/quant_dot.h"
 #include "engine/kernels/simd_dispatch.h"
+#include "engine/quant/rows8.h"
 #include "engine/quant/traits.h"
 
 namespace sg {
@@ -213,6 +214,82 @@ std::string TypeName(const ::testing::TestParamInfo<DType>& info) {
 INSTANTIATE_TEST_SUITE_P(AllWeightTypes, MatMulTest,
                          ::testing::ValuesIn(SupportedWeightTypes().begin(),
                                              SupportedWeightTypes().end()),
+                         TypeName);
+
+// The same weights in the 8-row interleaved layout (as PackWeights stores Q4_0/Q8_0): the fast
+// kernels equal the group twin bit for bit; the reference kernels, GetRows and the fused forms
+// read the same values as from the plain rows.
+class MatMulRows8Test : public ::testing::TestWithParam<DType> {
+ protected:
+  void TearDown() override {
+    ASSERT_TRUE(ForceSimdTarget("best").ok());
+    SetMatMulKernels(MatMulKernels::kFast);
+  }
+};
+
+OwnedWeight Interleaved(const OwnedWeight& plain) {
+  OwnedWeight w = plain;
+  w.view.data = w.bytes.data();
+  const uint64_t group = kRows8 * plain.view.row_bytes();
+  for (uint64_t g = 0; g < plain.bytes.size(); g += group) {
+    PackRows8Group(plain.view.type, plain.bytes.data() + g, plain.view.cols(), w.bytes.data() + g);
+  }
+  w.view.layout = WeightLayout::kRows8;
+  return w;
+}
+
+TEST_P(MatMulRows8Test, FastEqualsGroupTwinAndReferenceEqualsPlainRows) {
+  const DType type = GetParam();
+  std::mt19937 rng(static_cast<uint32_t>(type) + 5);
+  const int64_t in = 512 + 64, out = 56;  // 7 groups: splits of 16 rows end mid-matrix
+  const OwnedWeight plain = MakeWeight(type, out, in, rng);
+  ASSERT_TRUE(Rows8Eligible(type, plain.bytes.data(), out, in));
+  const OwnedWeight w = Interleaved(plain);
+  const QuantDot8Fn twin = QuantDot8For(ScalarQuantDotKernels(), type);
+  for (int64_t tokens : {1, 3}) {
+    const std::vector<float> x = RandomInput(tokens * in, rng);
+    ForEachTargetAndPool([&](const std::string& target, int threads, ThreadPool& pool) {
+      SetMatMulKernels(MatMulKernels::kFast);
+      std::vector<float> y(static_cast<size_t>(tokens * out), NAN);
+      MatMul(w.view, x.data(), tokens, y.data(), pool);
+      for (int64_t t = 0; t < tokens; ++t) {
+        std::vector<uint8_t> q(static_cast<size_t>(ActivationRowBytes(DType::kQ8_0, in)));
+        QuantizeActivationRow(DType::kQ8_0, x.data() + t * in, q.data(), in);
+        for (int64_t g = 0; g < out; g += kRows8) {
+          float want[kRows8];
+          twin(w.view.data + g * w.view.row_bytes(), q.data(), in, want);
+          for (int r = 0; r < kRows8; ++r) {
+            ASSERT_EQ(y[t * out + g + r], want[r])
+                << DTypeName(type) << " " << target << " threads=" << threads << " t=" << t
+                << " row " << g + r;
+          }
+        }
+      }
+      std::vector<float> y1(y.size()), y2(y.size());
+      const MatMulOutput outs[] = {{&w.view, y1.data()}, {&w.view, y2.data()}};
+      MatMulMulti(outs, x.data(), tokens, pool);
+      EXPECT_EQ(y1, y);
+      EXPECT_EQ(y2, y);
+      std::vector<float> act_out(y.size()), up(y.size()), want(y.size());
+      MatMulSwiGlu(w.view, w.view, x.data(), tokens, act_out.data(), up.data(), pool);
+      for (size_t i = 0; i < y.size(); ++i) want[i] = y[i] / (1.0f + std::exp(-y[i])) * y[i];
+      EXPECT_EQ(act_out, want);
+
+      SetMatMulKernels(MatMulKernels::kReference);
+      std::vector<float> ref_packed(y.size()), ref_plain(y.size());
+      MatMul(w.view, x.data(), tokens, ref_packed.data(), pool);
+      MatMul(plain.view, x.data(), tokens, ref_plain.data(), pool);
+      EXPECT_EQ(ref_packed, ref_plain) << DTypeName(type) << " " << target;
+    });
+  }
+  const std::vector<int32_t> ids = {55, 0, 9, 9};
+  std::vector<float> rows_packed(ids.size() * in), rows_plain(ids.size() * in);
+  GetRows(w.view, ids, rows_packed.data());
+  GetRows(plain.view, ids, rows_plain.data());
+  EXPECT_EQ(rows_packed, rows_plain);
+}
+
+INSTANTIATE_TEST_SUITE_P(Rows8Types, MatMulRows8Test, ::testing::Values(DType::kQ4_0, DType::kQ8_0),
                          TypeName);
 
 TEST(MatMulF32Test, SmallKnownProduct) {

@@ -21,6 +21,7 @@
 #include "engine/kernels/ops.h"
 #include "engine/kernels/quant_dot.h"
 #include "engine/kernels/simd_dispatch.h"
+#include "engine/quant/rows8.h"
 #include "engine/quant/traits.h"
 
 namespace sg {
@@ -103,6 +104,23 @@ RowConverter MakeConverter(DType type, int64_t cols) {
   return c;
 }
 
+// The bytes of row r in the plain layout: the row itself, or (kRows8) the row unpacked from its
+// group into `tmp` (row_bytes bytes).
+const std::byte* PlainRow(const TensorView& w, int64_t r, uint64_t row_bytes, std::byte* tmp) {
+  if (w.layout != WeightLayout::kRows8) return w.data + static_cast<uint64_t>(r) * row_bytes;
+  const int64_t group = r / kRows8 * kRows8;
+  UnpackRows8Row(w.type, w.data + static_cast<uint64_t>(group) * row_bytes, w.cols(),
+                 static_cast<int>(r - group), tmp);
+  return tmp;
+}
+
+// Per-thread scratch for one unpacked kRows8 row (grows to the largest row, then reused).
+std::byte* RowBytesScratch(uint64_t bytes) {
+  thread_local std::vector<std::byte> scratch;
+  if (scratch.size() < bytes) scratch.resize(bytes);
+  return scratch.data();
+}
+
 // Per-thread scratch for converted rows: grows to the largest request and is then reused, so a
 // steady-state decode step allocates nothing.
 float* FloatScratch(size_t floats) {
@@ -160,9 +178,10 @@ void MatMulReference(const TensorView& w, const float* x, int64_t num_tokens, fl
             wrows =
                 reinterpret_cast<const float*>(w.data + static_cast<uint64_t>(r0) * conv.row_bytes);
           } else {
+            std::byte* tmp =
+                w.layout == WeightLayout::kRows8 ? RowBytesScratch(conv.row_bytes) : nullptr;
             for (int64_t r = 0; r < rows; ++r) {
-              conv.Convert(w.data + static_cast<uint64_t>(r0 + r) * conv.row_bytes,
-                           scratch + r * in, in);
+              conv.Convert(PlainRow(w, r0 + r, conv.row_bytes, tmp), scratch + r * in, in);
             }
             wrows = scratch;
           }
@@ -180,6 +199,7 @@ struct RowKernel {
   DType act = DType::kF32;      // input layout the kernel reads
   QuantDotFn qdot = nullptr;    // integer kernel (quantized weights)
   QuantDot4Fn qdot4 = nullptr;  // its four-row form
+  QuantDot8Fn qdot8 = nullptr;  // kRows8 weights: the group kernel (then qdot, qdot4 are null)
   HalfDotFn hdot = nullptr;     // f16/bf16 widening kernel
   const SimdKernels* simd = nullptr;
   uint64_t row_bytes = 0;
@@ -191,6 +211,18 @@ struct RowKernel {
     if (w->type == DType::kF32) {
       DotF32Rows(*simd, reinterpret_cast<const float*>(w->data) + r0 * in, in, r0, r1, num_tokens,
                  x, y, y_stride, accumulate);
+      return;
+    }
+    if (qdot8 != nullptr) {  // r0 and r1 are multiples of 8: the split grain and the layout's rows
+      for (int64_t g = r0; g < r1; g += kRows8) {
+        const std::byte* group = w->data + static_cast<uint64_t>(g) * row_bytes;
+        for (int64_t t = 0; t < num_tokens; ++t) {
+          float eight[kRows8];
+          qdot8(group, qx + t * qx_stride, in, eight);
+          float* yt = y + t * y_stride + g;
+          for (int i = 0; i < kRows8; ++i) Store(yt + i, eight[i], accumulate);
+        }
+      }
       return;
     }
     int64_t r = r0;
@@ -231,6 +263,10 @@ RowKernel MakeRowKernel(const TensorView& w) {
   k.in = w.cols();
   k.row_bytes = w.row_bytes();
   k.act = ActivationTypeFor(w.type);
+  if (w.layout == WeightLayout::kRows8) {
+    k.qdot8 = QuantDot8For(k.simd->quant, w.type);
+    return k;
+  }
   k.qdot = QuantDotFor(k.simd->quant, w.type);
   k.qdot4 = QuantDot4For(k.simd->quant, w.type);
   if (w.type == DType::kF16) k.hdot = k.simd->quant.f16;
@@ -239,6 +275,7 @@ RowKernel MakeRowKernel(const TensorView& w) {
 }
 
 bool Supported(const RowKernel& k) {
+  if (k.w->layout == WeightLayout::kRows8) return k.qdot8 != nullptr && k.w->rows() % kRows8 == 0;
   return k.w->type == DType::kF32 || k.qdot != nullptr || k.hdot != nullptr;
 }
 
@@ -298,6 +335,7 @@ QuantizedInput QuantizeInput(std::span<const RowKernel> kernels, const float* x,
 // Output rows per split unit: keeps each thread's range a whole number of cache lines of y and
 // the per-range overhead small.
 constexpr int64_t kRowGrain = 16;
+static_assert(kRowGrain % kRows8 == 0, "a split must not cut a kRows8 group");
 
 }  // namespace
 
@@ -355,6 +393,8 @@ void MatMulMulti(std::span<const MatMulOutput> outs, const float* x, int64_t num
   for (size_t j = 0; fast && j < outs.size(); ++j) {
     kernels[j] = MakeRowKernel(*outs[j].w);
     fast = Supported(kernels[j]) && outs[j].w->cols() == outs[0].w->cols();
+    // A kRows8 output must start on a multiple of 8 of the joint row range, where splits fall.
+    fast = fast && (outs[j].w->layout != WeightLayout::kRows8 || first_row[j] % kRows8 == 0);
     first_row[j + 1] = first_row[j] + outs[j].w->rows();
   }
   if (!fast) {
@@ -421,7 +461,8 @@ void GetRows(const TensorView& w, std::span<const int32_t> ids, float* out) {
       std::fill(dst, dst + cols, 0.0f);
       continue;
     }
-    conv.Convert(w.data + static_cast<uint64_t>(id) * conv.row_bytes, dst, cols);
+    std::byte* tmp = w.layout == WeightLayout::kRows8 ? RowBytesScratch(conv.row_bytes) : nullptr;
+    conv.Convert(PlainRow(w, id, conv.row_bytes, tmp), dst, cols);
   }
 }
 

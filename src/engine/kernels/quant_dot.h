@@ -21,6 +21,14 @@
 //  Reduce8(v) = ((v0 + v4) + (v2 + v6)) + ((v1 + v5) + (v3 + v7)) and
 //  Reduce16(v) = Reduce8(v_i + v_{i+8}): the order of a 256-bit horizontal sum.
 //  No step can overflow: |p_l| <= 4 * 128 * 127; the K sums stay below 2^28.
+//  8-row tiles (WeightLayout::kRows8, engine/quant/rows8.h; Q4_0 and Q8_0), for each row r of
+//  the group and block column b, with the row's codes w_i and scale d_w:
+//    isum = sum_{i < 32} w_i * a_i                          exact int
+//    s    = float(d_w) * d_a                                 one float multiply
+//    acc[b & 1][r] = fmaf(s, float(isum), acc[b & 1][r])
+//    out[r] = acc[0][r] + acc[1][r]
+//  One SIMD lane per row, so no horizontal float sum; this rounds differently from the one-row
+//  spec, so a packed model and one run on the file mapping (--no-repack) differ in the last bits.
 //
 // Thread rules: pure functions of their inputs; call from any thread.
 #pragma once
@@ -53,6 +61,10 @@ using HalfDotFn = float (*)(const uint16_t* w_row, const float* x, int64_t n);
 using QuantDot4Fn = void (*)(const void* w, int64_t row_bytes, const void* act, int64_t n,
                              float* out);
 
+// One group of 8 rows in the kRows8 layout (8 * row_bytes bytes) with one activation row:
+// out[r] for the group's rows r = 0..7 (the 8-row tile spec above).
+using QuantDot8Fn = void (*)(const void* group, const void* act, int64_t n, float* out);
+
 // The 8 integer formats, in the order of QuantDotKernels' members.
 inline constexpr int kNumQuantDotTypes = 8;
 
@@ -60,6 +72,7 @@ struct QuantDotKernels {
   QuantDotFn q4_0, q4_1, q5_0, q5_1, q8_0, q4_k, q5_k, q6_k;
   HalfDotFn f16, bf16;
   QuantDot4Fn rows4[kNumQuantDotTypes];  // q4_0 ... q6_k as above
+  QuantDot8Fn rows8[kNumQuantDotTypes];  // kRows8 groups; null where the format has no layout
 };
 
 // The scalar twin's table (the spec).
@@ -69,6 +82,8 @@ const QuantDotKernels& ScalarQuantDotKernels();
 QuantDotFn QuantDotFor(const QuantDotKernels& k, DType weight);
 // The four-row form of the same kernel, or nullptr.
 QuantDot4Fn QuantDot4For(const QuantDotKernels& k, DType weight);
+// The kRows8 group kernel of a weight type, or nullptr.
+QuantDot8Fn QuantDot8For(const QuantDotKernels& k, DType weight);
 
 // Activation layout of a weight type: kQ8_0 (ActQ8Block rows) for the 32-element formats, kQ8_K
 // (BlockQ8_K rows) for the K formats, kF32 for float weights (no quantization).

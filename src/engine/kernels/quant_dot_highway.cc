@@ -14,6 +14,7 @@
 #include "engine/kernels/quant_dot.h"
 #include "engine/kernels/quant_dot_spec.h"
 #include "engine/quant/blocks.h"
+#include "engine/quant/rows8.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -379,6 +380,108 @@ float DotHalf(const uint16_t* w, const float* x, int64_t n) {
   return s;
 }
 
+// ---- 8-row tiles (rows8.h): the integer sums come out one row per lane ----------------------
+
+// The activation block's 8-byte chunk j broadcast to the four quarters of a vector.
+inline __m256i ActChunk(const ActQ8Block& a, int j) {
+  int64_t v;
+  std::memcpy(&v, a.qs + 8 * j, 8);
+  return _mm256_set1_epi64x(v);
+}
+
+// acc + the quad sums of u8 x i8 (exact int32; no int16 step on VNNI).
+inline __m256i AddQuads(__m256i acc, __m256i w_unsigned, __m256i a_signed) {
+#if HWY_TARGET == HWY_AVX3_DL
+  return _mm256_dpbusd_epi32(acc, w_unsigned, a_signed);
+#else
+  return _mm256_add_epi32(acc, SumQuads(w_unsigned, a_signed));
+#endif
+}
+
+struct Rows8Q4_0 {
+  static constexpr int64_t kTileBytes = kRows8 * static_cast<int64_t>(sizeof(BlockQ4_0));
+  // Lane r: sum_i (q_i - 8) a_i of row r, as sum q_i a_i - 8 * sum a_i.
+  static __m256i Sums(const std::byte* tile, const ActQ8Block& a) {
+    const __m256i low4 = _mm256_set1_epi8(0x0f);
+    const __m256i chunk[4] = {ActChunk(a, 0), ActChunk(a, 1), ActChunk(a, 2), ActChunk(a, 3)};
+    __m256i half[2];
+    for (int h = 0; h < 2; ++h) {
+      const __m256i v0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(tile + 16 + 64 * h));
+      const __m256i v1 =
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(tile + 16 + 64 * h + 32));
+      const __m256i lo0 = _mm256_and_si256(v0, low4);
+      const __m256i hi0 = _mm256_and_si256(_mm256_srli_epi16(v0, 4), low4);
+      const __m256i lo1 = _mm256_and_si256(v1, low4);
+      const __m256i hi1 = _mm256_and_si256(_mm256_srli_epi16(v1, 4), low4);
+#if HWY_TARGET == HWY_AVX3_DL
+      __m256i sum = _mm256_dpbusd_epi32(_mm256_setzero_si256(), lo0, chunk[0]);
+      sum = _mm256_dpbusd_epi32(sum, hi0, chunk[2]);
+      sum = _mm256_dpbusd_epi32(sum, lo1, chunk[1]);
+      half[h] = _mm256_dpbusd_epi32(sum, hi1, chunk[3]);
+#else
+      // Four pair sums of at most 2 * 15 * 127 each stay inside int16 (4 * 3810 < 32768).
+      const __m256i pairs = _mm256_add_epi16(_mm256_add_epi16(_mm256_maddubs_epi16(lo0, chunk[0]),
+                                                              _mm256_maddubs_epi16(hi0, chunk[2])),
+                                             _mm256_add_epi16(_mm256_maddubs_epi16(lo1, chunk[1]),
+                                                              _mm256_maddubs_epi16(hi1, chunk[3])));
+      half[h] = _mm256_madd_epi16(pairs, _mm256_set1_epi16(1));
+#endif
+    }
+    return _mm256_sub_epi32(_mm256_hadd_epi32(half[0], half[1]), _mm256_set1_epi32(8 * a.sum));
+  }
+};
+
+struct Rows8Q8_0 {
+  static constexpr int64_t kTileBytes = kRows8 * static_cast<int64_t>(sizeof(BlockQ8_0));
+  // Lane r: sum_i w_i a_i of row r, as |a_i| * (w_i with a_i's sign); no code is -128
+  // (Rows8Eligible), so the sign flip is exact.
+  static __m256i Sums(const std::byte* tile, const ActQ8Block& a) {
+    __m256i chunk[4], magnitude[4];
+    for (int j = 0; j < 4; ++j) {
+      chunk[j] = ActChunk(a, j);
+      magnitude[j] = _mm256_abs_epi8(chunk[j]);
+    }
+    __m256i half[2];
+    for (int h = 0; h < 2; ++h) {
+      __m256i sum = _mm256_setzero_si256();
+      for (int c = 0; c < 4; ++c) {
+        const __m256i w =
+            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(tile + 16 + 128 * h + 32 * c));
+        sum = AddQuads(sum, magnitude[c], _mm256_sign_epi8(w, chunk[c]));
+      }
+      half[h] = sum;
+    }
+    return _mm256_hadd_epi32(half[0], half[1]);
+  }
+};
+
+// How far ahead of the tile being read the 8-row kernels prefetch (bytes).
+constexpr int64_t kRows8PrefetchBytes = 1024;
+
+template <class Op>
+void DotRows8(const void* group, const void* act, int64_t n, float* out) {
+  const std::byte* tiles = static_cast<const std::byte*>(group);
+  const ActQ8Block* ab = static_cast<const ActQ8Block*>(act);
+  const int64_t nb = n / kQK;
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+  auto step = [&](int64_t b, __m256& acc) {
+    const std::byte* tile = tiles + b * Op::kTileBytes;
+    const __m256 sums = _mm256_cvtepi32_ps(Op::Sums(tile, ab[b]));
+    const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(tile)));
+    acc = _mm256_fmadd_ps(_mm256_mul_ps(d, _mm256_set1_ps(ab[b].d)), sums, acc);
+  };
+  int64_t b = 0;
+  for (; b + 2 <= nb; b += 2) {
+    const char* ahead =
+        reinterpret_cast<const char*>(tiles + b * Op::kTileBytes) + kRows8PrefetchBytes;
+    for (int64_t at = 0; at < 2 * Op::kTileBytes; at += 64) _mm_prefetch(ahead + at, _MM_HINT_T0);
+    step(b, acc0);
+    step(b + 1, acc1);
+  }
+  if (b < nb) step(b, acc0);
+  _mm256_storeu_ps(out, _mm256_add_ps(acc0, acc1));
+}
+
 QuantDotKernels TargetQuantDot() {
   return QuantDotKernels{
       &DotLegacy<Q4_0Op>,
@@ -392,7 +495,9 @@ QuantDotKernels TargetQuantDot() {
       &DotHalf<false>,
       &DotHalf<true>,
       {&DotLegacy4<Q4_0Op>, &DotLegacy4<Q4_1Op>, &DotLegacy4<Q5_0Op>, &DotLegacy4<Q5_1Op>,
-       &DotLegacy4<Q8_0Op>, &DotK4<Q45KOp<false>>, &DotK4<Q45KOp<true>>, &DotK4<Q6KOp>}};
+       &DotLegacy4<Q8_0Op>, &DotK4<Q45KOp<false>>, &DotK4<Q45KOp<true>>, &DotK4<Q6KOp>},
+      {&DotRows8<Rows8Q4_0>, nullptr, nullptr, nullptr, &DotRows8<Rows8Q8_0>, nullptr, nullptr,
+       nullptr}};
 }
 
 #else  // no kernels of our own below AVX2: the twin

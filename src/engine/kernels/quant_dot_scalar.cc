@@ -1,5 +1,6 @@
 // The scalar twin of the integer dot kernels: the spec (see quant_dot.h for the arithmetic every
 // SIMD kernel reproduces bit for bit), the activation quantizers, and the small lookups.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <type_traits>
@@ -11,6 +12,7 @@
 #include "engine/quant/formats.h"
 #include "engine/quant/k_scales.h"
 #include "engine/quant/quant_common.h"
+#include "engine/quant/rows8.h"
 
 namespace sg {
 namespace {
@@ -163,6 +165,35 @@ void FourRows(const void* w, int64_t row_bytes, const void* act, int64_t n, floa
     out[k] = kDot(static_cast<const std::byte*>(w) + k * row_bytes, act, n);
 }
 
+// The 8-row tile spec (quant_dot.h): each row's plain blocks are read back out of the group.
+template <typename Block, void (*Codes)(const Block&, int*), DType kType>
+void DotRows8(const void* group, const void* act, int64_t n, float* out) {
+  const ActQ8Block* ab = static_cast<const ActQ8Block*>(act);
+  for (int r = 0; r < kRows8; ++r) {
+    // Blocks of one row, unpacked a bounded slice at a time (no allocation).
+    constexpr int64_t kSliceBlocks = 64;
+    Block plain[kSliceBlocks];
+    float acc[2] = {0.0f, 0.0f};
+    for (int64_t b0 = 0; b0 < n / kQK; b0 += kSliceBlocks) {
+      const int64_t nb = std::min<int64_t>(kSliceBlocks, n / kQK - b0);
+      UnpackRows8Row(
+          kType,
+          static_cast<const std::byte*>(group) + b0 * kRows8 * static_cast<int64_t>(sizeof(Block)),
+          nb * kQK, r, reinterpret_cast<std::byte*>(plain));
+      for (int64_t j = 0; j < nb; ++j) {
+        const int64_t b = b0 + j;
+        int w[32];
+        Codes(plain[j], w);
+        int32_t isum = 0;
+        for (int i = 0; i < 32; ++i) isum += w[i] * ab[b].qs[i];
+        const float s = F16ToF32(plain[j].d) * ab[b].d;
+        acc[b & 1] = std::fmaf(s, static_cast<float>(isum), acc[b & 1]);
+      }
+    }
+    out[r] = acc[0] + acc[1];
+  }
+}
+
 }  // namespace
 
 const QuantDotKernels& ScalarQuantDotKernels() {
@@ -183,6 +214,8 @@ const QuantDotKernels& ScalarQuantDotKernels() {
        &FourRows<&DotLegacy<BlockQ5_1, CodesQ5_1, true>>,
        &FourRows<&DotLegacy<BlockQ8_0, CodesQ8_0, false>>, &FourRows<&DotQ45_K<false>>,
        &FourRows<&DotQ45_K<true>>, &FourRows<&DotQ6_K>},
+      {&DotRows8<BlockQ4_0, CodesQ4_0, DType::kQ4_0>, nullptr, nullptr, nullptr,
+       &DotRows8<BlockQ8_0, CodesQ8_0, DType::kQ8_0>, nullptr, nullptr, nullptr},
   };
   return kScalar;
 }
@@ -212,6 +245,11 @@ QuantDotFn QuantDotFor(const QuantDotKernels& k, DType weight) {
 QuantDot4Fn QuantDot4For(const QuantDotKernels& k, DType weight) {
   const int i = QuantDotIndex(weight);
   return i < 0 ? nullptr : k.rows4[i];
+}
+
+QuantDot8Fn QuantDot8For(const QuantDotKernels& k, DType weight) {
+  const int i = QuantDotIndex(weight);
+  return i < 0 ? nullptr : k.rows8[i];
 }
 
 DType ActivationTypeFor(DType weight) {

@@ -1,0 +1,50 @@
+// The 8-row interleaved weight layout (WeightLayout::kRows8) of the 32-element formats whose
+// codes are whole bytes or nibbles with one fp16 scale per block: Q4_0 and Q8_0.
+//
+// Why: a decode matmul reads every weight once per token, and the one-row integer kernels spend
+// most of their time on per-block work that does not depend on the row (loading and broadcasting
+// the activation block, converting one scale, a horizontal sum). With 8 rows' blocks of one block
+// column side by side, one activation load serves 8 rows, the 8 scales convert in one vector
+// instruction, and the integer sums come out one row per SIMD lane (quant_dot.h, "8-row tiles").
+//
+// Layout: a group of 8 consecutive rows (rows 8g .. 8g+7) occupies the same bytes as the 8 plain
+// rows did (8 * row_bytes), as nb = cols / 32 tiles of 8 * block_bytes bytes, one per block column:
+//   bytes [0, 16):  the 8 rows' fp16 scales d, row 0 first;
+//   then 32-byte code vectors, index v = h * C + c (C = code bytes per block / 8: 2 for Q4_0,
+//   4 for Q8_0; h in {0, 1}, c in [0, C)); in vector v, the 8-byte quarter k (0..3) holds row
+//   RowOfQuarter(h, k) = 2h + (k & 1) + 4(k >> 1), and its byte i is that row's plain code byte
+//   8c + i (Q4_0: low nibble element 8c+i, high nibble element 8c+16+i; Q8_0: element 8c+i).
+// The row order of the quarters makes one 256-bit horizontal add of the two halves' sums land
+// row r in lane r.
+// Thread rules: pure functions; any thread.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "engine/core/dtype.h"
+
+namespace sg {
+
+inline constexpr int kRows8 = 8;
+
+inline constexpr int Rows8RowOfQuarter(int h, int k) { return 2 * h + (k & 1) + 4 * (k >> 1); }
+
+// The formats with a kRows8 layout.
+bool Rows8Format(DType type);
+
+// Whether a {rows, cols} plain matrix can be stored as kRows8: a Rows8Format type, rows a multiple
+// of 8, cols of 32. Q8_0 also needs every code in [-127, 127] (the 8-row kernel multiplies the
+// activation's magnitude by the code with the activation's sign, and -(-128) has no int8); files
+// written by any quantizer we know never hold -128.
+bool Rows8Eligible(DType type, const std::byte* plain, int64_t rows, int64_t cols);
+
+// Packs 8 consecutive plain rows of `cols` elements (8 * row_bytes bytes at `plain`) into one
+// group at `packed` (same size; the buffers must not overlap).
+void PackRows8Group(DType type, const std::byte* plain, int64_t cols, std::byte* packed);
+
+// Writes row `row` (0..7) of a packed group back in its plain layout (row_bytes bytes).
+void UnpackRows8Row(DType type, const std::byte* group, int64_t cols, int row,
+                    std::byte* plain_row);
+
+}  // namespace sg

@@ -1,0 +1,184 @@
+// The 8-row interleaved layout (engine/quant/rows8.h) and its group kernels: packing is a pure
+// rearrangement (every plain row comes back unchanged), the eligibility rules, every compiled
+// SIMD target's group kernel against the scalar twin bit for bit on random blocks and odd block
+// counts, and the twin against a double-precision dot of the dequantized rows.
+#include "engine/quant/rows8.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "engine/core/half.h"
+#include "engine/kernels/quant_dot.h"
+#include "engine/kernels/simd_dispatch.h"
+#include "engine/quant/blocks.h"
+#include "engine/quant/traits.h"
+
+namespace sg {
+namespace {
+
+constexpr DType kRows8Types[] = {DType::kQ4_0, DType::kQ8_0};
+
+// 8 plain rows of n elements: random code bytes (Q8_0 codes in [-127, 127], as Rows8Eligible
+// requires) and finite random fp16 scales.
+std::vector<std::byte> RandomRows(DType type, int64_t n, std::mt19937& rng) {
+  const QuantTraits* t = GetQuantTraits(type);
+  const int64_t blocks = kRows8 * n / t->block_elems;
+  std::vector<std::byte> rows(static_cast<size_t>(blocks * t->block_bytes));
+  std::uniform_int_distribution<int> byte(0, 255), code(-127, 127);
+  std::uniform_real_distribution<float> scale(-0.05f, 0.05f);
+  for (int64_t b = 0; b < blocks; ++b) {
+    std::byte* blk = rows.data() + b * t->block_bytes;
+    const uint16_t d = F32ToF16(scale(rng));
+    std::memcpy(blk, &d, 2);
+    for (int64_t i = 2; i < t->block_bytes; ++i) {
+      blk[i] = static_cast<std::byte>(type == DType::kQ8_0 ? code(rng) : byte(rng));
+    }
+  }
+  return rows;
+}
+
+std::vector<uint8_t> QuantizedActivation(int64_t n, std::mt19937& rng) {
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  std::vector<float> x(static_cast<size_t>(n));
+  for (float& v : x) v = dist(rng);
+  std::vector<uint8_t> a(static_cast<size_t>(ActivationRowBytes(DType::kQ8_0, n)));
+  QuantizeActQ8(x.data(), reinterpret_cast<ActQ8Block*>(a.data()), n);
+  return a;
+}
+
+std::vector<std::byte> Packed(DType type, const std::vector<std::byte>& plain, int64_t n) {
+  std::vector<std::byte> packed(plain.size());
+  PackRows8Group(type, plain.data(), n, packed.data());
+  return packed;
+}
+
+const int64_t kSizes[] = {32, 64, 96, 224, 576, 2048, 2080};
+
+class Rows8Test : public ::testing::Test {
+ protected:
+  void TearDown() override { ASSERT_TRUE(ForceSimdTarget("best").ok()); }
+};
+
+TEST_F(Rows8Test, PackingIsARearrangementOfThePlainRows) {
+  std::mt19937 rng(1);
+  for (DType type : kRows8Types) {
+    for (int64_t n : kSizes) {
+      const std::vector<std::byte> plain = RandomRows(type, n, rng);
+      const std::vector<std::byte> packed = Packed(type, plain, n);
+      const size_t row_bytes = plain.size() / kRows8;
+      ASSERT_NE(std::memcmp(plain.data(), packed.data(), plain.size()), 0);
+      std::vector<std::byte> row(row_bytes);
+      for (int r = 0; r < kRows8; ++r) {
+        UnpackRows8Row(type, packed.data(), n, r, row.data());
+        ASSERT_EQ(std::memcmp(row.data(), plain.data() + r * row_bytes, row_bytes), 0)
+            << DTypeName(type) << " n=" << n << " row " << r;
+      }
+    }
+  }
+}
+
+TEST_F(Rows8Test, TileHoldsTheScalesThenTheCodeVectorsOfTheDocumentedRows) {
+  // Row r's scale is at bytes [2r, 2r+2) of each tile; code byte 8c + i of row
+  // Rows8RowOfQuarter(h, k) is at 16 + 32 (h C + c) + 8 k + i.
+  std::mt19937 rng(2);
+  for (DType type : kRows8Types) {
+    const int64_t n = 64, block = GetQuantTraits(type)->block_bytes, chunks = (block - 2) / 8;
+    const std::vector<std::byte> plain = RandomRows(type, n, rng);
+    const std::vector<std::byte> packed = Packed(type, plain, n);
+    const int64_t row_bytes = 2 * block;
+    for (int64_t b = 0; b < 2; ++b) {
+      const std::byte* tile = packed.data() + b * kRows8 * block;
+      for (int r = 0; r < kRows8; ++r) {
+        const std::byte* src = plain.data() + r * row_bytes + b * block;
+        EXPECT_EQ(std::memcmp(tile + 2 * r, src, 2), 0);
+      }
+      for (int h = 0; h < 2; ++h) {
+        for (int64_t c = 0; c < chunks; ++c) {
+          for (int k = 0; k < 4; ++k) {
+            const int r = Rows8RowOfQuarter(h, k);
+            for (int i = 0; i < 8; ++i) {
+              EXPECT_EQ(tile[16 + 32 * (h * chunks + c) + 8 * k + i],
+                        plain[r * row_bytes + b * block + 2 + 8 * c + i]);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST_F(Rows8Test, Eligibility) {
+  std::mt19937 rng(3);
+  std::vector<std::byte> q8 = RandomRows(DType::kQ8_0, 64, rng);
+  EXPECT_TRUE(Rows8Eligible(DType::kQ8_0, q8.data(), 8, 64));
+  EXPECT_FALSE(Rows8Eligible(DType::kQ8_0, q8.data(), 4, 128));  // rows not a multiple of 8
+  q8[2 + 5] = static_cast<std::byte>(0x80);                      // one code of -128
+  EXPECT_FALSE(Rows8Eligible(DType::kQ8_0, q8.data(), 8, 64));
+  const std::vector<std::byte> q4 = RandomRows(DType::kQ4_0, 64, rng);
+  EXPECT_TRUE(Rows8Eligible(DType::kQ4_0, q4.data(), 8, 64));
+  EXPECT_FALSE(Rows8Eligible(DType::kQ4_K, q4.data(), 8, 256));  // no tile layout
+  EXPECT_FALSE(Rows8Format(DType::kF16));
+}
+
+TEST_F(Rows8Test, EveryTargetEqualsTheScalarTwinBitForBit) {
+  std::mt19937 rng(4);
+  const QuantDotKernels& twin = ScalarQuantDotKernels();
+  for (const std::string& target : CompiledSimdTargets()) {
+    ASSERT_TRUE(ForceSimdTarget(target).ok()) << target;
+    const QuantDotKernels& k = GetSimdKernels().quant;
+    for (DType type : kRows8Types) {
+      ASSERT_NE(QuantDot8For(k, type), nullptr) << target << " " << DTypeName(type);
+      for (int64_t n : kSizes) {
+        for (int rep = 0; rep < 3; ++rep) {
+          const std::vector<std::byte> packed = Packed(type, RandomRows(type, n, rng), n);
+          const std::vector<uint8_t> a = QuantizedActivation(n, rng);
+          float want[kRows8], got[kRows8];
+          QuantDot8For(twin, type)(packed.data(), a.data(), n, want);
+          QuantDot8For(k, type)(packed.data(), a.data(), n, got);
+          for (int r = 0; r < kRows8; ++r) {
+            ASSERT_EQ(std::memcmp(&want[r], &got[r], 4), 0)
+                << target << " " << DTypeName(type) << " n=" << n << " row " << r << ": " << got[r]
+                << " vs twin " << want[r];
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST_F(Rows8Test, TwinMatchesDequantizedDoubleDot) {
+  std::mt19937 rng(5);
+  const QuantDotKernels& twin = ScalarQuantDotKernels();
+  for (DType type : kRows8Types) {
+    const QuantTraits* t = GetQuantTraits(type);
+    for (int64_t n : kSizes) {
+      const std::vector<std::byte> plain = RandomRows(type, n, rng);
+      const std::vector<std::byte> packed = Packed(type, plain, n);
+      const std::vector<uint8_t> a = QuantizedActivation(n, rng);
+      const auto* ab = reinterpret_cast<const ActQ8Block*>(a.data());
+      float got[kRows8];
+      QuantDot8For(twin, type)(packed.data(), a.data(), n, got);
+      const size_t row_bytes = plain.size() / kRows8;
+      std::vector<float> wf(static_cast<size_t>(n));
+      for (int r = 0; r < kRows8; ++r) {
+        t->dequantize_row(plain.data() + r * row_bytes, wf.data(), n);
+        double ref = 0, mag = 0;
+        for (int64_t i = 0; i < n; ++i) {
+          const double p = static_cast<double>(wf[i]) * ab[i / 32].d * ab[i / 32].qs[i % 32];
+          ref += p;
+          mag += std::fabs(p);
+        }
+        EXPECT_NEAR(got[r], ref, 1e-5 * mag + 1e-30) << DTypeName(type) << " n=" << n;
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace sg
