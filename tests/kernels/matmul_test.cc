@@ -241,7 +241,7 @@ OwnedWeight Interleaved(const OwnedWeight& plain) {
 TEST_P(MatMulRows8Test, FastEqualsGroupTwinAndReferenceEqualsPlainRows) {
   const DType type = GetParam();
   std::mt19937 rng(static_cast<uint32_t>(type) + 5);
-  const int64_t in = 512 + 64, out = 56;  // 7 groups: splits of 16 rows end mid-matrix
+  const int64_t in = 512 + 256, out = 56;  // 7 groups: splits of 16 rows end mid-matrix
   const OwnedWeight plain = MakeWeight(type, out, in, rng);
   ASSERT_TRUE(Rows8Eligible(type, plain.bytes.data(), out, in));
   const OwnedWeight w = Interleaved(plain);
@@ -253,8 +253,9 @@ TEST_P(MatMulRows8Test, FastEqualsGroupTwinAndReferenceEqualsPlainRows) {
       std::vector<float> y(static_cast<size_t>(tokens * out), NAN);
       MatMul(w.view, x.data(), tokens, y.data(), pool);
       for (int64_t t = 0; t < tokens; ++t) {
-        std::vector<uint8_t> q(static_cast<size_t>(ActivationRowBytes(DType::kQ8_0, in)));
-        QuantizeActivationRow(DType::kQ8_0, x.data() + t * in, q.data(), in);
+        const DType act = ActivationTypeFor(type);
+        std::vector<uint8_t> q(static_cast<size_t>(ActivationRowBytes(act, in)));
+        QuantizeActivationRow(act, x.data() + t * in, q.data(), in);
         for (int64_t g = 0; g < out; g += kRows8) {
           float want[kRows8];
           twin(w.view.data + g * w.view.row_bytes(), q.data(), in, want);
@@ -289,8 +290,8 @@ TEST_P(MatMulRows8Test, FastEqualsGroupTwinAndReferenceEqualsPlainRows) {
   EXPECT_EQ(rows_packed, rows_plain);
 }
 
-INSTANTIATE_TEST_SUITE_P(Rows8Types, MatMulRows8Test, ::testing::Values(DType::kQ4_0, DType::kQ8_0),
-                         TypeName);
+INSTANTIATE_TEST_SUITE_P(Rows8Types, MatMulRows8Test,
+                         ::testing::Values(DType::kQ4_0, DType::kQ8_0, DType::kQ4_K), TypeName);
 
 TEST(MatMulF32Test, SmallKnownProduct) {
   // w = [[1, 2, 3], [4, 5, 6]], two tokens x = [1, 0, -1] and [0.5, 0.5, 0.5].

@@ -22,7 +22,7 @@
 namespace sg {
 namespace {
 
-constexpr DType kRows8Types[] = {DType::kQ4_0, DType::kQ8_0};
+constexpr DType kRows8Types[] = {DType::kQ4_0, DType::kQ8_0};  // 32-element tiles
 
 // 8 plain rows of n elements: random code bytes (Q8_0 codes in [-127, 127], as Rows8Eligible
 // requires) and finite random fp16 scales.
@@ -34,9 +34,10 @@ std::vector<std::byte> RandomRows(DType type, int64_t n, std::mt19937& rng) {
   std::uniform_real_distribution<float> scale(-0.05f, 0.05f);
   for (int64_t b = 0; b < blocks; ++b) {
     std::byte* blk = rows.data() + b * t->block_bytes;
-    const uint16_t d = F32ToF16(scale(rng));
+    const uint16_t d = F32ToF16(scale(rng)), dmin = F32ToF16(scale(rng));
     std::memcpy(blk, &d, 2);
-    for (int64_t i = 2; i < t->block_bytes; ++i) {
+    if (type == DType::kQ4_K) std::memcpy(blk + 2, &dmin, 2);
+    for (int64_t i = type == DType::kQ4_K ? 4 : 2; i < t->block_bytes; ++i) {
       blk[i] = static_cast<std::byte>(type == DType::kQ8_0 ? code(rng) : byte(rng));
     }
   }
@@ -122,7 +123,8 @@ TEST_F(Rows8Test, Eligibility) {
   EXPECT_FALSE(Rows8Eligible(DType::kQ8_0, q8.data(), 8, 64));
   const std::vector<std::byte> q4 = RandomRows(DType::kQ4_0, 64, rng);
   EXPECT_TRUE(Rows8Eligible(DType::kQ4_0, q4.data(), 8, 64));
-  EXPECT_FALSE(Rows8Eligible(DType::kQ4_K, q4.data(), 8, 256));  // no tile layout
+  EXPECT_FALSE(Rows8Eligible(DType::kQ4_K, q4.data(), 8, 64));   // not whole super-blocks
+  EXPECT_FALSE(Rows8Eligible(DType::kQ6_K, q4.data(), 8, 256));  // no tile layout
   EXPECT_FALSE(Rows8Format(DType::kF16));
 }
 
@@ -147,6 +149,50 @@ TEST_F(Rows8Test, EveryTargetEqualsTheScalarTwinBitForBit) {
                 << " vs twin " << want[r];
           }
         }
+      }
+    }
+  }
+}
+
+TEST_F(Rows8Test, Q4KPackingIsARearrangementOfThePlainRows) {
+  std::mt19937 rng(6);
+  for (int64_t n : {256, 512, 2048, 2304}) {
+    const std::vector<std::byte> plain = RandomRows(DType::kQ4_K, n, rng);
+    const std::vector<std::byte> packed = Packed(DType::kQ4_K, plain, n);
+    const size_t row_bytes = plain.size() / kRows8;
+    std::vector<std::byte> row(row_bytes);
+    for (int r = 0; r < kRows8; ++r) {
+      UnpackRows8Row(DType::kQ4_K, packed.data(), n, r, row.data());
+      ASSERT_EQ(std::memcmp(row.data(), plain.data() + r * row_bytes, row_bytes), 0)
+          << "n=" << n << " row " << r;
+    }
+  }
+}
+
+// Q4_K tiles keep the one-row K spec row by row: every target's group kernel equals the one-row
+// scalar twin on the plain rows bit for bit.
+TEST_F(Rows8Test, Q4KGroupKernelsEqualTheOneRowTwinBitForBit) {
+  std::mt19937 rng(7);
+  const QuantDotFn one_row = QuantDotFor(ScalarQuantDotKernels(), DType::kQ4_K);
+  for (const std::string& target : CompiledSimdTargets()) {
+    ASSERT_TRUE(ForceSimdTarget(target).ok()) << target;
+    const QuantDot8Fn group = QuantDot8For(GetSimdKernels().quant, DType::kQ4_K);
+    ASSERT_NE(group, nullptr) << target;
+    for (int64_t n : {256, 768, 2048, 2304}) {
+      const std::vector<std::byte> plain = RandomRows(DType::kQ4_K, n, rng);
+      const std::vector<std::byte> packed = Packed(DType::kQ4_K, plain, n);
+      std::normal_distribution<float> dist(0.0f, 1.0f);
+      std::vector<float> x(static_cast<size_t>(n));
+      for (float& v : x) v = dist(rng);
+      std::vector<uint8_t> a(static_cast<size_t>(ActivationRowBytes(DType::kQ8_K, n)));
+      QuantizeActivationRow(DType::kQ8_K, x.data(), a.data(), n);
+      float got[kRows8];
+      group(packed.data(), a.data(), n, got);
+      const size_t row_bytes = plain.size() / kRows8;
+      for (int r = 0; r < kRows8; ++r) {
+        const float want = one_row(plain.data() + r * row_bytes, a.data(), n);
+        ASSERT_EQ(std::memcmp(&want, &got[r], 4), 0)
+            << target << " n=" << n << " row " << r << ": " << got[r] << " vs twin " << want;
       }
     }
   }

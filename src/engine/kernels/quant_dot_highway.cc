@@ -455,6 +455,107 @@ struct Rows8Q8_0 {
   }
 };
 
+// Q4_K tiles (rows8.h): per sub-block j, the 8 rows' code sums land one row per lane (as Q4_0's)
+// and are multiplied by the rows' 6-bit scales in int32; the mins meet the activation's
+// sub-block sums the same way. The float steps are the one-row K spec's, lane by lane.
+struct Rows8Q4K {
+  static constexpr int64_t kTileBytes = kRows8 * static_cast<int64_t>(sizeof(BlockQ4_K));
+
+  // The tile's scales and mins as bytes [8j + r] (sub-block j, row r).
+  static void UnpackScales(const std::byte* tile, uint8_t* sc, uint8_t* m) {
+    const __m256i low4 = _mm256_set1_epi8(0x0f), low2 = _mm256_set1_epi8(3);
+    const __m256i high = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(tile + 96));
+    for (int half = 0; half < 2; ++half) {  // sub-blocks 0-3, then 4-7
+      const __m256i low =
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(tile + 32 + 32 * half));
+      const __m256i h = _mm256_and_si256(half == 0 ? high : _mm256_srli_epi16(high, 4), low4);
+      const __m256i s = _mm256_or_si256(_mm256_and_si256(low, low4),
+                                        _mm256_slli_epi16(_mm256_and_si256(h, low2), 4));
+      const __m256i n =
+          _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(low, 4), low4),
+                          _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2), low2), 4));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(sc + 32 * half), s);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(m + 32 * half), n);
+    }
+  }
+
+  // Sum over one sub-block pair (64 elements, run g of code vectors) for the 8 rows: lane r =
+  // sum q a of row r's low-nibble sub-block (first) and high-nibble one (second).
+  static void PairSums(const std::byte* codes, const int8_t* a, __m256i* lo_sums,
+                       __m256i* hi_sums) {
+    const __m256i low4 = _mm256_set1_epi8(0x0f);
+    __m256i lo[2], hi[2];
+    for (int h = 0; h < 2; ++h) {
+      __m256i sl = _mm256_setzero_si256(), sh = _mm256_setzero_si256();  // int16 pairs on AVX2
+      for (int c = 0; c < 4; ++c) {
+        const __m256i v =
+            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes + 32 * (4 * h + c)));
+        int64_t al, ah;
+        std::memcpy(&al, a + 8 * c, 8);
+        std::memcpy(&ah, a + 32 + 8 * c, 8);
+        const __m256i ql = _mm256_and_si256(v, low4);
+        const __m256i qh = _mm256_and_si256(_mm256_srli_epi16(v, 4), low4);
+#if HWY_TARGET == HWY_AVX3_DL
+        sl = _mm256_dpbusd_epi32(sl, ql, _mm256_set1_epi64x(al));
+        sh = _mm256_dpbusd_epi32(sh, qh, _mm256_set1_epi64x(ah));
+#else
+        // Four pair sums of at most 2 * 15 * 127 each stay inside int16.
+        sl = _mm256_add_epi16(sl, _mm256_maddubs_epi16(ql, _mm256_set1_epi64x(al)));
+        sh = _mm256_add_epi16(sh, _mm256_maddubs_epi16(qh, _mm256_set1_epi64x(ah)));
+#endif
+      }
+#if HWY_TARGET == HWY_AVX3_DL
+      lo[h] = sl;
+      hi[h] = sh;
+#else
+      lo[h] = _mm256_madd_epi16(sl, _mm256_set1_epi16(1));
+      hi[h] = _mm256_madd_epi16(sh, _mm256_set1_epi16(1));
+#endif
+    }
+    *lo_sums = _mm256_hadd_epi32(lo[0], lo[1]);
+    *hi_sums = _mm256_hadd_epi32(hi[0], hi[1]);
+  }
+
+  static __m256i Widen8(const uint8_t* p) {
+    return _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
+  }
+};
+
+void DotRows8Q4_K(const void* group, const void* act, int64_t n, float* out) {
+  const std::byte* tiles = static_cast<const std::byte*>(group);
+  const BlockQ8_K* ab = static_cast<const BlockQ8_K*>(act);
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t b = 0; b < n / kQKK; ++b) {
+    const std::byte* tile = tiles + b * Rows8Q4K::kTileBytes;
+    const BlockQ8_K& a = ab[b];
+    for (int64_t at = 0; at < Rows8Q4K::kTileBytes; at += 64) {
+      _mm_prefetch(reinterpret_cast<const char*>(tile) + Rows8Q4K::kTileBytes + at, _MM_HINT_T0);
+    }
+    alignas(32) uint8_t sc[64], m[64];
+    Rows8Q4K::UnpackScales(tile, sc, m);
+    __m256i isum = _mm256_setzero_si256(), msum = _mm256_setzero_si256();
+    for (int g = 0; g < 4; ++g) {
+      __m256i lo, hi;
+      Rows8Q4K::PairSums(tile + kRows8Q4KHeaderBytes + 256 * g, a.qs + 64 * g, &lo, &hi);
+      isum = _mm256_add_epi32(isum, _mm256_mullo_epi32(lo, Rows8Q4K::Widen8(sc + 8 * (2 * g))));
+      isum = _mm256_add_epi32(isum, _mm256_mullo_epi32(hi, Rows8Q4K::Widen8(sc + 8 * (2 * g + 1))));
+    }
+    for (int j = 0; j < 8; ++j) {
+      const __m256i bsum = _mm256_set1_epi32(a.bsums[2 * j] + a.bsums[2 * j + 1]);
+      msum = _mm256_add_epi32(msum, _mm256_mullo_epi32(Rows8Q4K::Widen8(m + 8 * j), bsum));
+    }
+    const __m256 da = _mm256_set1_ps(a.d);
+    const __m256 d =
+        _mm256_mul_ps(_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(tile))), da);
+    const __m256 dmin = _mm256_mul_ps(
+        _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(tile + 16))), da);
+    acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(isum), acc);
+    acc =
+        _mm256_fmadd_ps(_mm256_xor_ps(dmin, _mm256_set1_ps(-0.0f)), _mm256_cvtepi32_ps(msum), acc);
+  }
+  _mm256_storeu_ps(out, acc);
+}
+
 // How far ahead of the tile being read the 8-row kernels prefetch (bytes).
 constexpr int64_t kRows8PrefetchBytes = 1024;
 
@@ -496,8 +597,8 @@ QuantDotKernels TargetQuantDot() {
       &DotHalf<true>,
       {&DotLegacy4<Q4_0Op>, &DotLegacy4<Q4_1Op>, &DotLegacy4<Q5_0Op>, &DotLegacy4<Q5_1Op>,
        &DotLegacy4<Q8_0Op>, &DotK4<Q45KOp<false>>, &DotK4<Q45KOp<true>>, &DotK4<Q6KOp>},
-      {&DotRows8<Rows8Q4_0>, nullptr, nullptr, nullptr, &DotRows8<Rows8Q8_0>, nullptr, nullptr,
-       nullptr}};
+      {&DotRows8<Rows8Q4_0>, nullptr, nullptr, nullptr, &DotRows8<Rows8Q8_0>, &DotRows8Q4_K,
+       nullptr, nullptr}};
 }
 
 #else  // no kernels of our own below AVX2: the twin

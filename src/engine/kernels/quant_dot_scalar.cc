@@ -84,34 +84,36 @@ float DotLegacy(const void* w_row, const void* act, int64_t n) {
   return r;
 }
 
-// Q4_K and Q5_K (the fifth bit of element 32 j + l is bit j of qh[l]).
+// Q4_K and Q5_K (the fifth bit of element 32 j + l is bit j of qh[l]): one super-block's two FMAs.
+template <bool kFifthBit>
+float StepQ45_K(const std::conditional_t<kFifthBit, BlockQ5_K, BlockQ4_K>& w, const BlockQ8_K& a,
+                float acc) {
+  int32_t isum = 0, msum = 0;
+  for (int j = 0; j < 8; ++j) {
+    uint8_t sc, m;
+    quant_internal::GetScaleMinK4(j, w.scales, &sc, &m);
+    const uint8_t* q = w.qs + 32 * (j / 2);
+    const int shift = 4 * (j & 1);
+    int32_t dot = 0;
+    for (int l = 0; l < 32; ++l) {
+      int code = (q[l] >> shift) & 0x0f;
+      if constexpr (kFifthBit) code |= ((w.qh[l] >> j) & 1) << 4;
+      dot += code * a.qs[32 * j + l];
+    }
+    isum += sc * dot;
+    msum += m * (a.bsums[2 * j] + a.bsums[2 * j + 1]);
+  }
+  acc = std::fmaf(F16ToF32(w.d) * a.d, static_cast<float>(isum), acc);
+  return std::fmaf(-(F16ToF32(w.dmin) * a.d), static_cast<float>(msum), acc);
+}
+
 template <bool kFifthBit>
 float DotQ45_K(const void* w_row, const void* act, int64_t n) {
   using Block = std::conditional_t<kFifthBit, BlockQ5_K, BlockQ4_K>;
   const Block* wb = static_cast<const Block*>(w_row);
   const BlockQ8_K* ab = static_cast<const BlockQ8_K*>(act);
   float acc = 0.0f;
-  for (int64_t b = 0; b < n / kQKK; ++b) {
-    const Block& w = wb[b];
-    const BlockQ8_K& a = ab[b];
-    int32_t isum = 0, msum = 0;
-    for (int j = 0; j < 8; ++j) {
-      uint8_t sc, m;
-      quant_internal::GetScaleMinK4(j, w.scales, &sc, &m);
-      const uint8_t* q = w.qs + 32 * (j / 2);
-      const int shift = 4 * (j & 1);
-      int32_t dot = 0;
-      for (int l = 0; l < 32; ++l) {
-        int code = (q[l] >> shift) & 0x0f;
-        if constexpr (kFifthBit) code |= ((w.qh[l] >> j) & 1) << 4;
-        dot += code * a.qs[32 * j + l];
-      }
-      isum += sc * dot;
-      msum += m * (a.bsums[2 * j] + a.bsums[2 * j + 1]);
-    }
-    acc = std::fmaf(F16ToF32(w.d) * a.d, static_cast<float>(isum), acc);
-    acc = std::fmaf(-(F16ToF32(w.dmin) * a.d), static_cast<float>(msum), acc);
-  }
+  for (int64_t b = 0; b < n / kQKK; ++b) acc = StepQ45_K<kFifthBit>(wb[b], ab[b], acc);
   return acc;
 }
 
@@ -194,6 +196,23 @@ void DotRows8(const void* group, const void* act, int64_t n, float* out) {
   }
 }
 
+// Q4_K in 8-row tiles: the one-row spec on each row read back out of the group (integer sums are
+// exact in any order, so the tile kernels equal the one-row twin bit for bit).
+void DotRows8Q4_K(const void* group, const void* act, int64_t n, float* out) {
+  const BlockQ8_K* ab = static_cast<const BlockQ8_K*>(act);
+  for (int r = 0; r < kRows8; ++r) {
+    float acc = 0.0f;
+    for (int64_t b = 0; b < n / kQKK; ++b) {
+      BlockQ4_K plain;
+      UnpackRows8Row(DType::kQ4_K,
+                     static_cast<const std::byte*>(group) + b * kRows8 * sizeof(BlockQ4_K), kQKK, r,
+                     reinterpret_cast<std::byte*>(&plain));
+      acc = StepQ45_K<false>(plain, ab[b], acc);
+    }
+    out[r] = acc;
+  }
+}
+
 }  // namespace
 
 const QuantDotKernels& ScalarQuantDotKernels() {
@@ -215,7 +234,7 @@ const QuantDotKernels& ScalarQuantDotKernels() {
        &FourRows<&DotLegacy<BlockQ8_0, CodesQ8_0, false>>, &FourRows<&DotQ45_K<false>>,
        &FourRows<&DotQ45_K<true>>, &FourRows<&DotQ6_K>},
       {&DotRows8<BlockQ4_0, CodesQ4_0, DType::kQ4_0>, nullptr, nullptr, nullptr,
-       &DotRows8<BlockQ8_0, CodesQ8_0, DType::kQ8_0>, nullptr, nullptr, nullptr},
+       &DotRows8<BlockQ8_0, CodesQ8_0, DType::kQ8_0>, &DotRows8Q4_K, nullptr, nullptr},
   };
   return kScalar;
 }

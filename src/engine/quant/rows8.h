@@ -1,5 +1,4 @@
-// The 8-row interleaved weight layout (WeightLayout::kRows8) of the 32-element formats whose
-// codes are whole bytes or nibbles with one fp16 scale per block: Q4_0 and Q8_0.
+// The 8-row interleaved weight layout (WeightLayout::kRows8) of Q4_0, Q8_0 and Q4_K.
 //
 // Why: a decode matmul reads every weight once per token, and the one-row integer kernels spend
 // most of their time on per-block work that does not depend on the row (loading and broadcasting
@@ -8,12 +7,17 @@
 // instruction, and the integer sums come out one row per SIMD lane (quant_dot.h, "8-row tiles").
 //
 // Layout: a group of 8 consecutive rows (rows 8g .. 8g+7) occupies the same bytes as the 8 plain
-// rows did (8 * row_bytes), as nb = cols / 32 tiles of 8 * block_bytes bytes, one per block column:
-//   bytes [0, 16):  the 8 rows' fp16 scales d, row 0 first;
-//   then 32-byte code vectors, index v = h * C + c (C = code bytes per block / 8: 2 for Q4_0,
-//   4 for Q8_0; h in {0, 1}, c in [0, C)); in vector v, the 8-byte quarter k (0..3) holds row
-//   RowOfQuarter(h, k) = 2h + (k & 1) + 4(k >> 1), and its byte i is that row's plain code byte
-//   8c + i (Q4_0: low nibble element 8c+i, high nibble element 8c+16+i; Q8_0: element 8c+i).
+// rows did (8 * row_bytes), as one tile of 8 * block_bytes bytes per block column:
+//   a header: Q4_0/Q8_0: bytes [0, 16) the 8 rows' fp16 scales d, row 0 first.
+//             Q4_K (128 bytes): [0, 16) d, [16, 32) dmin, [32, 96) byte 8j + r = sub-block j's
+//             scale (low nibble) and min (high nibble), low 4 bits each, of row r; [96, 128)
+//             byte 8 (j % 4) + r, nibble j / 4: their high 2 bits (scale in bits 0-1, min 2-3).
+//   then 32-byte code vectors. A row's code bytes (after its block's scale fields) are taken as
+//   8-byte chunks m = 0, 1, ...; chunk m is in vector v = (m / C) * 2C + h * C + m % C, where
+//   C = 2 for Q4_0 and 4 for Q8_0 and Q4_K, and h in {0, 1} picks a quad of rows: in vector v the
+//   8-byte quarter k (0..3) holds row RowOfQuarter(h, k) = 2h + (k & 1) + 4(k >> 1). So a vector
+//   holds the same 8 code bytes of 4 rows: Q4_0 low nibbles elements 8c+i, high 8c+16+i; Q8_0
+//   element 8c+i; Q4_K (chunk 4g + c) low nibbles element 64g + 8c + i, high 64g + 32 + 8c + i.
 // The row order of the quarters makes one 256-bit horizontal add of the two halves' sums land
 // row r in lane r.
 // Thread rules: pure functions; any thread.
@@ -27,6 +31,7 @@
 namespace sg {
 
 inline constexpr int kRows8 = 8;
+inline constexpr int64_t kRows8Q4KHeaderBytes = 128;
 
 inline constexpr int Rows8RowOfQuarter(int h, int k) { return 2 * h + (k & 1) + 4 * (k >> 1); }
 
@@ -34,9 +39,9 @@ inline constexpr int Rows8RowOfQuarter(int h, int k) { return 2 * h + (k & 1) + 
 bool Rows8Format(DType type);
 
 // Whether a {rows, cols} plain matrix can be stored as kRows8: a Rows8Format type, rows a multiple
-// of 8, cols of 32. Q8_0 also needs every code in [-127, 127] (the 8-row kernel multiplies the
-// activation's magnitude by the code with the activation's sign, and -(-128) has no int8); files
-// written by any quantizer we know never hold -128.
+// of 8, cols of the block size. Q8_0 also needs every code in [-127, 127] (the 8-row kernel
+// multiplies the activation's magnitude by the code with the activation's sign, and -(-128) has no
+// int8); files written by any quantizer we know never hold -128.
 bool Rows8Eligible(DType type, const std::byte* plain, int64_t rows, int64_t cols);
 
 // Packs 8 consecutive plain rows of `cols` elements (8 * row_bytes bytes at `plain`) into one
