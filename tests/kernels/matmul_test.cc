@@ -291,7 +291,8 @@ TEST_P(MatMulRows8Test, FastEqualsGroupTwinAndReferenceEqualsPlainRows) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Rows8Types, MatMulRows8Test,
-                         ::testing::Values(DType::kQ4_0, DType::kQ8_0, DType::kQ4_K), TypeName);
+                         ::testing::Values(DType::kQ4_0, DType::kQ5_0, DType::kQ8_0, DType::kQ4_K),
+                         TypeName);
 
 TEST(MatMulF32Test, SmallKnownProduct) {
   // w = [[1, 2, 3], [4, 5, 6]], two tokens x = [1, 0, -1] and [0.5, 0.5, 0.5].

@@ -21,7 +21,7 @@
 //  Reduce8(v) = ((v0 + v4) + (v2 + v6)) + ((v1 + v5) + (v3 + v7)) and
 //  Reduce16(v) = Reduce8(v_i + v_{i+8}): the order of a 256-bit horizontal sum.
 //  No step can overflow: |p_l| <= 4 * 128 * 127; the K sums stay below 2^28.
-//  8-row tiles (WeightLayout::kRows8, engine/quant/rows8.h; Q4_0 and Q8_0), for each row r of
+//  8-row tiles (WeightLayout::kRows8, engine/quant/rows8.h; Q4_0, Q5_0, Q8_0), for each row r of
 //  the group and block column b, with the row's codes w_i and scale d_w:
 //    isum = sum_{i < 32} w_i * a_i                          exact int
 //    s    = float(d_w) * d_a                                 one float multiply

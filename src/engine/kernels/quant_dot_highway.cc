@@ -431,6 +431,75 @@ struct Rows8Q4_0 {
   }
 };
 
+// In-lane byte shuffles that put byte cb of the fifth bits of the rows of quad h into every byte
+// of their quarters (spread[h][cb]), and the bit each byte then tests (bit: 1 << (i % 8)).
+struct Q5SpreadMasks {
+  alignas(32) int8_t spread[2][4][32];
+  alignas(32) uint8_t bit[32];
+};
+
+constexpr Q5SpreadMasks MakeQ5SpreadMasks() {
+  Q5SpreadMasks m{};
+  for (int h = 0; h < 2; ++h) {
+    for (int cb = 0; cb < 4; ++cb) {
+      for (int i = 0; i < 32; ++i) {
+        m.spread[h][cb][i] = static_cast<int8_t>(4 * cb + 2 * h + ((i % 16) >= 8 ? 1 : 0));
+      }
+    }
+  }
+  for (int i = 0; i < 32; ++i) m.bit[i] = static_cast<uint8_t>(1u << (i % 8));
+  return m;
+}
+
+inline constexpr Q5SpreadMasks kQ5SpreadMasks = MakeQ5SpreadMasks();
+
+// Q5_0: the Q4_0 tile plus fifth bits (rows8.h). Codes are taken unsigned, q = nibble | bit << 4
+// in [0, 31], and the offset comes out as 16 * sum a.
+struct Rows8Q5_0 {
+  static constexpr int64_t kTileBytes = kRows8 * static_cast<int64_t>(sizeof(BlockQ5_0));
+
+  // 0x10 in the bytes whose fifth bit is set, for quad h and qh byte cb.
+  static __m256i FifthBits(__m256i qh, int h, int cb) {
+    const __m256i spread = _mm256_shuffle_epi8(
+        qh, _mm256_load_si256(reinterpret_cast<const __m256i*>(kQ5SpreadMasks.spread[h][cb])));
+    const __m256i bit = _mm256_load_si256(reinterpret_cast<const __m256i*>(kQ5SpreadMasks.bit));
+    return _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit),
+                            _mm256_set1_epi8(0x10));
+  }
+
+  static __m256i Sums(const std::byte* tile, const ActQ8Block& a) {
+    const __m256i low4 = _mm256_set1_epi8(0x0f);
+    const __m256i chunk[4] = {ActChunk(a, 0), ActChunk(a, 1), ActChunk(a, 2), ActChunk(a, 3)};
+    const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(tile + 16));
+    const std::byte* codes = tile + kRows8Q5_0HeaderBytes;
+    __m256i half[2];
+    for (int h = 0; h < 2; ++h) {
+      __m256i q[4];  // element chunks 0..3 of the quad's rows, unsigned 5-bit codes
+      for (int c = 0; c < 2; ++c) {
+        const __m256i v =
+            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes + 64 * h + 32 * c));
+        q[c] = _mm256_or_si256(_mm256_and_si256(v, low4), FifthBits(qh, h, c));
+        q[c + 2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v, 4), low4),
+                                   FifthBits(qh, h, c + 2));
+      }
+#if HWY_TARGET == HWY_AVX3_DL
+      __m256i sum = _mm256_setzero_si256();
+      for (int j = 0; j < 4; ++j) sum = _mm256_dpbusd_epi32(sum, q[j], chunk[j]);
+      half[h] = sum;
+#else
+      // Four pair sums of at most 2 * 31 * 127 each stay inside int16 (4 * 7874 < 32768).
+      const __m256i pairs =
+          _mm256_add_epi16(_mm256_add_epi16(_mm256_maddubs_epi16(q[0], chunk[0]),
+                                            _mm256_maddubs_epi16(q[2], chunk[2])),
+                           _mm256_add_epi16(_mm256_maddubs_epi16(q[1], chunk[1]),
+                                            _mm256_maddubs_epi16(q[3], chunk[3])));
+      half[h] = _mm256_madd_epi16(pairs, _mm256_set1_epi16(1));
+#endif
+    }
+    return _mm256_sub_epi32(_mm256_hadd_epi32(half[0], half[1]), _mm256_set1_epi32(16 * a.sum));
+  }
+};
+
 struct Rows8Q8_0 {
   static constexpr int64_t kTileBytes = kRows8 * static_cast<int64_t>(sizeof(BlockQ8_0));
   // Lane r: sum_i w_i a_i of row r, as |a_i| * (w_i with a_i's sign); no code is -128
@@ -597,8 +666,8 @@ QuantDotKernels TargetQuantDot() {
       &DotHalf<true>,
       {&DotLegacy4<Q4_0Op>, &DotLegacy4<Q4_1Op>, &DotLegacy4<Q5_0Op>, &DotLegacy4<Q5_1Op>,
        &DotLegacy4<Q8_0Op>, &DotK4<Q45KOp<false>>, &DotK4<Q45KOp<true>>, &DotK4<Q6KOp>},
-      {&DotRows8<Rows8Q4_0>, nullptr, nullptr, nullptr, &DotRows8<Rows8Q8_0>, &DotRows8Q4_K,
-       nullptr, nullptr}};
+      {&DotRows8<Rows8Q4_0>, nullptr, &DotRows8<Rows8Q5_0>, nullptr, &DotRows8<Rows8Q8_0>,
+       &DotRows8Q4_K, nullptr, nullptr}};
 }
 
 #else  // no kernels of our own below AVX2: the twin

@@ -233,7 +233,8 @@ const QuantDotKernels& ScalarQuantDotKernels() {
        &FourRows<&DotLegacy<BlockQ5_1, CodesQ5_1, true>>,
        &FourRows<&DotLegacy<BlockQ8_0, CodesQ8_0, false>>, &FourRows<&DotQ45_K<false>>,
        &FourRows<&DotQ45_K<true>>, &FourRows<&DotQ6_K>},
-      {&DotRows8<BlockQ4_0, CodesQ4_0, DType::kQ4_0>, nullptr, nullptr, nullptr,
+      {&DotRows8<BlockQ4_0, CodesQ4_0, DType::kQ4_0>, nullptr,
+       &DotRows8<BlockQ5_0, CodesQ5_0, DType::kQ5_0>, nullptr,
        &DotRows8<BlockQ8_0, CodesQ8_0, DType::kQ8_0>, &DotRows8Q4_K, nullptr, nullptr},
   };
   return kScalar;

@@ -25,6 +25,8 @@ Rows8Desc DescOf(DType type) {
       return {kQK, sizeof(BlockQ4_0), 2 * kRows8, 2, kQK / 2, 2};
     case DType::kQ8_0:
       return {kQK, sizeof(BlockQ8_0), 2 * kRows8, 2, kQK, 4};
+    case DType::kQ5_0:
+      return {kQK, sizeof(BlockQ5_0), kRows8Q5_0HeaderBytes, offsetof(BlockQ5_0, qs), kQK / 2, 2};
     default:  // kQ4_K
       return {kQKK, sizeof(BlockQ4_K), kRows8Q4KHeaderBytes, offsetof(BlockQ4_K, qs), kQKK / 2, 4};
   }
@@ -48,6 +50,9 @@ void ForEachCodeChunk(const Rows8Desc& t, int64_t cols, int row, Fn&& copy) {
     }
   }
 }
+
+// Offset in a Q5_0 tile of byte c (bits 8c .. 8c+7) of row r's fifth bits (rows8.h).
+int64_t Q5HighOffset(int r, int c) { return 2 * kRows8 + 16 * (r / 4) + 4 * c + r % 4; }
 
 // Q4_K tile header of one row's block: d, dmin, and the 6-bit scales and mins re-encoded as
 // low nibbles (byte 32 + 8j + r) and high bit pairs (byte 96 + 8 (j % 4) + r, nibble j / 4).
@@ -81,7 +86,8 @@ void GetQ4KHeader(const std::byte* tile, int r, BlockQ4_K* blk) {
 }  // namespace
 
 bool Rows8Format(DType type) {
-  return type == DType::kQ4_0 || type == DType::kQ8_0 || type == DType::kQ4_K;
+  return type == DType::kQ4_0 || type == DType::kQ5_0 || type == DType::kQ8_0 ||
+         type == DType::kQ4_K;
 }
 
 bool Rows8Eligible(DType type, const std::byte* plain, int64_t rows, int64_t cols) {
@@ -113,6 +119,11 @@ void PackRows8Group(DType type, const std::byte* plain, int64_t cols, std::byte*
         BlockQ4_K k;
         std::memcpy(&k, blk, sizeof(k));
         PutQ4KHeader(k, row, packed + b * tile);
+      } else if (type == DType::kQ5_0) {
+        std::memcpy(packed + b * tile + 2 * row, blk, 2);
+        for (int c = 0; c < 4; ++c) {
+          packed[b * tile + Q5HighOffset(row, c)] = blk[offsetof(BlockQ5_0, qh) + c];
+        }
       } else {
         std::memcpy(packed + b * tile + 2 * row, blk, 2);
       }
@@ -133,6 +144,11 @@ void UnpackRows8Row(DType type, const std::byte* group, int64_t cols, int row,
       BlockQ4_K k;
       GetQ4KHeader(group + b * tile, row, &k);
       std::memcpy(blk, &k, offsetof(BlockQ4_K, qs));
+    } else if (type == DType::kQ5_0) {
+      std::memcpy(blk, group + b * tile + 2 * row, 2);
+      for (int c = 0; c < 4; ++c) {
+        blk[offsetof(BlockQ5_0, qh) + c] = group[b * tile + Q5HighOffset(row, c)];
+      }
     } else {
       std::memcpy(blk, group + b * tile + 2 * row, 2);
     }

@@ -1,4 +1,4 @@
-// The 8-row interleaved weight layout (WeightLayout::kRows8) of Q4_0, Q8_0 and Q4_K.
+// The 8-row interleaved weight layout (WeightLayout::kRows8) of Q4_0, Q5_0, Q8_0 and Q4_K.
 //
 // Why: a decode matmul reads every weight once per token, and the one-row integer kernels spend
 // most of their time on per-block work that does not depend on the row (loading and broadcasting
@@ -9,15 +9,19 @@
 // Layout: a group of 8 consecutive rows (rows 8g .. 8g+7) occupies the same bytes as the 8 plain
 // rows did (8 * row_bytes), as one tile of 8 * block_bytes bytes per block column:
 //   a header: Q4_0/Q8_0: bytes [0, 16) the 8 rows' fp16 scales d, row 0 first.
+//             Q5_0 (48 bytes): d as above, then [16, 48) the fifth bits: byte c of row r's qh
+//             (bits of elements 8c .. 8c+7) at 16 + 16 (r / 4) + 4c + r % 4, so one in-lane
+//             byte shuffle spreads a quad's bytes over its quarters.
 //             Q4_K (128 bytes): [0, 16) d, [16, 32) dmin, [32, 96) byte 8j + r = sub-block j's
 //             scale (low nibble) and min (high nibble), low 4 bits each, of row r; [96, 128)
 //             byte 8 (j % 4) + r, nibble j / 4: their high 2 bits (scale in bits 0-1, min 2-3).
 //   then 32-byte code vectors. A row's code bytes (after its block's scale fields) are taken as
 //   8-byte chunks m = 0, 1, ...; chunk m is in vector v = (m / C) * 2C + h * C + m % C, where
-//   C = 2 for Q4_0 and 4 for Q8_0 and Q4_K, and h in {0, 1} picks a quad of rows: in vector v the
-//   8-byte quarter k (0..3) holds row RowOfQuarter(h, k) = 2h + (k & 1) + 4(k >> 1). So a vector
-//   holds the same 8 code bytes of 4 rows: Q4_0 low nibbles elements 8c+i, high 8c+16+i; Q8_0
-//   element 8c+i; Q4_K (chunk 4g + c) low nibbles element 64g + 8c + i, high 64g + 32 + 8c + i.
+//   C = 2 for Q4_0/Q5_0 and 4 for Q8_0 and Q4_K, and h in {0, 1} picks a quad of rows: in vector v
+//   the 8-byte quarter k (0..3) holds row RowOfQuarter(h, k) = 2h + (k & 1) + 4(k >> 1). So a
+//   vector holds the same 8 code bytes of 4 rows: Q4_0/Q5_0 low nibbles elements 8c+i, high
+//   8c+16+i; Q8_0 element 8c+i; Q4_K (chunk 4g + c) low nibbles element 64g + 8c + i, high 64g + 32
+//   + 8c + i.
 // The row order of the quarters makes one 256-bit horizontal add of the two halves' sums land
 // row r in lane r.
 // Thread rules: pure functions; any thread.
@@ -32,6 +36,7 @@ namespace sg {
 
 inline constexpr int kRows8 = 8;
 inline constexpr int64_t kRows8Q4KHeaderBytes = 128;
+inline constexpr int64_t kRows8Q5_0HeaderBytes = 48;
 
 inline constexpr int Rows8RowOfQuarter(int h, int k) { return 2 * h + (k & 1) + 4 * (k >> 1); }
 
