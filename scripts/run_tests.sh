@@ -85,7 +85,7 @@ if [ "${STREAMGEN_SKIP_SANITIZE:-0}" != 1 ]; then
   # operator new/delete that counting_new.cc replaces.
   sanitized_suite build-asan STREAMGEN_SANITIZE gcc io_tests model_tests runtime_tests \
     tokenizer_abuse_tests detokenizer_tests sampling_tests scheduler_tests serving_tests \
-    http_tests cli_tests streamgen || status=1
+    http_tests cli_tests chat_template_tests streamgen || status=1
   phase "TSan: build, then the thread pool, kernels, runtime, scheduler, engine and HTTP tests"
   sanitized_suite build-tsan STREAMGEN_TSAN gcc core_tests kernels_tests runtime_tests scheduler_tests \
     serving_tests http_tests || status=1
@@ -116,6 +116,30 @@ fi
 if [ "${STREAMGEN_SKIP_FUZZ:-0}" != 1 ]; then
   phase "fuzz (bounded)"
   scripts/fuzz.sh "${FUZZ_SECONDS:-20}" || status=1
+  # The Jinja chat-template target, in fuzz.sh's build dir, for the same time per target; seeds:
+  # the real templates of refdata.
+  jinja_work=build-fuzz/fuzz-work
+  mkdir -p "$jinja_work/corpus-jinja_template" "$jinja_work/artifacts-jinja_template"
+  cp "${STREAMGEN_SHARED_DIR:-../shared}"/refdata/templates/*.jinja \
+      "$jinja_work/corpus-jinja_template/" 2>/dev/null
+  if cmake --build build-fuzz -j "$JOBS" --target fuzz_jinja_template \
+      >build-fuzz/build-jinja.log 2>&1; then
+    if build-fuzz/tests/fuzz/fuzz_jinja_template "$jinja_work/corpus-jinja_template" \
+        -max_total_time="${FUZZ_SECONDS:-20}" -timeout=10 -rss_limit_mb=2048 \
+        -dict=tests/fuzz/jinja_template.dict \
+        -artifact_prefix="$jinja_work/artifacts-jinja_template/" -print_final_stats=1 \
+        >"$jinja_work/fuzz_jinja_template.log" 2>&1; then
+      echo "fuzz_jinja_template: OK, $(grep -o 'stat::number_of_executed_units: [0-9]*' \
+          "$jinja_work/fuzz_jinja_template.log" | grep -o '[0-9]*$') runs"
+    else
+      echo "fuzz_jinja_template: FAILED, log $jinja_work/fuzz_jinja_template.log"
+      grep -m1 -E 'ERROR|runtime error|SUMMARY' "$jinja_work/fuzz_jinja_template.log"
+      status=1
+    fi
+  else
+    tail -20 build-fuzz/build-jinja.log
+    status=1
+  fi
 fi
 
 phase "format"

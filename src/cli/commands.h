@@ -6,12 +6,13 @@
 
 namespace sg::cli {
 
-void RegisterInspect(CLI::App& app, int* exit_code);     // cmd_inspect.cc
-void RegisterGenerate(CLI::App& app, int* exit_code);    // cmd_generate.cc
-void RegisterLogits(CLI::App& app, int* exit_code);      // cmd_logits.cc (reference tests)
-void RegisterBench(CLI::App& app, int* exit_code);       // cmd_bench.cc
-void RegisterTokenize(CLI::App& app, int* exit_code);    // cmd_tokenize.cc
-void RegisterServe(CLI::App& app, int* exit_code);       // cmd_serve.cc (the HTTP server)
-void RegisterPerplexity(CLI::App& app, int* exit_code);  // cmd_perplexity.cc
+void RegisterInspect(CLI::App& app, int* exit_code);       // cmd_inspect.cc
+void RegisterGenerate(CLI::App& app, int* exit_code);      // cmd_generate.cc
+void RegisterLogits(CLI::App& app, int* exit_code);        // cmd_logits.cc (reference tests)
+void RegisterBench(CLI::App& app, int* exit_code);         // cmd_bench.cc
+void RegisterTokenize(CLI::App& app, int* exit_code);      // cmd_tokenize.cc
+void RegisterServe(CLI::App& app, int* exit_code);         // cmd_serve.cc (the HTTP server)
+void RegisterPerplexity(CLI::App& app, int* exit_code);    // cmd_perplexity.cc
+void RegisterChatTemplate(CLI::App& app, int* exit_code);  // cmd_chat_template.cc
 
 }  // namespace sg::cli

@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   sg::cli::RegisterTokenize(app, &exit_code);
   sg::cli::RegisterServe(app, &exit_code);
   sg::cli::RegisterPerplexity(app, &exit_code);
+  sg::cli::RegisterChatTemplate(app, &exit_code);
   CLI11_PARSE(app, argc, argv);
   return exit_code;
 }
