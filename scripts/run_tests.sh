@@ -85,23 +85,25 @@ if [ "${STREAMGEN_SKIP_SANITIZE:-0}" != 1 ]; then
   # operator new/delete that counting_new.cc replaces.
   sanitized_suite build-asan STREAMGEN_SANITIZE gcc io_tests model_tests runtime_tests \
     tokenizer_abuse_tests detokenizer_tests sampling_tests scheduler_tests serving_tests \
-    http_tests cli_tests chat_template_tests streamgen || status=1
+    http_tests cli_tests chat_template_tests api_tests app_tests chat_template_source_tests \
+    streamgen || status=1
   phase "TSan: build, then the thread pool, kernels, runtime, scheduler, engine and HTTP tests"
   sanitized_suite build-tsan STREAMGEN_TSAN gcc core_tests kernels_tests runtime_tests scheduler_tests \
-    serving_tests http_tests || status=1
+    serving_tests http_tests app_tests || status=1
 fi
 
 phase "end-to-end (node --test, real npm clients against streamgen serve)"
 if (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error >/dev/null); then
   (cd tests/e2e && node --test --test-concurrency=1 --test-reporter=spec \
-      clients.test.mjs abuse.test.mjs http_abuse.test.mjs shutdown.test.mjs load.test.mjs) ||
+      clients.test.mjs chat.test.mjs abuse.test.mjs http_abuse.test.mjs shutdown.test.mjs \
+      load.test.mjs) ||
     status=1
   if [ "${STREAMGEN_SKIP_SANITIZE:-0}" != 1 ]; then
     phase "end-to-end under ASan+UBSan (streamgen serve built in build-asan)"
     if [ -x build-asan/src/cli/streamgen ]; then
       (cd tests/e2e && STREAMGEN_BIN=../../build-asan/src/cli/streamgen \
-          node --test --test-concurrency=1 --test-reporter=spec clients.test.mjs abuse.test.mjs \
-          http_abuse.test.mjs shutdown.test.mjs) ||
+          node --test --test-concurrency=1 --test-reporter=spec clients.test.mjs chat.test.mjs \
+          abuse.test.mjs http_abuse.test.mjs shutdown.test.mjs) ||
         status=1
     else
       echo "build-asan/src/cli/streamgen was not built"

@@ -99,6 +99,9 @@ void AddFlags(CLI::App* cmd, ServeConfig* c) {
       ->envname("STREAMGEN_NO_REPACK");
   cmd->add_option("--io-threads", c->io_threads, "HTTP I/O threads")
       ->envname("STREAMGEN_IO_THREADS");
+  cmd->add_option("--chat-template", c->chat_template,
+                  "Jinja chat template file for /v1/chat/completions (overrides the model's)")
+      ->envname("STREAMGEN_CHAT_TEMPLATE");
 }
 
 int Serve(ServeConfig config) {

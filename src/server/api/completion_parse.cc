@@ -2,6 +2,7 @@
 // TGI's serde-derived types (router/src/lib.rs, router/src/sagemaker.rs at v3.3.7).
 #include <string>
 
+#include "server/api/chat_request.h"
 #include "server/api/serde_struct.h"
 #include "server/api/tgi_request.h"
 
@@ -92,23 +93,6 @@ std::vector<FieldSpec> CompletionFields(CompletionRequest* c) {
   };
 }
 
-// True if the body is an object with a top-level "messages" key (the chat variant's only
-// required field). The body is known to be valid JSON here.
-bool HasMessagesKey(std::string_view body) {
-  SerdeReader r(body);
-  int c = 0;
-  if (!r.PeekValue(&c) || c != '{') return false;
-  r.Eat();
-  bool first = true;
-  while (true) {
-    bool has = false;
-    std::string key;
-    if (!r.HasNextKey(&first, &has) || !has || !r.ReadKey(&key)) return false;
-    if (key == "messages") return true;
-    if (!r.ParseColon() || !r.IgnoreValue()) return false;
-  }
-}
-
 }  // namespace
 
 std::variant<CompletionRequest, BodyError> ParseCompletionRequest(std::string_view body) {
@@ -128,7 +112,7 @@ std::variant<InvocationShape, BodyError> ClassifyInvocation(std::string_view bod
   if (std::holds_alternative<GenerateRequest>(ParseGenerateRequest(body, GenerateShape::kCompat))) {
     return InvocationShape::kCompat;
   }
-  if (HasMessagesKey(body)) return InvocationShape::kChat;
+  if (std::holds_alternative<ChatRequest>(ParseChatRequest(body))) return InvocationShape::kChat;
   if (std::holds_alternative<CompletionRequest>(ParseCompletionRequest(body))) {
     return InvocationShape::kCompletion;
   }

@@ -3,6 +3,7 @@
 // sequence form and for which missing field is reported first.
 #include <string>
 
+#include "server/api/chat_request.h"
 #include "server/api/serde_struct.h"
 #include "server/api/tgi_request.h"
 
@@ -245,6 +246,14 @@ std::variant<GenerateRequest, BodyError> ParseGenerateRequest(std::string_view b
   }
   if (!req.has_parameters) req.parameters.do_sample = true;  // TGI's default_parameters()
   return req;
+}
+
+bool ReadOptionalGrammar(SerdeReader& r, bool* present, std::string* type) {
+  GenerateParameters p;
+  if (!ReadGrammar(r, &p)) return false;
+  *present = p.has_grammar;
+  *type = p.grammar_type;
+  return true;
 }
 
 }  // namespace sg::api

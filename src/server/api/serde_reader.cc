@@ -462,7 +462,7 @@ bool SerdeReader::ReadNull(bool* is_null) {
   return ParseIdent("ull");
 }
 
-bool SerdeReader::ReadStringSeq(std::vector<std::string>* out) {
+bool SerdeReader::ReadSeq(FunctionRef<bool()> element) {
   const int c = PeekWs();
   if (c < 0) return SyntaxError(kEofValue, true);
   if (c != '[') return InvalidType("a sequence");
@@ -474,14 +474,21 @@ bool SerdeReader::ReadStringSeq(std::vector<std::string>* out) {
     if (!HasNextElement(&first, &has)) return false;
     if (!has) break;
     PushIndex(i);
-    std::string s;
-    const bool ok = ReadString(&s);
+    const bool ok = element();
     Pop();
     if (!ok) return false;
-    out->push_back(std::move(s));
   }
   Leave();
   return EndSeq();
+}
+
+bool SerdeReader::ReadStringSeq(std::vector<std::string>* out) {
+  return ReadSeq([&] {
+    std::string s;
+    if (!ReadString(&s)) return false;
+    out->push_back(std::move(s));
+    return true;
+  });
 }
 
 }  // namespace sg::api

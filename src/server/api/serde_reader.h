@@ -21,6 +21,8 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/core/function_ref.h"
+
 namespace sg::api {
 
 // One deserialization failure, before axum's prefix is added.
@@ -109,6 +111,8 @@ class SerdeReader {
   bool ReadF32(float* out);
   bool ReadNull(bool* is_null);  // deserialize_option: consumes `null`, else leaves the value
   bool ReadStringSeq(std::vector<std::string>* out);  // Vec<String>
+  // Vec<T>: '[' ... ']' with element() reading each element, its index pushed on the path.
+  bool ReadSeq(FunctionRef<bool()> element);
 
  private:
   bool Fail(bool syntax, std::string message, size_t at, bool unknown_key);

@@ -87,8 +87,8 @@ struct CompletionRequest {
 
 std::variant<CompletionRequest, BodyError> ParseCompletionRequest(std::string_view body);
 
-// POST /invocations (§1.15): the body is tried as CompatGenerateRequest, then as a chat request
-// (approximated: an object with a `messages` key; chat is not served), then as CompletionRequest.
+// POST /invocations (§1.15): the body is tried as CompatGenerateRequest, then as a ChatRequest
+// (chat_request.h), then as CompletionRequest.
 enum class InvocationShape { kCompat, kChat, kCompletion };
 std::variant<InvocationShape, BodyError> ClassifyInvocation(std::string_view body);
 

@@ -94,8 +94,9 @@ std::variant<ValidRequest, ApiError> ValidateGenerate(const GenerateRequest& req
   }
   if (auto e = CheckParameters(request, limits)) return *e;
 
-  // Tokenize (add_special_tokens = true) and keep the last `truncate` ids (left truncation).
-  std::vector<int32_t> ids = tokenizer.Encode(request.inputs, /*add_special_tokens=*/true).ids;
+  // Tokenize (add_special_tokens = true but for chat) and keep the last `truncate` ids (left
+  // truncation).
+  std::vector<int32_t> ids = tokenizer.Encode(request.inputs, options.add_special_tokens).ids;
   if (p.truncate && ids.size() > *p.truncate) ids.erase(ids.begin(), ids.end() - *p.truncate);
   const int64_t input_length = static_cast<int64_t>(ids.size());
   const int64_t budget = std::max<int64_t>(0, limits.max_total_tokens - input_length);

@@ -66,6 +66,7 @@ struct ValidRequest {
 struct ValidateOptions {
   bool streaming = false;                 // /generate_stream, POST / with stream: §1.5 checks
   bool default_return_full_text = false;  // true on POST / for a local model (§1.6)
+  bool add_special_tokens = true;         // false for chat: the template holds BOS (§3.3)
 };
 
 // Draws a seed when sampling without one (tests inject a fixed source).

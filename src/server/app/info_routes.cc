@@ -71,10 +71,7 @@ void Invocations(ServerApp& app, http::Request&& req, std::shared_ptr<http::Resp
     case api::InvocationShape::kCompletion:
       return HandleCompletions(app, std::move(req), std::move(w));
     case api::InvocationShape::kChat:
-      // Chat bodies are recognised but /v1/chat/completions is not served yet: answer as that
-      // route's absence would, a 404 in TGI's JSON error shape.
-      return w->Respond(
-          Json(404, api::ErrorJson({404, "chat completions are not served yet", "not_found"})));
+      return HandleChat(app, std::move(req), std::move(w));
   }
 }
 
@@ -105,6 +102,7 @@ void Routes::Register(ServerApp& app, http::Server& server) {
                [&app](http::Request&& r, auto w) { Invocations(app, std::move(r), w); });
   RegisterGenerateRoutes(app, server);
   RegisterCompletionsRoute(app, server);
+  RegisterChatRoutes(app, server);
 }
 
 }  // namespace sg::server

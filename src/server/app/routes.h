@@ -1,5 +1,6 @@
 // Route registration for ServerApp: health/info/metrics/docs (info_routes.cc), the native TGI
-// generation routes (generate_routes.cc), OpenAI completions (completions_route.cc).
+// generation routes (generate_routes.cc), OpenAI completions (completions_route.cc), the Messages
+// API and /chat_tokenize (chat_route.cc).
 // Thread rules: see server_app.h.
 #pragma once
 
@@ -18,6 +19,7 @@ class Routes {
   static const ServeConfig& Config(const ServerApp& a) { return a.config_; }
   static Engine& GetEngine(ServerApp& a) { return *a.engine_; }
   static const Tokenizer& GetTokenizer(const ServerApp& a) { return *a.tokenizer_; }
+  static const api::ChatPrompter& GetChat(const ServerApp& a) { return *a.chat_; }
   static const ResolvedLimits& Limits(const ServerApp& a) { return a.limits_; }
   static AdmissionGate& Gate(ServerApp& a) { return a.gate_; }
   static Metrics& GetMetrics(ServerApp& a) { return *a.metrics_; }
@@ -38,10 +40,12 @@ class Routes {
 void RegisterInfoRoutes(ServerApp& app, http::Server& server);
 void RegisterGenerateRoutes(ServerApp& app, http::Server& server);
 void RegisterCompletionsRoute(ServerApp& app, http::Server& server);
+void RegisterChatRoutes(ServerApp& app, http::Server& server);  // chat completions, chat_tokenize
 
 // For /invocations, which dispatches on the body's shape (§1.15).
 void HandleCompat(ServerApp& app, http::Request&& req, std::shared_ptr<http::ResponseWriter> w);
 void HandleCompletions(ServerApp& app, http::Request&& req,
                        std::shared_ptr<http::ResponseWriter> w);
+void HandleChat(ServerApp& app, http::Request&& req, std::shared_ptr<http::ResponseWriter> w);
 
 }  // namespace sg::server

@@ -42,9 +42,10 @@ struct ServeConfig {
   bool json_output = false;
   int64_t graceful_termination_timeout_s = 90;
   // streamgen's own.
-  int threads = 0;         // compute threads; 0 = physical cores
-  bool no_repack = false;  // keep weights on the file mapping (no packed copy on huge pages)
-  int io_threads = 2;      // HTTP I/O threads
+  int threads = 0;            // compute threads; 0 = physical cores
+  bool no_repack = false;     // keep weights on the file mapping (no packed copy on huge pages)
+  int io_threads = 2;         // HTTP I/O threads
+  std::string chat_template;  // --chat-template FILE: overrides the model's chat template
 };
 
 }  // namespace sg::server

@@ -8,6 +8,8 @@
 
 #include "engine/kernels/simd_dispatch.h"
 #include "engine/runtime/kv_block_pool.h"
+#include "engine/text/chat_template_source.h"
+#include "server/api/chat_prompt.h"
 #include "server/app/routes.h"
 #include "server/metrics/metrics.h"
 
@@ -96,6 +98,19 @@ Status ServerApp::Load(const ModelLoader& load_model) {
   SG_ASSIGN_OR_RETURN(model_, load_model(config_.model_id));
   SG_ASSIGN_OR_RETURN(tokenizer_, Tokenizer::Load(config_.model_id));
   LogModelSummary(config_.model_id, *model_, *tokenizer_);
+  // The chat template compiles now (TGI panics at startup on a template minijinja cannot parse);
+  // a model without one still serves, and chat requests answer "template not found".
+  SG_ASSIGN_OR_RETURN(ChatTemplateSource chat_source,
+                      LoadChatTemplateSource(config_.model_id, config_.chat_template));
+  SG_ASSIGN_OR_RETURN(chat_, api::ChatPrompter::Create(chat_source));
+  if (chat_->has_template()) {
+    spdlog::info("chat template: {}{}", chat_source.origin,
+                 chat_source.tool_use_template.empty() ? "" : " (with a tool_use template)");
+  } else {
+    spdlog::info(
+        "chat template: none (chat requests answer 422 \"Template error: template not "
+        "found\"; pass --chat-template FILE)");
+  }
   SG_ASSIGN_OR_RETURN(limits_, ResolveLimits(config_, *model_));
   const int threads = config_.threads > 0
                           ? config_.threads

@@ -1,8 +1,8 @@
 // The application behind `streamgen serve`: owns the model, tokenizer, compute pool, engine,
 // admission gate, validation workers and metrics, and registers every route on the HTTP server.
 // The glue between the HTTP layer (server/http), the TGI/OpenAI types (server/api) and the engine
-// (engine/serving); route handlers live in generate_routes.cc, completions_route.cc and
-// info_routes.cc.
+// (engine/serving); route handlers live in generate_routes.cc, completions_route.cc,
+// chat_route.cc and info_routes.cc.
 //
 // Thread rules: RegisterRoutes before the server starts; Load once on the main thread (the routes
 // answer 503 until it succeeded); Shutdown once. Handlers run on HTTP I/O threads and never block:
@@ -26,6 +26,10 @@
 #include "server/app/admission.h"
 #include "server/app/serve_config.h"
 #include "server/http/http_server.h"
+
+namespace sg::api {
+class ChatPrompter;
+}
 
 namespace sg::server {
 
@@ -80,6 +84,7 @@ class ServerApp {
   ServeConfig config_;
   std::unique_ptr<Model> model_;
   std::unique_ptr<Tokenizer> tokenizer_;
+  std::unique_ptr<api::ChatPrompter> chat_;  // the chat template(s), compiled at Load
   std::unique_ptr<ThreadPool> pool_;
   std::unique_ptr<Engine> engine_;
   ResolvedLimits limits_;

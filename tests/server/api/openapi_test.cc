@@ -15,13 +15,21 @@ TEST(OpenApi, EveryRouteIsDocumented) {
   EXPECT_EQ(doc["openapi"].get<std::string>().substr(0, 2), "3.");
   EXPECT_EQ(doc["info"]["version"], STREAMGEN_VERSION);  // filled in at configure time
   const std::pair<const char*, const char*> kRoutes[] = {
-      {"/generate", "post"}, {"/generate_stream", "post"},
-      {"/", "post"},         {"/invocations", "post"},
-      {"/tokenize", "post"}, {"/v1/completions", "post"},
-      {"/info", "get"},      {"/health", "get"},
-      {"/ping", "get"},      {"/metrics", "get"},
-      {"/v1/models", "get"}, {"/api-doc/openapi.json", "get"},
+      {"/generate", "post"},
+      {"/generate_stream", "post"},
+      {"/", "post"},
+      {"/invocations", "post"},
+      {"/tokenize", "post"},
+      {"/v1/completions", "post"},
+      {"/info", "get"},
+      {"/health", "get"},
+      {"/ping", "get"},
+      {"/metrics", "get"},
+      {"/v1/models", "get"},
+      {"/api-doc/openapi.json", "get"},
       {"/", "get"},
+      {"/v1/chat/completions", "post"},
+      {"/chat_tokenize", "post"},
   };
   for (const auto& [path, method] : kRoutes) {
     EXPECT_TRUE(doc["paths"].contains(path) && doc["paths"][path].contains(method))
