@@ -50,6 +50,8 @@ printf '\x01\x03POST /generate HTTP/1.1\r\nHost: x\r\nContent-Type: application/
 printf '{"inputs":"ROMEO:","parameters":{"max_new_tokens":5,"details":true,"stop":["a"]}}' \
     >"$work/corpus-request_json/seed1"
 printf '{"prompt":["a","b"],"max_tokens":3,"stream":true}' >"$work/corpus-request_json/seed2"
+printf '{"messages":[{"role":"user","content":[{"type":"text","text":"hi"}]}],"stream":true,"stop":["x"],"stream_options":{"include_usage":true},"logprobs":true,"top_logprobs":2}' \
+  >"$work/corpus-request_json/seed3"
 targets=(gguf safetensors tokenizer_json tokenizer_encode http_request request_json)
 
 # Runs one target for $seconds; its exit status goes to $work/<target>.rc.

@@ -1,13 +1,14 @@
 // Fuzzes the TGI API layer (src/server/api) with untrusted request bodies: every body parser
-// (GenerateRequest, CompatGenerateRequest, CompletionRequest, the SageMaker dispatch), then
-// validation with the demo model's real tokenizer (every route's options), then every response
-// builder fed with text derived from the body. Must never crash, hang, leak or trip a sanitizer.
+// (GenerateRequest, CompatGenerateRequest, CompletionRequest, ChatRequest, the SageMaker
+// dispatch), then validation with the demo model's real tokenizer (every route's options), then
+// every response builder fed with text derived from the body. Must never crash, hang, leak or trip a sanitizer.
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "server/api/chat_request.h"
 #include "server/api/tgi_json.h"
 #include "server/api/tgi_request.h"
 #include "server/api/utf8.h"
@@ -87,6 +88,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (auto* list = std::get_if<std::vector<sg::api::GenerateRequest>>(&requests)) {
       for (const auto& r : *list) Validate(r, limits);
     }
+  }
+  auto chat = sg::api::ParseChatRequest(body);
+  if (auto* e = std::get_if<sg::api::BodyError>(&chat)) {
+    if (e->status != 400 && e->status != 422) __builtin_trap();
   }
   (void)sg::api::ClassifyInvocation(body);
   (void)sg::api::JsonString(body);  // arbitrary bytes: always valid JSON text out
