@@ -1,7 +1,8 @@
 // Fuzzes the TGI API layer (src/server/api) with untrusted request bodies: every body parser
 // (GenerateRequest, CompatGenerateRequest, CompletionRequest, ChatRequest, the SageMaker
 // dispatch), then validation with the demo model's real tokenizer (every route's options), then
-// every response builder fed with text derived from the body. Must never crash, hang, leak or trip a sanitizer.
+// every response builder fed with text derived from the body. Must never crash, hang, leak or trip
+// a sanitizer.
 #include <cstddef>
 #include <cstdint>
 #include <string>
