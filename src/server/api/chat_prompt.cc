@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "server/api/validation.h"
+
 namespace sg::api {
 namespace {
 
@@ -229,12 +231,7 @@ GenerateRequest ChatToGenerate(const ChatRequest& c, const ChatPrompt& prompt) {
   g.inputs = prompt.text;
   g.has_parameters = true;
   GenerateParameters& p = g.parameters;
-  if (c.temperature && *c.temperature == 0.0f) {
-    p.do_sample = false;  // exactly 0 means greedy on the OpenAI routes
-  } else {
-    p.do_sample = true;
-    p.temperature = c.temperature;
-  }
+  SetOpenAiTemperature(c.temperature, &p);
   if (c.presence_penalty) p.repetition_penalty = *c.presence_penalty + 2.0f;
   p.frequency_penalty = c.frequency_penalty;
   p.top_p = c.top_p;

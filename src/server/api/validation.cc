@@ -148,6 +148,15 @@ std::variant<ValidRequest, ApiError> ValidateGenerate(const GenerateRequest& req
   return v;
 }
 
+void SetOpenAiTemperature(std::optional<float> temperature, GenerateParameters* p) {
+  if (temperature && *temperature == 0.0f) {
+    p->do_sample = false;
+  } else {
+    p->do_sample = true;
+    p->temperature = temperature;
+  }
+}
+
 std::variant<std::vector<GenerateRequest>, ApiError> CompletionToGenerate(
     const CompletionRequest& c, const ValidationLimits& limits) {
   if (c.has_suffix) return SuffixNotSupportedError();
@@ -160,12 +169,7 @@ std::variant<std::vector<GenerateRequest>, ApiError> CompletionToGenerate(
     g.inputs = prompt;
     g.has_parameters = true;
     GenerateParameters& p = g.parameters;
-    if (c.temperature && *c.temperature == 0.0f) {
-      p.do_sample = false;  // exactly 0 means greedy on the OpenAI routes
-    } else {
-      p.do_sample = true;
-      p.temperature = c.temperature;
-    }
+    SetOpenAiTemperature(c.temperature, &p);
     p.max_new_tokens = c.max_tokens;
     p.top_p = c.top_p;
     p.repetition_penalty = c.repetition_penalty;

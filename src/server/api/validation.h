@@ -83,6 +83,9 @@ std::variant<ValidRequest, ApiError> ValidateGenerate(const GenerateRequest& req
                                                       const ValidateOptions& options,
                                                       const SeedSource& seeds);
 
+// The OpenAI routes' temperature: exactly 0 means greedy; anything else (or none) samples at it.
+void SetOpenAiTemperature(std::optional<float> temperature, GenerateParameters* p);
+
 // /v1/completions (§1.13): the suffix check, then the batch-size check (JSON 422 errors), then
 // one native request per prompt as TGI builds it (temperature 0.0 -> greedy, else sampling;
 // details on; decoder_input_details unless streaming; stop null -> []).

@@ -121,22 +121,9 @@ std::vector<std::string> RSplitWhitespace(std::string_view s, int64_t maxsplit) 
 
 }  // namespace
 
-bool IsSpace(uint32_t cp) {
-  if (cp < 0x80) return (cp >= 0x09 && cp <= 0x0D) || (cp >= 0x1C && cp <= 0x20);
-  switch (cp) {
-    case 0x85:
-    case 0xA0:
-    case 0x1680:
-    case 0x2028:
-    case 0x2029:
-    case 0x202F:
-    case 0x205F:
-    case 0x3000:
-      return true;
-    default:
-      return cp >= 0x2000 && cp <= 0x200A;
-  }
-}
+// Python's str.isspace: Unicode White_Space (the tokenizers' utf8::IsWhitespace) plus the
+// information separators U+001C..U+001F, which Python counts as whitespace and Unicode does not.
+bool IsSpace(uint32_t cp) { return utf8::IsWhitespace(cp) || (cp >= 0x1C && cp <= 0x1F); }
 
 size_t Length(std::string_view s) {
   size_t n = 0;
