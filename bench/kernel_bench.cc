@@ -8,7 +8,8 @@
 // Usage: kernel_bench [--rows N] [--cols N] [--threads N] [--tokens N] [--isa NAME|all]
 //                     [--type NAME] [--kernels fast|reference] [--cache-resident]
 //                     [--plain-rows]
-// Weights take the layout a packed model gives them (8-row tiles for Q4_0/Q8_0) unless
+// Weights take the layout a packed model gives them (8-row tiles for Q4_0, Q5_0, Q8_0, Q4_K,
+// Q6_K) unless
 // --plain-rows; --cache-resident keeps one copy, for the kernels' compute roof.
 #include <algorithm>
 #include <chrono>

@@ -216,9 +216,10 @@ INSTANTIATE_TEST_SUITE_P(AllWeightTypes, MatMulTest,
                                              SupportedWeightTypes().end()),
                          TypeName);
 
-// The same weights in the 8-row interleaved layout (as PackWeights stores Q4_0/Q8_0): the fast
-// kernels equal the group twin bit for bit; the reference kernels, GetRows and the fused forms
-// read the same values as from the plain rows.
+// The same weights in the 8-row interleaved layout (as PackWeights stores them): the fast kernels
+// equal the group twin bit for bit (for the K formats also the plain rows' fast kernels, as their
+// tiles keep the one-row spec); the reference kernels, GetRows and the fused forms read the same
+// values as from the plain rows.
 class MatMulRows8Test : public ::testing::TestWithParam<DType> {
  protected:
   void TearDown() override {
@@ -266,6 +267,11 @@ TEST_P(MatMulRows8Test, FastEqualsGroupTwinAndReferenceEqualsPlainRows) {
           }
         }
       }
+      if (ActivationTypeFor(type) == DType::kQ8_K) {
+        std::vector<float> y_plain(y.size(), NAN);
+        MatMul(plain.view, x.data(), tokens, y_plain.data(), pool);
+        EXPECT_EQ(y_plain, y) << DTypeName(type) << " " << target << " threads=" << threads;
+      }
       std::vector<float> y1(y.size()), y2(y.size());
       const MatMulOutput outs[] = {{&w.view, y1.data()}, {&w.view, y2.data()}};
       MatMulMulti(outs, x.data(), tokens, pool);
@@ -291,7 +297,8 @@ TEST_P(MatMulRows8Test, FastEqualsGroupTwinAndReferenceEqualsPlainRows) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Rows8Types, MatMulRows8Test,
-                         ::testing::Values(DType::kQ4_0, DType::kQ5_0, DType::kQ8_0, DType::kQ4_K),
+                         ::testing::Values(DType::kQ4_0, DType::kQ5_0, DType::kQ8_0, DType::kQ4_K,
+                                           DType::kQ6_K),
                          TypeName);
 
 TEST(MatMulF32Test, SmallKnownProduct) {

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <random>
@@ -23,6 +24,7 @@ namespace sg {
 namespace {
 
 constexpr DType kRows8Types[] = {DType::kQ4_0, DType::kQ5_0, DType::kQ8_0};  // 32-element tiles
+constexpr DType kRows8KTypes[] = {DType::kQ4_K, DType::kQ6_K};               // 256-element tiles
 
 // 8 plain rows of n elements: random code bytes (Q8_0 codes in [-127, 127], as Rows8Eligible
 // requires) and finite random fp16 scales.
@@ -32,14 +34,16 @@ std::vector<std::byte> RandomRows(DType type, int64_t n, std::mt19937& rng) {
   std::vector<std::byte> rows(static_cast<size_t>(blocks * t->block_bytes));
   std::uniform_int_distribution<int> byte(0, 255), code(-127, 127);
   std::uniform_real_distribution<float> scale(-0.05f, 0.05f);
+  // Q6_K keeps its d last; the other formats start with d (and Q4_K's dmin).
+  const int64_t d_at = type == DType::kQ6_K ? offsetof(BlockQ6_K, d) : 0;
   for (int64_t b = 0; b < blocks; ++b) {
     std::byte* blk = rows.data() + b * t->block_bytes;
     const uint16_t d = F32ToF16(scale(rng)), dmin = F32ToF16(scale(rng));
-    std::memcpy(blk, &d, 2);
-    if (type == DType::kQ4_K) std::memcpy(blk + 2, &dmin, 2);
-    for (int64_t i = type == DType::kQ4_K ? 4 : 2; i < t->block_bytes; ++i) {
+    for (int64_t i = 0; i < t->block_bytes; ++i) {
       blk[i] = static_cast<std::byte>(type == DType::kQ8_0 ? code(rng) : byte(rng));
     }
+    std::memcpy(blk + d_at, &d, 2);
+    if (type == DType::kQ4_K) std::memcpy(blk + 2, &dmin, 2);
   }
   return rows;
 }
@@ -66,21 +70,24 @@ class Rows8Test : public ::testing::Test {
   void TearDown() override { ASSERT_TRUE(ForceSimdTarget("best").ok()); }
 };
 
+// Packing changes the bytes, and unpacking gives every plain row back exactly.
+void ExpectPackingRoundTrips(DType type, int64_t n, std::mt19937& rng) {
+  const std::vector<std::byte> plain = RandomRows(type, n, rng);
+  const std::vector<std::byte> packed = Packed(type, plain, n);
+  const size_t row_bytes = plain.size() / kRows8;
+  ASSERT_NE(std::memcmp(plain.data(), packed.data(), plain.size()), 0);
+  std::vector<std::byte> row(row_bytes);
+  for (int r = 0; r < kRows8; ++r) {
+    UnpackRows8Row(type, packed.data(), n, r, row.data());
+    ASSERT_EQ(std::memcmp(row.data(), plain.data() + r * row_bytes, row_bytes), 0)
+        << DTypeName(type) << " n=" << n << " row " << r;
+  }
+}
+
 TEST_F(Rows8Test, PackingIsARearrangementOfThePlainRows) {
   std::mt19937 rng(1);
   for (DType type : kRows8Types) {
-    for (int64_t n : kSizes) {
-      const std::vector<std::byte> plain = RandomRows(type, n, rng);
-      const std::vector<std::byte> packed = Packed(type, plain, n);
-      const size_t row_bytes = plain.size() / kRows8;
-      ASSERT_NE(std::memcmp(plain.data(), packed.data(), plain.size()), 0);
-      std::vector<std::byte> row(row_bytes);
-      for (int r = 0; r < kRows8; ++r) {
-        UnpackRows8Row(type, packed.data(), n, r, row.data());
-        ASSERT_EQ(std::memcmp(row.data(), plain.data() + r * row_bytes, row_bytes), 0)
-            << DTypeName(type) << " n=" << n << " row " << r;
-      }
-    }
+    for (int64_t n : kSizes) ExpectPackingRoundTrips(type, n, rng);
   }
 }
 
@@ -124,7 +131,9 @@ TEST_F(Rows8Test, Eligibility) {
   const std::vector<std::byte> q4 = RandomRows(DType::kQ4_0, 64, rng);
   EXPECT_TRUE(Rows8Eligible(DType::kQ4_0, q4.data(), 8, 64));
   EXPECT_FALSE(Rows8Eligible(DType::kQ4_K, q4.data(), 8, 64));   // not whole super-blocks
-  EXPECT_FALSE(Rows8Eligible(DType::kQ6_K, q4.data(), 8, 256));  // no tile layout
+  EXPECT_FALSE(Rows8Eligible(DType::kQ6_K, q4.data(), 8, 64));   // not whole super-blocks
+  EXPECT_TRUE(Rows8Eligible(DType::kQ6_K, q4.data(), 8, 256));   // any Q6_K codes qualify
+  EXPECT_FALSE(Rows8Eligible(DType::kQ5_K, q4.data(), 8, 256));  // no tile layout
   EXPECT_FALSE(Rows8Format(DType::kF16));
 }
 
@@ -154,47 +163,127 @@ TEST_F(Rows8Test, EveryTargetEqualsTheScalarTwinBitForBit) {
   }
 }
 
-TEST_F(Rows8Test, Q4KPackingIsARearrangementOfThePlainRows) {
+TEST_F(Rows8Test, KPackingIsARearrangementOfThePlainRows) {
   std::mt19937 rng(6);
-  for (int64_t n : {256, 512, 2048, 2304}) {
-    const std::vector<std::byte> plain = RandomRows(DType::kQ4_K, n, rng);
-    const std::vector<std::byte> packed = Packed(DType::kQ4_K, plain, n);
-    const size_t row_bytes = plain.size() / kRows8;
-    std::vector<std::byte> row(row_bytes);
+  for (DType type : kRows8KTypes) {
+    for (int64_t n : {256, 512, 2048, 2304}) ExpectPackingRoundTrips(type, n, rng);
+  }
+}
+
+TEST_F(Rows8Test, Q6KTileHoldsTheDocumentedBytes) {
+  // rows8.h: d of row r at [2r, 2r + 2), scale k of row r at 16 + 16 (k / 2) + 2r + k % 2; code
+  // byte 8m + i (ql then qh) of row Rows8RowOfQuarter(h, q) at 144 + 32 (8 (m / 4) + 4h + m % 4)
+  // + 8q + i.
+  std::mt19937 rng(8);
+  const int64_t n = 512, block = sizeof(BlockQ6_K), row_bytes = 2 * block;
+  const std::vector<std::byte> plain = RandomRows(DType::kQ6_K, n, rng);
+  const std::vector<std::byte> packed = Packed(DType::kQ6_K, plain, n);
+  for (int64_t b = 0; b < 2; ++b) {
+    const std::byte* tile = packed.data() + b * kRows8 * block;
     for (int r = 0; r < kRows8; ++r) {
-      UnpackRows8Row(DType::kQ4_K, packed.data(), n, r, row.data());
-      ASSERT_EQ(std::memcmp(row.data(), plain.data() + r * row_bytes, row_bytes), 0)
-          << "n=" << n << " row " << r;
+      const std::byte* src = plain.data() + r * row_bytes + b * block;
+      EXPECT_EQ(std::memcmp(tile + 2 * r, src + offsetof(BlockQ6_K, d), 2), 0);
+      for (int k = 0; k < 16; ++k) {
+        EXPECT_EQ(tile[16 + 16 * (k / 2) + 2 * r + k % 2], src[offsetof(BlockQ6_K, scales) + k]);
+      }
+    }
+    for (int h = 0; h < 2; ++h) {
+      for (int m = 0; m < 24; ++m) {
+        for (int q = 0; q < 4; ++q) {
+          const std::byte* src = plain.data() + Rows8RowOfQuarter(h, q) * row_bytes + b * block;
+          for (int i = 0; i < 8; ++i) {
+            EXPECT_EQ(tile[144 + 32 * (8 * (m / 4) + 4 * h + m % 4) + 8 * q + i], src[8 * m + i]);
+          }
+        }
+      }
     }
   }
 }
 
-// Q4_K tiles keep the one-row K spec row by row: every target's group kernel equals the one-row
-// scalar twin on the plain rows bit for bit.
-TEST_F(Rows8Test, Q4KGroupKernelsEqualTheOneRowTwinBitForBit) {
-  std::mt19937 rng(7);
-  const QuantDotFn one_row = QuantDotFor(ScalarQuantDotKernels(), DType::kQ4_K);
+// A BlockQ8_K activation row from x (n a multiple of 256).
+std::vector<uint8_t> QuantizedKActivation(const std::vector<float>& x) {
+  const int64_t n = static_cast<int64_t>(x.size());
+  std::vector<uint8_t> a(static_cast<size_t>(ActivationRowBytes(DType::kQ8_K, n)));
+  QuantizeActivationRow(DType::kQ8_K, x.data(), a.data(), n);
+  return a;
+}
+
+// Every target's group kernel (and the group twin) against the one-row twin on the plain rows.
+void ExpectKGroupEqualsOneRowTwin(DType type, const std::vector<std::byte>& plain,
+                                  const std::vector<uint8_t>& a, int64_t n) {
+  const QuantDotFn one_row = QuantDotFor(ScalarQuantDotKernels(), type);
+  const std::vector<std::byte> packed = Packed(type, plain, n);
+  const size_t row_bytes = plain.size() / kRows8;
   for (const std::string& target : CompiledSimdTargets()) {
     ASSERT_TRUE(ForceSimdTarget(target).ok()) << target;
-    const QuantDot8Fn group = QuantDot8For(GetSimdKernels().quant, DType::kQ4_K);
-    ASSERT_NE(group, nullptr) << target;
+    const QuantDot8Fn group = QuantDot8For(GetSimdKernels().quant, type);
+    ASSERT_NE(group, nullptr) << target << " " << DTypeName(type);
+    float got[kRows8];
+    group(packed.data(), a.data(), n, got);
+    for (int r = 0; r < kRows8; ++r) {
+      const float want = one_row(plain.data() + r * row_bytes, a.data(), n);
+      ASSERT_EQ(std::memcmp(&want, &got[r], 4), 0)
+          << target << " " << DTypeName(type) << " n=" << n << " row " << r << ": " << got[r]
+          << " vs twin " << want;
+    }
+  }
+}
+
+// K tiles keep the one-row K spec row by row: every target's group kernel equals the one-row
+// scalar twin on the plain rows bit for bit (odd block counts included).
+TEST_F(Rows8Test, KGroupKernelsEqualTheOneRowTwinBitForBit) {
+  std::mt19937 rng(7);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  for (DType type : kRows8KTypes) {
     for (int64_t n : {256, 768, 2048, 2304}) {
-      const std::vector<std::byte> plain = RandomRows(DType::kQ4_K, n, rng);
-      const std::vector<std::byte> packed = Packed(DType::kQ4_K, plain, n);
-      std::normal_distribution<float> dist(0.0f, 1.0f);
-      std::vector<float> x(static_cast<size_t>(n));
-      for (float& v : x) v = dist(rng);
-      std::vector<uint8_t> a(static_cast<size_t>(ActivationRowBytes(DType::kQ8_K, n)));
-      QuantizeActivationRow(DType::kQ8_K, x.data(), a.data(), n);
-      float got[kRows8];
-      group(packed.data(), a.data(), n, got);
-      const size_t row_bytes = plain.size() / kRows8;
-      for (int r = 0; r < kRows8; ++r) {
-        const float want = one_row(plain.data() + r * row_bytes, a.data(), n);
-        ASSERT_EQ(std::memcmp(&want, &got[r], 4), 0)
-            << target << " n=" << n << " row " << r << ": " << got[r] << " vs twin " << want;
+      for (int rep = 0; rep < 3; ++rep) {
+        std::vector<float> x(static_cast<size_t>(n));
+        for (float& v : x) v = dist(rng);
+        ASSERT_NO_FATAL_FAILURE(ExpectKGroupEqualsOneRowTwin(type, RandomRows(type, n, rng),
+                                                             QuantizedKActivation(x), n));
       }
     }
+  }
+}
+
+// A BlockQ8_K row whose codes are all -128 or 127 (more than the quantizer, which stays in
+// [-127, 127], ever writes), with bsums to match.
+std::vector<uint8_t> ExtremeKActivation(int64_t n, std::mt19937& rng) {
+  std::uniform_int_distribution<int> coin(0, 1);
+  std::vector<uint8_t> a(static_cast<size_t>(ActivationRowBytes(DType::kQ8_K, n)));
+  auto* blocks = reinterpret_cast<BlockQ8_K*>(a.data());
+  for (int64_t b = 0; b < n / 256; ++b) {
+    blocks[b].d = 0.01f;
+    for (int k = 0; k < 16; ++k) {
+      int sum = 0;
+      for (int i = 16 * k; i < 16 * k + 16; ++i) {
+        blocks[b].qs[i] = static_cast<int8_t>(coin(rng) != 0 ? -128 : 127);
+        sum += blocks[b].qs[i];
+      }
+      blocks[b].bsums[k] = static_cast<int16_t>(sum);
+    }
+  }
+  return a;
+}
+
+// The largest magnitudes the formats allow: Q6_K codes all 63 (or all 0: q - 32 = -32) with
+// scales -128 and 127 against activation codes -128 and 127, so the SIMD kernels' int16 pair sums
+// (up to 2 * 2 * 63 * 128) reach their bound.
+TEST_F(Rows8Test, Q6KGroupKernelsAreExactAtTheExtremes) {
+  std::mt19937 rng(9);
+  const int64_t n = 768;
+  std::uniform_int_distribution<int> coin(0, 1);
+  for (int rep = 0; rep < 4; ++rep) {
+    std::vector<std::byte> plain = RandomRows(DType::kQ6_K, n, rng);
+    for (size_t b = 0; b < plain.size(); b += sizeof(BlockQ6_K)) {
+      std::memset(plain.data() + b, rep % 2 == 0 ? 0xff : 0x00, offsetof(BlockQ6_K, scales));
+      for (int k = 0; k < 16; ++k) {
+        plain[b + offsetof(BlockQ6_K, scales) + k] =
+            static_cast<std::byte>(coin(rng) != 0 ? 0x80 : 0x7f);
+      }
+    }
+    ASSERT_NO_FATAL_FAILURE(
+        ExpectKGroupEqualsOneRowTwin(DType::kQ6_K, plain, ExtremeKActivation(n, rng), n));
   }
 }
 

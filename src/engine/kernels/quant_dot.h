@@ -29,7 +29,7 @@
 //    out[r] = acc[0][r] + acc[1][r]
 //  One SIMD lane per row, so no horizontal float sum; this rounds differently from the one-row
 //  spec, so a packed model and one run on the file mapping (--no-repack) differ in the last bits.
-//  Q4_K tiles follow the K spec above row by row (one accumulator per row, the two FMAs per
+//  Q4_K and Q6_K tiles follow the K spec above row by row (one accumulator per row, the FMAs per
 //  super-block), so they equal the one-row kernel bit for bit.
 //
 // Thread rules: pure functions of their inputs; call from any thread.

@@ -625,6 +625,124 @@ void DotRows8Q4_K(const void* group, const void* act, int64_t n, float* out) {
   _mm256_storeu_ps(out, acc);
 }
 
+// In-lane byte shuffles of a tile's sign-extended scale pairs (rows8.h: int32 lane r of pair p
+// holds row r's int16 scales of sub-blocks 2p, 2p + 1) that give, for the rows of quad h and
+// sub-block 2p + e, row RowOfQuarter(h, q)'s scale in the 4 int16 of quarter q.
+struct Q6ScaleMasks {
+  alignas(32) int8_t spread[2][2][32];
+};
+
+constexpr Q6ScaleMasks MakeQ6ScaleMasks() {
+  Q6ScaleMasks m{};
+  for (int h = 0; h < 2; ++h) {
+    for (int e = 0; e < 2; ++e) {
+      for (int i = 0; i < 32; ++i) {
+        // Byte i of a 128-bit lane is in quarter j = (i % 16) / 8 of it: row 2h + j of the lane's
+        // four, whose scale is int16 2 (2h + j) + e there.
+        const int j = (i % 16) / 8;
+        m.spread[h][e][i] = static_cast<int8_t>(2 * (2 * (2 * h + j) + e) + i % 2);
+      }
+    }
+  }
+  return m;
+}
+
+inline constexpr Q6ScaleMasks kQ6ScaleMasks = MakeQ6ScaleMasks();
+
+// Q6_K tiles (rows8.h): codes q in [0, 63] (unsigned) against the activation, pair sums scaled
+// per row and sub-block in int16 x int16 -> int32 (madd), so no per-sub-block horizontal add; the
+// -32 offset comes out as 32 * sum_k sc_k * bsum_k. Same integer sums as the one-row spec.
+struct Rows8Q6K {
+  static constexpr int64_t kTileBytes = kRows8 * static_cast<int64_t>(sizeof(BlockQ6_K));
+
+  static __m256i Load(const std::byte* p) {
+    return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+  }
+
+  // The quad h's codes of elements 128n + 32t + 8c + i (i < 8), t = 0..3, as unsigned bytes.
+  static void Codes(const std::byte* codes, int n, int h, int c, __m256i* q) {
+    const __m256i low4 = _mm256_set1_epi8(0x0f), bits45 = _mm256_set1_epi8(0x30);
+    const int64_t at = 32 * (4 * h + c);  // vector of the quad and chunk inside a run of 8
+    const __m256i ql0 = Load(codes + 256 * (2 * n) + at);
+    const __m256i ql1 = Load(codes + 256 * (2 * n + 1) + at);
+    const __m256i qh = Load(codes + 256 * (4 + n) + at);
+    // 16-bit shifts: the masks keep only bits that stayed inside their byte.
+    q[0] = _mm256_or_si256(_mm256_and_si256(ql0, low4),
+                           _mm256_and_si256(_mm256_slli_epi16(qh, 4), bits45));
+    q[1] = _mm256_or_si256(_mm256_and_si256(ql1, low4),
+                           _mm256_and_si256(_mm256_slli_epi16(qh, 2), bits45));
+    q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), low4),
+                           _mm256_and_si256(qh, bits45));
+    q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), low4),
+                           _mm256_and_si256(_mm256_srli_epi16(qh, 2), bits45));
+  }
+
+  // Quad h's share of half n: int32 lanes 2q, 2q + 1 sum sc * q * a of row RowOfQuarter(h, q).
+  // scales[t] = the sign-extended pair 4n + t (sub-blocks 8n + 2t + e, e = 0, 1).
+  static __m256i QuadHalf(const std::byte* codes, const int8_t* a, int n, int h,
+                          const __m256i* scales) {
+    __m256i sum = _mm256_setzero_si256();
+    for (int e = 0; e < 2; ++e) {  // sub-blocks 8n + 2t + e: chunks c = 2e, 2e + 1
+      __m256i q0[4], q1[4];
+      Codes(codes, n, h, 2 * e, q0);
+      Codes(codes, n, h, 2 * e + 1, q1);
+      const __m256i mask =
+          _mm256_load_si256(reinterpret_cast<const __m256i*>(kQ6ScaleMasks.spread[h][e]));
+      for (int t = 0; t < 4; ++t) {
+        const int8_t* at = a + 128 * n + 32 * t + 16 * e;
+        int64_t a0, a1;
+        std::memcpy(&a0, at, 8);
+        std::memcpy(&a1, at + 8, 8);
+        // Two pair sums of at most 2 * 63 * 128 each stay inside int16 (32256 < 32768).
+        const __m256i pairs = _mm256_add_epi16(_mm256_maddubs_epi16(q0[t], _mm256_set1_epi64x(a0)),
+                                               _mm256_maddubs_epi16(q1[t], _mm256_set1_epi64x(a1)));
+        sum = _mm256_add_epi32(sum, _mm256_madd_epi16(pairs, _mm256_shuffle_epi8(scales[t], mask)));
+      }
+    }
+    return sum;
+  }
+
+  // Lane r: row r's isum of the one-row spec, sum_k sc_k * sum_{i in k} (q_i - 32) a_i.
+  static __m256i Sums(const std::byte* tile, const BlockQ8_K& a) {
+    const std::byte* codes = tile + kRows8Q6KHeaderBytes;
+    __m256i quad[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
+    __m256i offset = _mm256_setzero_si256();  // lane r: sum_k sc_k * bsum_k of row r
+    for (int n = 0; n < 2; ++n) {
+      __m256i scales[4];
+      for (int t = 0; t < 4; ++t) {
+        const int p = 4 * n + t;
+        scales[t] = _mm256_cvtepi8_epi16(
+            _mm_loadu_si128(reinterpret_cast<const __m128i*>(tile + 2 * kRows8 + 16 * p)));
+        int32_t bsums;  // bsum 2p in the low int16, 2p + 1 in the high one
+        std::memcpy(&bsums, a.bsums + 2 * p, 4);
+        offset = _mm256_add_epi32(offset, _mm256_madd_epi16(scales[t], _mm256_set1_epi32(bsums)));
+      }
+      for (int h = 0; h < 2; ++h) {
+        quad[h] = _mm256_add_epi32(quad[h], QuadHalf(codes, a.qs, n, h, scales));
+      }
+    }
+    return _mm256_sub_epi32(_mm256_hadd_epi32(quad[0], quad[1]), _mm256_slli_epi32(offset, 5));
+  }
+};
+
+void DotRows8Q6_K(const void* group, const void* act, int64_t n, float* out) {
+  const std::byte* tiles = static_cast<const std::byte*>(group);
+  const BlockQ8_K* ab = static_cast<const BlockQ8_K*>(act);
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t b = 0; b < n / kQKK; ++b) {
+    const std::byte* tile = tiles + b * Rows8Q6K::kTileBytes;
+    for (int64_t at = 0; at < Rows8Q6K::kTileBytes; at += 64) {
+      _mm_prefetch(reinterpret_cast<const char*>(tile) + Rows8Q6K::kTileBytes + at, _MM_HINT_T0);
+    }
+    const __m256 isum = _mm256_cvtepi32_ps(Rows8Q6K::Sums(tile, ab[b]));
+    const __m256 d =
+        _mm256_mul_ps(_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(tile))),
+                      _mm256_set1_ps(ab[b].d));
+    acc = _mm256_fmadd_ps(d, isum, acc);
+  }
+  _mm256_storeu_ps(out, acc);
+}
+
 // How far ahead of the tile being read the 8-row kernels prefetch (bytes).
 constexpr int64_t kRows8PrefetchBytes = 1024;
 
@@ -667,7 +785,7 @@ QuantDotKernels TargetQuantDot() {
       {&DotLegacy4<Q4_0Op>, &DotLegacy4<Q4_1Op>, &DotLegacy4<Q5_0Op>, &DotLegacy4<Q5_1Op>,
        &DotLegacy4<Q8_0Op>, &DotK4<Q45KOp<false>>, &DotK4<Q45KOp<true>>, &DotK4<Q6KOp>},
       {&DotRows8<Rows8Q4_0>, nullptr, &DotRows8<Rows8Q5_0>, nullptr, &DotRows8<Rows8Q8_0>,
-       &DotRows8Q4_K, nullptr, nullptr}};
+       &DotRows8Q4_K, nullptr, &DotRows8Q6_K}};
 }
 
 #else  // no kernels of our own below AVX2: the twin

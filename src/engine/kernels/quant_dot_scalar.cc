@@ -117,33 +117,34 @@ float DotQ45_K(const void* w_row, const void* act, int64_t n) {
   return acc;
 }
 
+// Q6_K: one super-block's FMA.
+float StepQ6_K(const BlockQ6_K& w, const BlockQ8_K& a, float acc) {
+  int codes[kQKK];
+  for (int h = 0; h < 2; ++h) {
+    const uint8_t* ql = w.ql + 64 * h;
+    const uint8_t* qh = w.qh + 32 * h;
+    int* c = codes + 128 * h;
+    for (int l = 0; l < 32; ++l) {
+      c[l] = ((ql[l] & 0x0f) | ((qh[l] & 3) << 4)) - 32;
+      c[l + 32] = ((ql[l + 32] & 0x0f) | (((qh[l] >> 2) & 3) << 4)) - 32;
+      c[l + 64] = ((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32;
+      c[l + 96] = ((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32;
+    }
+  }
+  int32_t isum = 0;
+  for (int k = 0; k < 16; ++k) {
+    int32_t dot = 0;
+    for (int i = 16 * k; i < 16 * k + 16; ++i) dot += codes[i] * a.qs[i];
+    isum += w.scales[k] * dot;
+  }
+  return std::fmaf(F16ToF32(w.d) * a.d, static_cast<float>(isum), acc);
+}
+
 float DotQ6_K(const void* w_row, const void* act, int64_t n) {
   const BlockQ6_K* wb = static_cast<const BlockQ6_K*>(w_row);
   const BlockQ8_K* ab = static_cast<const BlockQ8_K*>(act);
   float acc = 0.0f;
-  for (int64_t b = 0; b < n / kQKK; ++b) {
-    const BlockQ6_K& w = wb[b];
-    const BlockQ8_K& a = ab[b];
-    int codes[kQKK];
-    for (int h = 0; h < 2; ++h) {
-      const uint8_t* ql = w.ql + 64 * h;
-      const uint8_t* qh = w.qh + 32 * h;
-      int* c = codes + 128 * h;
-      for (int l = 0; l < 32; ++l) {
-        c[l] = ((ql[l] & 0x0f) | ((qh[l] & 3) << 4)) - 32;
-        c[l + 32] = ((ql[l + 32] & 0x0f) | (((qh[l] >> 2) & 3) << 4)) - 32;
-        c[l + 64] = ((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32;
-        c[l + 96] = ((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32;
-      }
-    }
-    int32_t isum = 0;
-    for (int k = 0; k < 16; ++k) {
-      int32_t dot = 0;
-      for (int i = 16 * k; i < 16 * k + 16; ++i) dot += codes[i] * a.qs[i];
-      isum += w.scales[k] * dot;
-    }
-    acc = std::fmaf(F16ToF32(w.d) * a.d, static_cast<float>(isum), acc);
-  }
+  for (int64_t b = 0; b < n / kQKK; ++b) acc = StepQ6_K(wb[b], ab[b], acc);
   return acc;
 }
 
@@ -213,6 +214,22 @@ void DotRows8Q4_K(const void* group, const void* act, int64_t n, float* out) {
   }
 }
 
+// Q6_K in 8-row tiles: the one-row spec on each row read back out of the group, as for Q4_K.
+void DotRows8Q6_K(const void* group, const void* act, int64_t n, float* out) {
+  const BlockQ8_K* ab = static_cast<const BlockQ8_K*>(act);
+  for (int r = 0; r < kRows8; ++r) {
+    float acc = 0.0f;
+    for (int64_t b = 0; b < n / kQKK; ++b) {
+      BlockQ6_K plain;
+      UnpackRows8Row(DType::kQ6_K,
+                     static_cast<const std::byte*>(group) + b * kRows8 * sizeof(BlockQ6_K), kQKK, r,
+                     reinterpret_cast<std::byte*>(&plain));
+      acc = StepQ6_K(plain, ab[b], acc);
+    }
+    out[r] = acc;
+  }
+}
+
 }  // namespace
 
 const QuantDotKernels& ScalarQuantDotKernels() {
@@ -235,7 +252,7 @@ const QuantDotKernels& ScalarQuantDotKernels() {
        &FourRows<&DotQ45_K<true>>, &FourRows<&DotQ6_K>},
       {&DotRows8<BlockQ4_0, CodesQ4_0, DType::kQ4_0>, nullptr,
        &DotRows8<BlockQ5_0, CodesQ5_0, DType::kQ5_0>, nullptr,
-       &DotRows8<BlockQ8_0, CodesQ8_0, DType::kQ8_0>, &DotRows8Q4_K, nullptr, nullptr},
+       &DotRows8<BlockQ8_0, CodesQ8_0, DType::kQ8_0>, &DotRows8Q4_K, nullptr, &DotRows8Q6_K},
   };
   return kScalar;
 }

@@ -3,8 +3,8 @@
 // pointed at the copy; then the file mappings' resident pages are released, so resident memory
 // holds one copy of the weights. Decode reads every weight byte per token, and through 2 MiB pages
 // it reads them about twice as fast as through the 4 KiB pages of a file mapping. On the way, the
-// Q4_0/Q8_0 matmul weights (a tied output included) are rearranged into 8-row tiles
-// (WeightLayout::kRows8, engine/quant/rows8.h) for the integer kernels, unless the reference
+// Q4_0, Q5_0, Q8_0, Q4_K and Q6_K matmul weights (a tied output included) are rearranged into 8-row
+// tiles (WeightLayout::kRows8, engine/quant/rows8.h) for the integer kernels, unless the reference
 // kernels are selected.
 // The alternative, kept for models larger than memory: leave the views on the mapping (zero copy;
 // pages are read from disk on first use and may be evicted).

@@ -27,6 +27,8 @@ Rows8Desc DescOf(DType type) {
       return {kQK, sizeof(BlockQ8_0), 2 * kRows8, 2, kQK, 4};
     case DType::kQ5_0:
       return {kQK, sizeof(BlockQ5_0), kRows8Q5_0HeaderBytes, offsetof(BlockQ5_0, qs), kQK / 2, 2};
+    case DType::kQ6_K:  // code bytes: ql then qh, both at the start of the plain block
+      return {kQKK, sizeof(BlockQ6_K), kRows8Q6KHeaderBytes, 0, kQKK / 2 + kQKK / 4, 4};
     default:  // kQ4_K
       return {kQKK, sizeof(BlockQ4_K), kRows8Q4KHeaderBytes, offsetof(BlockQ4_K, qs), kQKK / 2, 4};
   }
@@ -83,11 +85,32 @@ void GetQ4KHeader(const std::byte* tile, int r, BlockQ4_K* blk) {
   quant_internal::PackScaleMinK4(sc, m, blk->scales);
 }
 
+// Offset in a Q6_K tile of row r's scale of sub-block k (rows8.h): the scales of sub-blocks 2p and
+// 2p + 1 of one row are adjacent, so sign-extending 16 bytes gives one (2p, 2p + 1) int16 pair per
+// row in int32 lane r.
+int64_t Q6ScaleOffset(int r, int k) { return 2 * kRows8 + 16 * (k / 2) + 2 * r + k % 2; }
+
+// Writes row r's Q6_K header fields (d, the 16 scales) from its plain block into a tile.
+void PutQ6KHeader(const std::byte* blk, int r, std::byte* tile) {
+  std::memcpy(tile + 2 * r, blk + offsetof(BlockQ6_K, d), 2);
+  for (int k = 0; k < kQKK / 16; ++k) {
+    tile[Q6ScaleOffset(r, k)] = blk[offsetof(BlockQ6_K, scales) + k];
+  }
+}
+
+// The reverse of PutQ6KHeader: row r's d and scales back into its plain block.
+void GetQ6KHeader(const std::byte* tile, int r, std::byte* blk) {
+  std::memcpy(blk + offsetof(BlockQ6_K, d), tile + 2 * r, 2);
+  for (int k = 0; k < kQKK / 16; ++k) {
+    blk[offsetof(BlockQ6_K, scales) + k] = tile[Q6ScaleOffset(r, k)];
+  }
+}
+
 }  // namespace
 
 bool Rows8Format(DType type) {
   return type == DType::kQ4_0 || type == DType::kQ5_0 || type == DType::kQ8_0 ||
-         type == DType::kQ4_K;
+         type == DType::kQ4_K || type == DType::kQ6_K;
 }
 
 bool Rows8Eligible(DType type, const std::byte* plain, int64_t rows, int64_t cols) {
@@ -119,6 +142,8 @@ void PackRows8Group(DType type, const std::byte* plain, int64_t cols, std::byte*
         BlockQ4_K k;
         std::memcpy(&k, blk, sizeof(k));
         PutQ4KHeader(k, row, packed + b * tile);
+      } else if (type == DType::kQ6_K) {
+        PutQ6KHeader(blk, row, packed + b * tile);
       } else if (type == DType::kQ5_0) {
         std::memcpy(packed + b * tile + 2 * row, blk, 2);
         for (int c = 0; c < 4; ++c) {
@@ -144,6 +169,8 @@ void UnpackRows8Row(DType type, const std::byte* group, int64_t cols, int row,
       BlockQ4_K k;
       GetQ4KHeader(group + b * tile, row, &k);
       std::memcpy(blk, &k, offsetof(BlockQ4_K, qs));
+    } else if (type == DType::kQ6_K) {
+      GetQ6KHeader(group + b * tile, row, blk);
     } else if (type == DType::kQ5_0) {
       std::memcpy(blk, group + b * tile + 2 * row, 2);
       for (int c = 0; c < 4; ++c) {

@@ -1,4 +1,4 @@
-// The 8-row interleaved weight layout (WeightLayout::kRows8) of Q4_0, Q5_0, Q8_0 and Q4_K.
+// The 8-row interleaved weight layout (WeightLayout::kRows8) of Q4_0, Q5_0, Q8_0, Q4_K and Q6_K.
 //
 // Why: a decode matmul reads every weight once per token, and the one-row integer kernels spend
 // most of their time on per-block work that does not depend on the row (loading and broadcasting
@@ -15,13 +15,20 @@
 //             Q4_K (128 bytes): [0, 16) d, [16, 32) dmin, [32, 96) byte 8j + r = sub-block j's
 //             scale (low nibble) and min (high nibble), low 4 bits each, of row r; [96, 128)
 //             byte 8 (j % 4) + r, nibble j / 4: their high 2 bits (scale in bits 0-1, min 2-3).
-//   then 32-byte code vectors. A row's code bytes (after its block's scale fields) are taken as
+//             Q6_K (144 bytes): [0, 16) d, [16, 144) byte 16 + 16 (k / 2) + 2r + k % 2 = row r's
+//             int8 scale of sub-block k (16 elements), so 16 bytes sign-extended to int16 hold
+//             the pair (k, k + 1), k even, of row r in 32-bit lane r.
+//   then 32-byte code vectors. A row's code bytes (its plain block's code fields) are taken as
 //   8-byte chunks m = 0, 1, ...; chunk m is in vector v = (m / C) * 2C + h * C + m % C, where
-//   C = 2 for Q4_0/Q5_0 and 4 for Q8_0 and Q4_K, and h in {0, 1} picks a quad of rows: in vector v
-//   the 8-byte quarter k (0..3) holds row RowOfQuarter(h, k) = 2h + (k & 1) + 4(k >> 1). So a
-//   vector holds the same 8 code bytes of 4 rows: Q4_0/Q5_0 low nibbles elements 8c+i, high
-//   8c+16+i; Q8_0 element 8c+i; Q4_K (chunk 4g + c) low nibbles element 64g + 8c + i, high 64g + 32
-//   + 8c + i.
+//   C = 2 for Q4_0/Q5_0 and 4 for Q8_0, Q4_K and Q6_K, and h in {0, 1} picks a quad of rows: in
+//   vector v the 8-byte quarter k (0..3) holds row RowOfQuarter(h, k) = 2h + (k & 1) + 4(k >> 1).
+//   So a vector holds the same 8 code bytes of 4 rows: Q4_0/Q5_0 low nibbles elements 8c+i, high
+//   8c+16+i; Q8_0 element 8c+i; Q4_K (chunk 4g + c) low nibbles element 64g + 8c + i, high
+//   64g + 32 + 8c + i. Q6_K's code bytes are ql[0, 128) then qh[0, 64) (24 chunks, 6 runs of 8
+//   vectors): for half n in {0, 1} and c in [0, 4), runs 2n and 2n + 1 hold ql[64n + 8c + i] and
+//   ql[64n + 32 + 8c + i] (low nibbles: elements 128n + 8c + i and + 32; high nibbles: + 64 and
+//   + 96), run 4 + n holds qh[32n + 8c + i] (bit pairs 0-1, 2-3, 4-5, 6-7 for those four
+//   elements), so three vectors give a quad's codes of 4 x 8 elements.
 // The row order of the quarters makes one 256-bit horizontal add of the two halves' sums land
 // row r in lane r.
 // Thread rules: pure functions; any thread.
@@ -37,6 +44,7 @@ namespace sg {
 inline constexpr int kRows8 = 8;
 inline constexpr int64_t kRows8Q4KHeaderBytes = 128;
 inline constexpr int64_t kRows8Q5_0HeaderBytes = 48;
+inline constexpr int64_t kRows8Q6KHeaderBytes = 144;
 
 inline constexpr int Rows8RowOfQuarter(int h, int k) { return 2 * h + (k & 1) + 4 * (k >> 1); }
 
