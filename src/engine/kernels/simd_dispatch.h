@@ -25,6 +25,14 @@ struct SimdKernels {
   void (*dot4_f32)(const float* w, int64_t w_stride, const float* x, int64_t n, float* out);
   // y[i] += alpha * x[i] over n floats.
   void (*axpy_f32)(float alpha, const float* x, float* y, int64_t n);
+  // y[i] += sum_{j < count} p[j] * v[j * v_stride + i] for i in [0, n), j in order: the weighted
+  // sum of `count` rows (attention's probabilities times V). SIMD keeps y in registers across the
+  // rows, so y is read and written once per call instead of once per row.
+  void (*weighted_rows_f32)(const float* p, const float* v, int64_t v_stride, int64_t count,
+                            int64_t n, float* y);
+  // out[j] = exp(s[j] - shift) for j in [0, n); returns the sum of the out[j]. Inputs at or below
+  // the shift (softmax after subtracting the max): each out[j] is within 2 ulps of std::exp.
+  float (*exp_shift_f32)(const float* s, int64_t n, float shift, float* out);
   // dst[i] = float(src[i]) over n IEEE binary16 values (bit patterns); exact.
   void (*f16_to_f32)(const uint16_t* src, float* dst, int64_t n);
   // dst[i] = float(src[i]) over n bfloat16 values (bit patterns); exact.

@@ -1,5 +1,7 @@
 // The scalar twin of every SIMD kernel: plain C++ loops, the specification the Highway versions
 // are tested against (and the "scalar" target STREAMGEN_ISA can force).
+#include <cmath>
+
 #include "engine/core/half.h"
 #include "engine/kernels/simd_dispatch.h"
 
@@ -19,6 +21,20 @@ void Dot4F32Scalar(const float* w, int64_t w_stride, const float* x, int64_t n, 
 
 void AxpyF32Scalar(float alpha, const float* x, float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] += alpha * x[i];
+}
+
+void WeightedRowsF32Scalar(const float* p, const float* v, int64_t v_stride, int64_t count,
+                           int64_t n, float* y) {
+  for (int64_t j = 0; j < count; ++j) AxpyF32Scalar(p[j], v + j * v_stride, y, n);
+}
+
+float ExpShiftF32Scalar(const float* s, int64_t n, float shift, float* out) {
+  float sum = 0.0f;
+  for (int64_t j = 0; j < n; ++j) {
+    out[j] = std::exp(s[j] - shift);
+    sum += out[j];
+  }
+  return sum;
 }
 
 void F16ToF32Scalar(const uint16_t* src, float* dst, int64_t n) {
@@ -44,9 +60,10 @@ double FmaProbeScalar(int64_t iterations, float* sink) {
 }  // namespace
 
 const SimdKernels& ScalarSimdKernels() {
-  static const SimdKernels kScalar = {&DotF32Scalar,          &Dot4F32Scalar,   &AxpyF32Scalar,
-                                      &F16ToF32Scalar,        &Bf16ToF32Scalar, &FmaProbeScalar,
-                                      ScalarQuantDotKernels()};
+  static const SimdKernels kScalar = {
+      &DotF32Scalar,          &Dot4F32Scalar,     &AxpyF32Scalar,
+      &WeightedRowsF32Scalar, &ExpShiftF32Scalar, &F16ToF32Scalar,
+      &Bf16ToF32Scalar,       &FmaProbeScalar,    ScalarQuantDotKernels()};
   return kScalar;
 }
 

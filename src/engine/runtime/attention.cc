@@ -53,15 +53,19 @@ void AttendHead(const AttentionArgs& a, const float* q, float* out) {
   std::fill(out, out + d, 0.0f);
   float running_max = -std::numeric_limits<float>::infinity();
   float running_sum = 0.0f;  // sum of exp(score - running_max) so far
-  float scores[kKvBlockTokens];
+  float scores[kKvBlockTokens], probs[kKvBlockTokens];
   for (int64_t start = 0; start < a.num_positions; start += kKvBlockTokens) {
     const int64_t count = std::min<int64_t>(kKvBlockTokens, a.num_positions - start);
     const int32_t block = a.blocks[static_cast<size_t>(start / kKvBlockTokens)];
     const float* k_tile = a.pool->KBlock(block, a.layer) + a.kv_head * d;
     const float* v_tile = a.pool->VBlock(block, a.layer) + a.kv_head * d;
+    // Four K rows per kernel call share each load of q (the rows are `row` floats apart).
+    int64_t j = 0;
+    for (; j + 4 <= count; j += 4) simd.dot4_f32(k_tile + j * row, row, q, d, scores + j);
+    for (; j < count; ++j) scores[j] = simd.dot_f32(q, k_tile + j * row, d);
     float block_max = -std::numeric_limits<float>::infinity();
-    for (int64_t j = 0; j < count; ++j) {
-      scores[j] = simd.dot_f32(q, k_tile + j * row, d) * a.scale;
+    for (j = 0; j < count; ++j) {
+      scores[j] *= a.scale;
       block_max = std::max(block_max, scores[j]);
     }
     if (block_max > running_max) {
@@ -73,11 +77,8 @@ void AttendHead(const AttentionArgs& a, const float* q, float* out) {
       running_sum *= correction;
       running_max = block_max;
     }
-    for (int64_t j = 0; j < count; ++j) {
-      const float p = std::exp(scores[j] - running_max);
-      running_sum += p;
-      simd.axpy_f32(p, v_tile + j * row, out, d);
-    }
+    running_sum += simd.exp_shift_f32(scores, count, running_max, probs);
+    simd.weighted_rows_f32(probs, v_tile, row, count, d, out);
   }
   if (running_sum > 0.0f) {
     const float inv = 1.0f / running_sum;

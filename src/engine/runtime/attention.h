@@ -27,8 +27,9 @@ struct AttentionArgs {
 void AttendHeadReference(const AttentionArgs& args, const float* q, float* out);
 
 // The version the engine runs: one pass over blocks of 16 positions with an online softmax
-// (running max and sum, rescaling the accumulator when the max grows), SIMD dot/axpy from the
-// dispatch table. Needs no scratch beyond 16 scores on the stack; writes out (D floats).
+// (running max and sum, rescaling the accumulator when the max grows); per block one SIMD call
+// each for the scores (four K rows per call), the exponentials and the weighted sum of V rows.
+// Needs no scratch beyond 2 x 16 floats on the stack; writes out (D floats).
 void AttendHead(const AttentionArgs& args, const float* q, float* out);
 
 // Copies one token's K and V rows (Nkv*D floats each) into slot `pos` of the sequence's blocks.
