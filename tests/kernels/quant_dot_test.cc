@@ -194,6 +194,50 @@ TEST_F(QuantDotTest, ActivationQuantizationIsWithinHalfAStep) {
   EXPECT_EQ(blocks[1].sum, 0);
 }
 
+// Inputs that reach every branch of the quantizers' spec: ordinary values, exact ties after
+// scaling (x * 127 / amax = k + 0.5), all zeros, NaN and infinities among finite values, and
+// blocks whose largest value is tiny (subnormal scale).
+std::vector<float> QuantizerInputs(int64_t blocks_of_256, std::mt19937& rng) {
+  std::vector<float> x = RandomFloats(256 * blocks_of_256, rng, 2.0f);
+  for (int64_t i = 0; i < 32; ++i) x[i] = (static_cast<float>(i) - 15.5f) / 127.0f;  // ties
+  x[31] = 1.0f;  // amax of the first 32: x * 127 / amax is k + 0.5 for the others
+  for (int64_t i = 256; i < 288 && i < static_cast<int64_t>(x.size()); ++i) x[i] = 0.0f;
+  if (x.size() >= 512) {
+    x[300] = std::nanf("");
+    x[333] = INFINITY;
+    x[400] = -INFINITY;
+    x[450] = std::nanf("");
+    for (int64_t i = 480; i < 512; ++i) x[i] = 1e-40f * static_cast<float>(i - 495);
+  }
+  return x;
+}
+
+TEST_F(QuantDotTest, ActivationQuantizersEqualTheTwinBitForBit) {
+  std::mt19937 rng(11);
+  const QuantDotKernels& twin = ScalarQuantDotKernels();
+  for (const std::string& target : CompiledSimdTargets()) {
+    ASSERT_TRUE(ForceSimdTarget(target).ok()) << target;
+    const QuantDotKernels& k = GetSimdKernels().quant;
+    for (int64_t blocks : {1, 2, 3}) {
+      const std::vector<float> x = QuantizerInputs(blocks, rng);
+      const int64_t n = static_cast<int64_t>(x.size());
+      for (DType act : {DType::kQ8_0, DType::kQ8_K}) {
+        const ActQuantizeFn want_fn = act == DType::kQ8_0 ? twin.quantize_q8 : twin.quantize_q8_k;
+        const ActQuantizeFn got_fn = act == DType::kQ8_0 ? k.quantize_q8 : k.quantize_q8_k;
+        std::vector<uint8_t> want(static_cast<size_t>(ActivationRowBytes(act, n)), 0xAA);
+        std::vector<uint8_t> got(want.size(), 0x55);
+        want_fn(x.data(), want.data(), n);
+        got_fn(x.data(), got.data(), n);
+        ASSERT_EQ(want, got) << target << " " << DTypeName(act) << " n=" << n;
+        // The table's twin is QuantizeActivationRow itself.
+        std::vector<uint8_t> spec(want.size(), 0);
+        QuantizeActivationRow(act, x.data(), spec.data(), n);
+        ASSERT_EQ(want, spec) << DTypeName(act);
+      }
+    }
+  }
+}
+
 TEST_F(QuantDotTest, HalfDotsWithinFloatSummationBound) {
   std::mt19937 rng(5);
   for (const std::string& target : CompiledSimdTargets()) {

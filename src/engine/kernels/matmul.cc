@@ -151,7 +151,13 @@ void DotF32Rows(const SimdKernels& simd, const float* w, int64_t in, int64_t r0,
       simd.dot4_f32(w + (r - r0) * in, in, xt, in, four);
       for (int i = 0; i < 4; ++i) Store(yt + r + i, four[i], accumulate);
     }
-    for (; r < r1; ++r) Store(yt + r, simd.dot_f32(w + (r - r0) * in, xt, in), accumulate);
+    // The last rows through the same four-row kernel (the row four times, stride 0): a row's
+    // rounding then does not depend on where the pool's split put the range boundaries.
+    for (; r < r1; ++r) {
+      float four[4];
+      simd.dot4_f32(w + (r - r0) * in, 0, xt, in, four);
+      Store(yt + r, four[0], accumulate);
+    }
   }
 }
 
@@ -318,10 +324,11 @@ QuantizedInput QuantizeInput(std::span<const RowKernel> kernels, const float* x,
     q.q8k = p;
     q.q8k_stride = ActivationRowBytes(DType::kQ8_K, in);
   }
+  const QuantDotKernels& kq = kernels[0].simd->quant;
   auto quantize = [&](int64_t b, int64_t e) {
     for (int64_t t = b; t < e; ++t) {
-      if (need_q8) QuantizeActivationRow(DType::kQ8_0, x + t * in, q.q8 + t * q.q8_stride, in);
-      if (need_q8k) QuantizeActivationRow(DType::kQ8_K, x + t * in, q.q8k + t * q.q8k_stride, in);
+      if (need_q8) kq.quantize_q8(x + t * in, q.q8 + t * q.q8_stride, in);
+      if (need_q8k) kq.quantize_q8_k(x + t * in, q.q8k + t * q.q8k_stride, in);
     }
   };
   if (num_tokens == 1) {
@@ -336,6 +343,32 @@ QuantizedInput QuantizeInput(std::span<const RowKernel> kernels, const float* x,
 // the per-range overhead small.
 constexpr int64_t kRowGrain = 16;
 static_assert(kRowGrain % kRows8 == 0, "a split must not cut a kRows8 group");
+
+// Chunks per thread of ParallelRows: enough that a thread slowed for part of an op (an interrupt,
+// the other hyperthread, its rows not in cache) costs a fraction of a chunk at the end, few enough
+// that each chunk streams tens of KiB of contiguous weights.
+constexpr int64_t kChunksPerThread = 4;
+
+// fn(begin, end) over [0, n) in chunks of whole kRowGrains that the pool's threads claim in order
+// from a shared counter, so a thread that finishes its rows early takes more instead of waiting
+// for the slower one (a static half each left the faster core idle at the end of every op).
+// Thread rules: called by the pool's owner; fn runs on every pool thread, on disjoint ranges.
+void ParallelRows(ThreadPool& pool, int64_t n, FunctionRef<void(int64_t, int64_t)> fn) {
+  const int64_t threads = pool.num_threads();
+  const int64_t units = (n + kRowGrain - 1) / kRowGrain;
+  if (threads <= 1 || units <= 1) {
+    if (n > 0) fn(0, n);
+    return;
+  }
+  const int64_t chunk = std::max<int64_t>(1, units / (threads * kChunksPerThread));
+  // Relaxed: the counter only hands out disjoint ranges; Run's completion orders the results.
+  std::atomic<int64_t> next{0};
+  pool.Run([&](int) {
+    for (int64_t u; (u = next.fetch_add(chunk, std::memory_order_relaxed)) < units;) {
+      fn(u * kRowGrain, std::min(n, (u + chunk) * kRowGrain));
+    }
+  });
+}
 
 }  // namespace
 
@@ -377,9 +410,9 @@ void MatMul(const TensorView& w, const float* x, int64_t num_tokens, float* y, T
   const QuantizedInput q = QuantizeInput({&k, 1}, x, num_tokens, in, scratch, pool);
   const std::byte* qx = q.For(k.act);
   const int64_t qs = q.StrideFor(k.act);
-  pool.ParallelFor(
-      out, [&](int64_t b, int64_t e) { k.Rows(b, e, num_tokens, x, qx, qs, y, out, accumulate); },
-      kRowGrain);
+  ParallelRows(pool, out, [&](int64_t b, int64_t e) {
+    k.Rows(b, e, num_tokens, x, qx, qs, y, out, accumulate);
+  });
 }
 
 void MatMulMulti(std::span<const MatMulOutput> outs, const float* x, int64_t num_tokens,
@@ -405,18 +438,15 @@ void MatMulMulti(std::span<const MatMulOutput> outs, const float* x, int64_t num
   const int64_t in = outs[0].w->cols();
   const QuantizedInput q = QuantizeInput({kernels, n}, x, num_tokens, in, scratch, pool);
   // One split over the rows of all outputs, in order; each range is cut at output boundaries.
-  pool.ParallelFor(
-      first_row[n],
-      [&](int64_t b, int64_t e) {
-        for (size_t j = 0; j < n; ++j) {
-          const int64_t lo = std::max(b, first_row[j]), hi = std::min(e, first_row[j + 1]);
-          if (lo >= hi) continue;
-          const RowKernel& k = kernels[j];
-          k.Rows(lo - first_row[j], hi - first_row[j], num_tokens, x, q.For(k.act),
-                 q.StrideFor(k.act), outs[j].y, outs[j].w->rows(), false);
-        }
-      },
-      kRowGrain);
+  ParallelRows(pool, first_row[n], [&](int64_t b, int64_t e) {
+    for (size_t j = 0; j < n; ++j) {
+      const int64_t lo = std::max(b, first_row[j]), hi = std::min(e, first_row[j + 1]);
+      if (lo >= hi) continue;
+      const RowKernel& k = kernels[j];
+      k.Rows(lo - first_row[j], hi - first_row[j], num_tokens, x, q.For(k.act), q.StrideFor(k.act),
+             outs[j].y, outs[j].w->rows(), false);
+    }
+  });
 }
 
 void MatMulSwiGlu(const TensorView& gate, const TensorView& up, const float* x, int64_t num_tokens,
@@ -435,18 +465,15 @@ void MatMulSwiGlu(const TensorView& gate, const TensorView& up, const float* x, 
     return;
   }
   const QuantizedInput q = QuantizeInput(kernels, x, num_tokens, in, scratch, pool);
-  pool.ParallelFor(
-      inter,
-      [&](int64_t b, int64_t e) {
-        kernels[0].Rows(b, e, num_tokens, x, q.For(kernels[0].act), q.StrideFor(kernels[0].act),
-                        out, inter, false);
-        kernels[1].Rows(b, e, num_tokens, x, q.For(kernels[1].act), q.StrideFor(kernels[1].act),
-                        up_scratch, inter, false);
-        for (int64_t t = 0; t < num_tokens; ++t) {
-          SiluMul(out + t * inter + b, up_scratch + t * inter + b, out + t * inter + b, e - b);
-        }
-      },
-      kRowGrain);
+  ParallelRows(pool, inter, [&](int64_t b, int64_t e) {
+    kernels[0].Rows(b, e, num_tokens, x, q.For(kernels[0].act), q.StrideFor(kernels[0].act), out,
+                    inter, false);
+    kernels[1].Rows(b, e, num_tokens, x, q.For(kernels[1].act), q.StrideFor(kernels[1].act),
+                    up_scratch, inter, false);
+    for (int64_t t = 0; t < num_tokens; ++t) {
+      SiluMul(out + t * inter + b, up_scratch + t * inter + b, out + t * inter + b, e - b);
+    }
+  });
 }
 
 void GetRows(const TensorView& w, std::span<const int32_t> ids, float* out) {

@@ -67,6 +67,9 @@ using QuantDot4Fn = void (*)(const void* w, int64_t row_bytes, const void* act, 
 // out[r] for the group's rows r = 0..7 (the 8-row tile spec above).
 using QuantDot8Fn = void (*)(const void* group, const void* act, int64_t n, float* out);
 
+// n floats (n a multiple of the layout's block) into one activation row of a layout.
+using ActQuantizeFn = void (*)(const float* x, void* out, int64_t n);
+
 // The 8 integer formats, in the order of QuantDotKernels' members.
 inline constexpr int kNumQuantDotTypes = 8;
 
@@ -75,6 +78,8 @@ struct QuantDotKernels {
   HalfDotFn f16, bf16;
   QuantDot4Fn rows4[kNumQuantDotTypes];  // q4_0 ... q6_k as above
   QuantDot8Fn rows8[kNumQuantDotTypes];  // kRows8 groups; null where the format has no layout
+  // The activation quantizers (QuantizeActivationRow's two layouts), equal to the twin bit for bit.
+  ActQuantizeFn quantize_q8, quantize_q8_k;
 };
 
 // The scalar twin's table (the spec).
@@ -95,7 +100,8 @@ DType ActivationTypeFor(DType weight);
 int64_t ActivationRowBytes(DType act, int64_t n);
 
 // Quantizes n floats (n a multiple of 32) into n/32 ActQ8Blocks: d = amax / 127 (f32),
-// q = round-half-away(x / d) clamped to [-127, 127]; all zeros when amax is 0.
+// q = x * (127 / amax) rounded to nearest (ties to even) and clamped to [-127, 127] (NaN: -127);
+// all zeros when amax is 0.
 void QuantizeActQ8(const float* x, ActQ8Block* out, int64_t n);
 
 // Quantizes one activation row into layout `act` (n a multiple of the layout's block; kF32 copies).

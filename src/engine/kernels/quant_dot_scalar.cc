@@ -230,6 +230,11 @@ void DotRows8Q6_K(const void* group, const void* act, int64_t n, float* out) {
   }
 }
 
+// QuantizeActQ8 in the table's untyped form.
+void QuantizeActQ8Row(const float* x, void* out, int64_t n) {
+  QuantizeActQ8(x, static_cast<ActQ8Block*>(out), n);
+}
+
 }  // namespace
 
 const QuantDotKernels& ScalarQuantDotKernels() {
@@ -253,6 +258,8 @@ const QuantDotKernels& ScalarQuantDotKernels() {
       {&DotRows8<BlockQ4_0, CodesQ4_0, DType::kQ4_0>, nullptr,
        &DotRows8<BlockQ5_0, CodesQ5_0, DType::kQ5_0>, nullptr,
        &DotRows8<BlockQ8_0, CodesQ8_0, DType::kQ8_0>, &DotRows8Q4_K, nullptr, &DotRows8Q6_K},
+      &QuantizeActQ8Row,
+      &QuantizeRowQ8_K,
   };
   return kScalar;
 }

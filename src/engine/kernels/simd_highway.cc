@@ -245,6 +245,7 @@ const std::vector<SimdTarget>& HighwaySimdTargets() {
       const std::string name = target == HWY_SCALAR ? "HWY_SCALAR" : hwy::TargetName(target);
       SimdKernels kernels = HWY_DYNAMIC_DISPATCH(TargetKernels)();
       kernels.quant = QuantDotKernelsForChosenTarget();
+      AddActQuantizersForChosenTarget(&kernels.quant);
       targets.push_back({name, kernels});
     }
     hwy::SetSupportedTargetsForTest(0);

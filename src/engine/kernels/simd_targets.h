@@ -22,6 +22,10 @@ const std::vector<SimdTarget>& HighwaySimdTargets();
 // HighwaySimdTargets while it narrows the choice to one target at a time.
 QuantDotKernels QuantDotKernelsForChosenTarget();
 
+// Puts the chosen Highway target's activation quantizers (quantize_act_highway.cc) into `k`;
+// leaves the twin's where the target has none of its own.
+void AddActQuantizersForChosenTarget(QuantDotKernels* k);
+
 // The choice for a value of STREAMGEN_ISA (env may be null or empty: the best target). Never
 // null. *note is set to why the result is not simply the best target (empty if it is).
 const SimdTarget* ChooseSimdTarget(const char* env, std::string* note);
