@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <limits>
+#include <vector>
 
 namespace sg {
 
@@ -23,15 +24,29 @@ void RmsNorm(const float* x, const float* weight, int64_t rows, int64_t dim, flo
   }
 }
 
-void ApplyRope(float* x, int64_t num_heads, int64_t head_dim, int64_t pos, const float* inv_freq,
-               RopeStyle style) {
+void RopeCosSin(int64_t head_dim, int64_t pos, const float* inv_freq, float* cs) {
   const int64_t half = head_dim / 2;
   for (int64_t i = 0; i < half; ++i) {
     // The angle is rounded to float like Hugging Face's float32 outer(t, inv_freq); cos and sin
     // are then evaluated accurately (double) and rounded once.
     const float angle = static_cast<float>(pos) * inv_freq[i];
-    const float c = static_cast<float>(std::cos(static_cast<double>(angle)));
-    const float s = static_cast<float>(std::sin(static_cast<double>(angle)));
+    cs[i] = static_cast<float>(std::cos(static_cast<double>(angle)));
+    cs[half + i] = static_cast<float>(std::sin(static_cast<double>(angle)));
+  }
+}
+
+void ApplyRope(float* x, int64_t num_heads, int64_t head_dim, int64_t pos, const float* inv_freq,
+               RopeStyle style) {
+  std::vector<float> cs(static_cast<size_t>(head_dim));
+  RopeCosSin(head_dim, pos, inv_freq, cs.data());
+  ApplyRopeCosSin(x, num_heads, head_dim, cs.data(), style);
+}
+
+void ApplyRopeCosSin(float* x, int64_t num_heads, int64_t head_dim, const float* cs,
+                     RopeStyle style) {
+  const int64_t half = head_dim / 2;
+  for (int64_t i = 0; i < half; ++i) {
+    const float c = cs[i], s = cs[half + i];
     // kHalves pairs (i, i + head_dim/2) (rotate_half); kInterleaved pairs (2i, 2i + 1).
     const int64_t i0 = style == RopeStyle::kHalves ? i : 2 * i;
     const int64_t i1 = style == RopeStyle::kHalves ? i + half : 2 * i + 1;

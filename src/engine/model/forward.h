@@ -34,6 +34,7 @@ struct Activations {
   float* gate = nullptr;     // "ffn_act"  {T, I}      gate proj, then silu(gate) * up in place
   float* up = nullptr;       //            {T, I}      up proj
   float* head_in = nullptr;  // "out_in"   {R, H}      final-normed rows whose logits are wanted
+  float* rope = nullptr;     //            {T, D}      each token's RoPE table (RopeCosSin)
   // Input quantization scratch of the matmuls: MatMulScratchBytes(T, max(H, I, Nh*D)) bytes.
   std::span<std::byte> matmul_scratch;
 };
@@ -106,7 +107,9 @@ void NormRows(const ForwardContext& ctx, const float* weight, int64_t t);
 void ProjectQkv(const ForwardContext& ctx, int64_t layer, int64_t t);
 // RMSNorm of every head of q and k with q_norm / k_norm (qwen3).
 void NormHeads(const ForwardContext& ctx, int64_t layer, int64_t t);
-// RoPE on q and k at each token's own position.
+// act.rope = each token's RoPE table (RopeCosSin at its position); once per step, for all layers.
+void PrepareRope(const ForwardContext& ctx, const ForwardBatch& batch);
+// RoPE on q and k at each token's own position (the tables of PrepareRope).
 void RotateQk(const ForwardContext& ctx, const ForwardBatch& batch);
 // attention (KV store + attend), wo, x += result.
 void AttentionBlock(const ForwardContext& ctx, int64_t layer, int64_t t);

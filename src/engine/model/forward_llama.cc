@@ -93,16 +93,26 @@ void NormHeads(const ForwardContext& ctx, int64_t layer, int64_t t) {
   });
 }
 
+void PrepareRope(const ForwardContext& ctx, const ForwardBatch& batch) {
+  const ModelConfig& c = ctx.model->config;
+  const int64_t d = c.head_dim;
+  float* rope = ctx.act->rope;
+  ForRows(*ctx.pool, static_cast<int64_t>(batch.positions.size()), [&](int64_t b, int64_t e) {
+    for (int64_t r = b; r < e; ++r) {
+      RopeCosSin(d, batch.positions[r], c.rope_inv_freq.data(), rope + r * d);
+    }
+  });
+}
+
 void RotateQk(const ForwardContext& ctx, const ForwardBatch& batch) {
   const ModelConfig& c = ctx.model->config;
   Activations& a = *ctx.act;
   const int64_t d = c.head_dim;
-  const float* inv_freq = c.rope_inv_freq.data();
   ForRows(*ctx.pool, static_cast<int64_t>(batch.positions.size()), [&](int64_t b, int64_t e) {
     for (int64_t r = b; r < e; ++r) {
-      const int64_t pos = batch.positions[r];
-      ApplyRope(a.q + r * c.num_heads * d, c.num_heads, d, pos, inv_freq, c.rope_style);
-      ApplyRope(a.k + r * c.num_kv_heads * d, c.num_kv_heads, d, pos, inv_freq, c.rope_style);
+      const float* cs = a.rope + r * d;
+      ApplyRopeCosSin(a.q + r * c.num_heads * d, c.num_heads, d, cs, c.rope_style);
+      ApplyRopeCosSin(a.k + r * c.num_kv_heads * d, c.num_kv_heads, d, cs, c.rope_style);
     }
   });
 }
@@ -147,6 +157,7 @@ void ForwardLlama(const ForwardContext& ctx, const ForwardBatch& batch, float* l
   const ModelConfig& c = ctx.model->config;
   const int64_t t = static_cast<int64_t>(batch.token_ids.size());
   EmbedTokens(ctx, batch);
+  PrepareRope(ctx, batch);
   for (int64_t layer = 0; layer < c.num_layers; ++layer) {
     NormRows(ctx, ctx.floats->layers[layer].attn_norm, t);
     ReportIntermediate(ctx, "attn_in", layer, ctx.act->xn, t, c.hidden_size);

@@ -8,6 +8,7 @@ void ForwardQwen2(const ForwardContext& ctx, const ForwardBatch& batch, float* l
   const ModelConfig& c = ctx.model->config;
   const int64_t t = static_cast<int64_t>(batch.token_ids.size());
   EmbedTokens(ctx, batch);
+  PrepareRope(ctx, batch);
   for (int64_t layer = 0; layer < c.num_layers; ++layer) {
     NormRows(ctx, ctx.floats->layers[layer].attn_norm, t);
     ReportIntermediate(ctx, "attn_in", layer, ctx.act->xn, t, c.hidden_size);

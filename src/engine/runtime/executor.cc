@@ -168,7 +168,8 @@ StatusOr<std::unique_ptr<Executor>> Executor::Create(const Model& model, ThreadP
                            t * c.hidden_size,
                            t * c.intermediate_size,
                            t * c.intermediate_size,
-                           t * c.hidden_size};
+                           t * c.hidden_size,
+                           t * c.head_dim};
   int64_t total = 0;
   for (int64_t s : sizes) total += s;
   try {
@@ -185,8 +186,9 @@ StatusOr<std::unique_ptr<Executor>> Executor::Create(const Model& model, ThreadP
                                   std::to_string(total * 4) + " bytes");
   }
   float* p = e->workspace_.data();
-  float** slots[] = {&e->act_.x,    &e->act_.xn,   &e->act_.q,    &e->act_.k,  &e->act_.v,
-                     &e->act_.attn, &e->act_.proj, &e->act_.gate, &e->act_.up, &e->act_.head_in};
+  float** slots[] = {&e->act_.x,  &e->act_.xn,      &e->act_.q,    &e->act_.k,
+                     &e->act_.v,  &e->act_.attn,    &e->act_.proj, &e->act_.gate,
+                     &e->act_.up, &e->act_.head_in, &e->act_.rope};
   for (size_t i = 0; i < std::size(slots); ++i) {
     *slots[i] = p;
     p += sizes[i];
