@@ -197,34 +197,19 @@ void DotRows8(const void* group, const void* act, int64_t n, float* out) {
   }
 }
 
-// Q4_K in 8-row tiles: the one-row spec on each row read back out of the group (integer sums are
-// exact in any order, so the tile kernels equal the one-row twin bit for bit).
-void DotRows8Q4_K(const void* group, const void* act, int64_t n, float* out) {
+// K-format 8-row tiles (Q4_K, Q6_K): the one-row spec's block step on each row read back out of
+// the group (integer sums are exact in any order, so the tile kernels equal the one-row twin bit
+// for bit).
+template <typename Block, DType kType, float (*Step)(const Block&, const BlockQ8_K&, float)>
+void DotRows8K(const void* group, const void* act, int64_t n, float* out) {
   const BlockQ8_K* ab = static_cast<const BlockQ8_K*>(act);
   for (int r = 0; r < kRows8; ++r) {
     float acc = 0.0f;
     for (int64_t b = 0; b < n / kQKK; ++b) {
-      BlockQ4_K plain;
-      UnpackRows8Row(DType::kQ4_K,
-                     static_cast<const std::byte*>(group) + b * kRows8 * sizeof(BlockQ4_K), kQKK, r,
-                     reinterpret_cast<std::byte*>(&plain));
-      acc = StepQ45_K<false>(plain, ab[b], acc);
-    }
-    out[r] = acc;
-  }
-}
-
-// Q6_K in 8-row tiles: the one-row spec on each row read back out of the group, as for Q4_K.
-void DotRows8Q6_K(const void* group, const void* act, int64_t n, float* out) {
-  const BlockQ8_K* ab = static_cast<const BlockQ8_K*>(act);
-  for (int r = 0; r < kRows8; ++r) {
-    float acc = 0.0f;
-    for (int64_t b = 0; b < n / kQKK; ++b) {
-      BlockQ6_K plain;
-      UnpackRows8Row(DType::kQ6_K,
-                     static_cast<const std::byte*>(group) + b * kRows8 * sizeof(BlockQ6_K), kQKK, r,
-                     reinterpret_cast<std::byte*>(&plain));
-      acc = StepQ6_K(plain, ab[b], acc);
+      Block plain;
+      UnpackRows8Row(kType, static_cast<const std::byte*>(group) + b * kRows8 * sizeof(Block), kQKK,
+                     r, reinterpret_cast<std::byte*>(&plain));
+      acc = Step(plain, ab[b], acc);
     }
     out[r] = acc;
   }
@@ -257,7 +242,9 @@ const QuantDotKernels& ScalarQuantDotKernels() {
        &FourRows<&DotQ45_K<true>>, &FourRows<&DotQ6_K>},
       {&DotRows8<BlockQ4_0, CodesQ4_0, DType::kQ4_0>, nullptr,
        &DotRows8<BlockQ5_0, CodesQ5_0, DType::kQ5_0>, nullptr,
-       &DotRows8<BlockQ8_0, CodesQ8_0, DType::kQ8_0>, &DotRows8Q4_K, nullptr, &DotRows8Q6_K},
+       &DotRows8<BlockQ8_0, CodesQ8_0, DType::kQ8_0>,
+       &DotRows8K<BlockQ4_K, DType::kQ4_K, &StepQ45_K<false>>, nullptr,
+       &DotRows8K<BlockQ6_K, DType::kQ6_K, &StepQ6_K>},
       &QuantizeActQ8Row,
       &QuantizeRowQ8_K,
   };
