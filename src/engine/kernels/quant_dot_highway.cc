@@ -590,39 +590,28 @@ struct Rows8Q4K {
   }
 };
 
-void DotRows8Q4_K(const void* group, const void* act, int64_t n, float* out) {
-  const std::byte* tiles = static_cast<const std::byte*>(group);
-  const BlockQ8_K* ab = static_cast<const BlockQ8_K*>(act);
-  __m256 acc = _mm256_setzero_ps();
-  for (int64_t b = 0; b < n / kQKK; ++b) {
-    const std::byte* tile = tiles + b * Rows8Q4K::kTileBytes;
-    const BlockQ8_K& a = ab[b];
-    for (int64_t at = 0; at < Rows8Q4K::kTileBytes; at += 64) {
-      _mm_prefetch(reinterpret_cast<const char*>(tile) + Rows8Q4K::kTileBytes + at, _MM_HINT_T0);
-    }
-    alignas(32) uint8_t sc[64], m[64];
-    Rows8Q4K::UnpackScales(tile, sc, m);
-    __m256i isum = _mm256_setzero_si256(), msum = _mm256_setzero_si256();
-    for (int g = 0; g < 4; ++g) {
-      __m256i lo, hi;
-      Rows8Q4K::PairSums(tile + kRows8Q4KHeaderBytes + 256 * g, a.qs + 64 * g, &lo, &hi);
-      isum = _mm256_add_epi32(isum, _mm256_mullo_epi32(lo, Rows8Q4K::Widen8(sc + 8 * (2 * g))));
-      isum = _mm256_add_epi32(isum, _mm256_mullo_epi32(hi, Rows8Q4K::Widen8(sc + 8 * (2 * g + 1))));
-    }
-    for (int j = 0; j < 8; ++j) {
-      const __m256i bsum = _mm256_set1_epi32(a.bsums[2 * j] + a.bsums[2 * j + 1]);
-      msum = _mm256_add_epi32(msum, _mm256_mullo_epi32(Rows8Q4K::Widen8(m + 8 * j), bsum));
-    }
-    const __m256 da = _mm256_set1_ps(a.d);
-    const __m256 d =
-        _mm256_mul_ps(_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(tile))), da);
-    const __m256 dmin = _mm256_mul_ps(
-        _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(tile + 16))), da);
-    acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(isum), acc);
-    acc =
-        _mm256_fmadd_ps(_mm256_xor_ps(dmin, _mm256_set1_ps(-0.0f)), _mm256_cvtepi32_ps(msum), acc);
+// One Q4_K tile (one block column of the 8 rows) into the 8 rows' accumulators.
+__m256 StepRows8Q4_K(const std::byte* tile, const BlockQ8_K& a, __m256 acc) {
+  alignas(32) uint8_t sc[64], m[64];
+  Rows8Q4K::UnpackScales(tile, sc, m);
+  __m256i isum = _mm256_setzero_si256(), msum = _mm256_setzero_si256();
+  for (int g = 0; g < 4; ++g) {
+    __m256i lo, hi;
+    Rows8Q4K::PairSums(tile + kRows8Q4KHeaderBytes + 256 * g, a.qs + 64 * g, &lo, &hi);
+    isum = _mm256_add_epi32(isum, _mm256_mullo_epi32(lo, Rows8Q4K::Widen8(sc + 8 * (2 * g))));
+    isum = _mm256_add_epi32(isum, _mm256_mullo_epi32(hi, Rows8Q4K::Widen8(sc + 8 * (2 * g + 1))));
   }
-  _mm256_storeu_ps(out, acc);
+  for (int j = 0; j < 8; ++j) {
+    const __m256i bsum = _mm256_set1_epi32(a.bsums[2 * j] + a.bsums[2 * j + 1]);
+    msum = _mm256_add_epi32(msum, _mm256_mullo_epi32(Rows8Q4K::Widen8(m + 8 * j), bsum));
+  }
+  const __m256 da = _mm256_set1_ps(a.d);
+  const __m256 d =
+      _mm256_mul_ps(_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(tile))), da);
+  const __m256 dmin = _mm256_mul_ps(
+      _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(tile + 16))), da);
+  acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(isum), acc);
+  return _mm256_fmadd_ps(_mm256_xor_ps(dmin, _mm256_set1_ps(-0.0f)), _mm256_cvtepi32_ps(msum), acc);
 }
 
 // In-lane byte shuffles of a tile's sign-extended scale pairs (rows8.h: int32 lane r of pair p
@@ -725,20 +714,27 @@ struct Rows8Q6K {
   }
 };
 
-void DotRows8Q6_K(const void* group, const void* act, int64_t n, float* out) {
+// One Q6_K tile into the 8 rows' accumulators.
+__m256 StepRows8Q6_K(const std::byte* tile, const BlockQ8_K& a, __m256 acc) {
+  const __m256 isum = _mm256_cvtepi32_ps(Rows8Q6K::Sums(tile, a));
+  const __m256 d =
+      _mm256_mul_ps(_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(tile))),
+                    _mm256_set1_ps(a.d));
+  return _mm256_fmadd_ps(d, isum, acc);
+}
+
+// K-format 8-row groups: the next tile prefetched whole, one Step per block column, in order.
+template <int64_t kTileBytes, __m256 (*Step)(const std::byte*, const BlockQ8_K&, __m256)>
+void DotRows8K(const void* group, const void* act, int64_t n, float* out) {
   const std::byte* tiles = static_cast<const std::byte*>(group);
   const BlockQ8_K* ab = static_cast<const BlockQ8_K*>(act);
   __m256 acc = _mm256_setzero_ps();
   for (int64_t b = 0; b < n / kQKK; ++b) {
-    const std::byte* tile = tiles + b * Rows8Q6K::kTileBytes;
-    for (int64_t at = 0; at < Rows8Q6K::kTileBytes; at += 64) {
-      _mm_prefetch(reinterpret_cast<const char*>(tile) + Rows8Q6K::kTileBytes + at, _MM_HINT_T0);
+    const std::byte* tile = tiles + b * kTileBytes;
+    for (int64_t at = 0; at < kTileBytes; at += 64) {
+      _mm_prefetch(reinterpret_cast<const char*>(tile) + kTileBytes + at, _MM_HINT_T0);
     }
-    const __m256 isum = _mm256_cvtepi32_ps(Rows8Q6K::Sums(tile, ab[b]));
-    const __m256 d =
-        _mm256_mul_ps(_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(tile))),
-                      _mm256_set1_ps(ab[b].d));
-    acc = _mm256_fmadd_ps(d, isum, acc);
+    acc = Step(tile, ab[b], acc);
   }
   _mm256_storeu_ps(out, acc);
 }
@@ -785,7 +781,8 @@ QuantDotKernels TargetQuantDot() {
       {&DotLegacy4<Q4_0Op>, &DotLegacy4<Q4_1Op>, &DotLegacy4<Q5_0Op>, &DotLegacy4<Q5_1Op>,
        &DotLegacy4<Q8_0Op>, &DotK4<Q45KOp<false>>, &DotK4<Q45KOp<true>>, &DotK4<Q6KOp>},
       {&DotRows8<Rows8Q4_0>, nullptr, &DotRows8<Rows8Q5_0>, nullptr, &DotRows8<Rows8Q8_0>,
-       &DotRows8Q4_K, nullptr, &DotRows8Q6_K}};
+       &DotRows8K<Rows8Q4K::kTileBytes, &StepRows8Q4_K>, nullptr,
+       &DotRows8K<Rows8Q6K::kTileBytes, &StepRows8Q6_K>}};
 }
 
 #else  // no kernels of our own below AVX2: the twin
