@@ -53,6 +53,14 @@ std::vector<float> InvFreq(int64_t head_dim, double theta) {
   return f;
 }
 
+// RoPE on one token's heads at `pos`, as the forward pass applies it (table, then rotation).
+void Rope(float* x, int64_t heads, int64_t head_dim, int64_t pos, const float* inv_freq,
+          RopeStyle style) {
+  std::vector<float> cs(static_cast<size_t>(head_dim));
+  RopeCosSin(head_dim, pos, inv_freq, cs.data());
+  ApplyRopeCosSin(x, heads, head_dim, cs.data(), style);
+}
+
 TEST(RopeTest, HalvesMatchesRotateHalfReference) {
   std::mt19937 rng(2);
   const int64_t heads = 3, hd = 64, half = hd / 2;
@@ -60,7 +68,7 @@ TEST(RopeTest, HalvesMatchesRotateHalfReference) {
   for (int64_t pos : {1, 7, 1000, 100000}) {
     const std::vector<float> x0 = Random(heads * hd, rng);
     std::vector<float> x = x0;
-    ApplyRope(x.data(), heads, hd, pos, inv.data(), RopeStyle::kHalves);
+    Rope(x.data(), heads, hd, pos, inv.data(), RopeStyle::kHalves);
     for (int64_t h = 0; h < heads; ++h) {
       for (int64_t i = 0; i < hd; ++i) {
         // HF: q * cos + rotate_half(q) * sin, rotate_half(q) = cat(-q[half:], q[:half]).
@@ -82,7 +90,7 @@ TEST(RopeTest, InterleavedMatchesComplexRotationReference) {
   const int64_t pos = 12345;
   const std::vector<float> x0 = Random(heads * hd, rng);
   std::vector<float> x = x0;
-  ApplyRope(x.data(), heads, hd, pos, inv.data(), RopeStyle::kInterleaved);
+  Rope(x.data(), heads, hd, pos, inv.data(), RopeStyle::kInterleaved);
   for (int64_t h = 0; h < heads; ++h) {
     for (int64_t i = 0; i < hd / 2; ++i) {
       const double angle = static_cast<double>(static_cast<float>(pos) * inv[i]);
@@ -100,7 +108,7 @@ TEST(RopeTest, PositionZeroIsIdentity) {
   for (RopeStyle style : {RopeStyle::kHalves, RopeStyle::kInterleaved}) {
     const std::vector<float> x0 = Random(4 * 128, rng);
     std::vector<float> x = x0;
-    ApplyRope(x.data(), 4, 128, 0, inv.data(), style);
+    Rope(x.data(), 4, 128, 0, inv.data(), style);
     EXPECT_EQ(x, x0);
   }
 }
@@ -121,8 +129,8 @@ TEST(RopeTest, HalvesAndInterleavedAreRelatedByTheQkPermutation) {
     }
   };
   permute(halves, inter);
-  ApplyRope(halves.data(), heads, hd, 321, inv.data(), RopeStyle::kHalves);
-  ApplyRope(inter.data(), heads, hd, 321, inv.data(), RopeStyle::kInterleaved);
+  Rope(halves.data(), heads, hd, 321, inv.data(), RopeStyle::kHalves);
+  Rope(inter.data(), heads, hd, 321, inv.data(), RopeStyle::kInterleaved);
   std::vector<float> mapped(halves.size());
   permute(halves, mapped);
   EXPECT_EQ(mapped, inter);

@@ -5,7 +5,6 @@
 
 #include <cmath>
 #include <limits>
-#include <vector>
 
 namespace sg {
 
@@ -33,13 +32,6 @@ void RopeCosSin(int64_t head_dim, int64_t pos, const float* inv_freq, float* cs)
     cs[i] = static_cast<float>(std::cos(static_cast<double>(angle)));
     cs[half + i] = static_cast<float>(std::sin(static_cast<double>(angle)));
   }
-}
-
-void ApplyRope(float* x, int64_t num_heads, int64_t head_dim, int64_t pos, const float* inv_freq,
-               RopeStyle style) {
-  std::vector<float> cs(static_cast<size_t>(head_dim));
-  RopeCosSin(head_dim, pos, inv_freq, cs.data());
-  ApplyRopeCosSin(x, num_heads, head_dim, cs.data(), style);
 }
 
 void ApplyRopeCosSin(float* x, int64_t num_heads, int64_t head_dim, const float* cs,

@@ -11,18 +11,14 @@ namespace sg {
 // out[r, :] = x[r, :] / sqrt(mean(x[r, :]^2) + eps) * weight[:]; x, out: rows x dim (may alias).
 void RmsNorm(const float* x, const float* weight, int64_t rows, int64_t dim, float eps, float* out);
 
-// Rotates one token's heads in place: x is num_heads x head_dim. inv_freq has head_dim/2
-// entries; angle_i = pos * inv_freq[i]. style selects which dimensions form a pair.
-// Same as RopeCosSin into a head_dim table, then ApplyRopeCosSin.
-void ApplyRope(float* x, int64_t num_heads, int64_t head_dim, int64_t pos, const float* inv_freq,
-               RopeStyle style);
-
-// One position's rotation table (head_dim floats): cs[i] = cos(angle_i), cs[half + i] =
-// sin(angle_i), half = head_dim / 2. Computed once per token of a step and shared by q, k and
-// every layer (the cos/sin are the expensive part of RoPE).
+// RoPE in two steps. One position's rotation table (head_dim floats): cs[i] = cos(angle_i), cs[half
+// + i] = sin(angle_i), half = head_dim / 2. Computed once per token of a step and shared by q, k
+// and every layer (the cos/sin are the expensive part of RoPE).
 void RopeCosSin(int64_t head_dim, int64_t pos, const float* inv_freq, float* cs);
 
-// ApplyRope with the position's table from RopeCosSin (bit-identical results).
+// Rotates one token's heads in place with its position's table: x is num_heads x head_dim,
+// angle_i = pos * inv_freq[i] (inv_freq: head_dim/2 entries); style selects which dimensions form
+// a pair.
 void ApplyRopeCosSin(float* x, int64_t num_heads, int64_t head_dim, const float* cs,
                      RopeStyle style);
 
