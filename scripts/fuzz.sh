@@ -1,33 +1,26 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets (clang, ASan+UBSan) in build-fuzz and runs each for SECONDS.
+# Builds the libFuzzer targets in the ASan+UBSan build (build-asan, clang; see
+# scripts/configure_sanitized.sh) and runs each for SECONDS.
 #   scripts/fuzz.sh [SECONDS]     (default 30)
-# Seed corpora are written at run time by fuzz_seed_writer; the corpora grow across runs under
-# build-fuzz/fuzz-work/. Targets run one per core at a time ($JOBS). Prints one line per target;
-# exits non-zero if any target crashed (the crashing input is kept under
-# build-fuzz/fuzz-work/artifacts-<target>/).
+# Seed corpora are written at run time (fuzz_seed_writer, fuzz_tokenizer_seeds, the real chat
+# templates of refdata); the corpora grow across runs under build-asan/fuzz-work/. Targets run one
+# per core at a time ($JOBS). Prints one line per target; exits non-zero if any target crashed (the
+# crashing input is kept under build-asan/fuzz-work/artifacts-<target>/).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-30}
-build=${FUZZ_BUILD_DIR:-build-fuzz}
+build=${FUZZ_BUILD_DIR:-build-asan}
 jobs=${JOBS:-$(nproc)}
+shared=${STREAMGEN_SHARED_DIR:-../shared}
 
 mkdir -p "$build"
-if ! command -v clang++ >/dev/null; then
-  echo "fuzz: clang++ not found" >&2
-  exit 1
-fi
-if ! cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
-    -DSTREAMGEN_FUZZ=ON -DSTREAMGEN_TESTS=OFF >"$build/configure.log" 2>&1; then
-  cat "$build/configure.log" >&2
+if ! scripts/configure_sanitized.sh asan "$build" >"$build.configure.log" 2>&1; then
+  cat "$build.configure.log" >&2
   echo "fuzz: configure failed" >&2
   exit 1
 fi
-if ! cmake --build "$build" -j "$jobs" --target fuzz_gguf fuzz_safetensors fuzz_seed_writer \
-    fuzz_tokenizer_json fuzz_tokenizer_encode fuzz_tokenizer_seeds fuzz_http_request \
-    fuzz_request_json \
-    >"$build/build.log" 2>&1; then
-  tail -40 "$build/build.log" >&2
+if ! cmake --build "$build" -j "$jobs" --target fuzz_targets >"$build/fuzz-build.log" 2>&1; then
+  tail -40 "$build/fuzz-build.log" >&2
   echo "fuzz: build failed" >&2
   exit 1
 fi
@@ -37,7 +30,7 @@ work="$build/fuzz-work"
 mkdir -p "$work/corpus-gguf" "$work/corpus-safetensors"
 "$bin/fuzz_seed_writer" "$work/corpus-gguf" "$work/corpus-safetensors" || exit 1
 mkdir -p "$work/corpus-tokenizer_json" "$work/corpus-tokenizer_encode"
-"$bin/fuzz_tokenizer_seeds" "${STREAMGEN_SHARED_DIR:-../shared}" "$work/corpus-tokenizer_json" \
+"$bin/fuzz_tokenizer_seeds" "$shared" "$work/corpus-tokenizer_json" \
     "$work/corpus-tokenizer_encode" >/dev/null || exit 1
 
 status=0
@@ -52,7 +45,10 @@ printf '{"inputs":"ROMEO:","parameters":{"max_new_tokens":5,"details":true,"stop
 printf '{"prompt":["a","b"],"max_tokens":3,"stream":true}' >"$work/corpus-request_json/seed2"
 printf '{"messages":[{"role":"user","content":[{"type":"text","text":"hi"}]}],"stream":true,"stop":["x"],"stream_options":{"include_usage":true},"logprobs":true,"top_logprobs":2}' \
   >"$work/corpus-request_json/seed3"
-targets=(gguf safetensors tokenizer_json tokenizer_encode http_request request_json)
+mkdir -p "$work/corpus-jinja_template"
+cp "$shared"/refdata/templates/*.jinja "$work/corpus-jinja_template/" 2>/dev/null
+# Slowest first (fewest executions per second), so the last one to start is a quick one.
+targets=(jinja_template tokenizer_json tokenizer_encode request_json gguf safetensors http_request)
 
 # Runs one target for $seconds; its exit status goes to $work/<target>.rc.
 run_target() {

@@ -27,42 +27,46 @@ phase() {
 phase "ctest (Release)"
 ctest --test-dir build --output-on-failure -j "$JOBS" || status=1
 
-# Runs one GoogleTest executable as $JOBS shards in parallel (GTEST_TOTAL_SHARDS), one process
-# each: what a process loads once (a 10 MB tokenizer.json takes ~8 s under ASan) is loaded once
-# per shard, not once per test as ctest's one-process-per-test would. Prints each shard's
-# summary; the whole log of a shard that failed.
-#   run_sharded EXECUTABLE GTEST_FILTER
+# Runs GoogleTest executables, each split into $SHARDS shards (GTEST_TOTAL_SHARDS), as a pool of
+# $JOBS processes at a time, in the order given (put the slowest first). One process per shard,
+# not per test as ctest would do: what a process loads once (a 10 MB tokenizer.json takes seconds
+# under ASan) is loaded once per shard. Prints each shard's summary; the whole log of a shard that
+# failed.
+#   run_sharded EXECUTABLE...
+SHARDS=${SHARDS:-3}
 run_sharded() {
-  local exe=$1 filter=$2 name pids=() failed=0 i
-  name=$(basename "$exe")
-  for ((i = 0; i < JOBS; i++)); do
-    GTEST_TOTAL_SHARDS=$JOBS GTEST_SHARD_INDEX=$i "$exe" --gtest_filter="$filter" --gtest_brief=1 \
-        >"$exe.shard$i.log" 2>&1 &
-    pids+=($!)
-  done
-  for ((i = 0; i < JOBS; i++)); do
-    if wait "${pids[$i]}"; then
-      echo "$name shard $((i + 1))/$JOBS: $(grep -E '^\[  PASSED  \]' "$exe.shard$i.log" | tail -1)"
-    else
-      echo "$name shard $((i + 1))/$JOBS: FAILED"
-      cat "$exe.shard$i.log"
-      failed=1
-    fi
+  local exe i failed=0 log
+  for exe in "$@"; do rm -f "$exe".shard*.rc; done
+  for exe in "$@"; do
+    for ((i = 0; i < SHARDS; i++)); do printf '%s %d\n' "$exe" "$i"; done
+  done | xargs -P "$JOBS" -L 1 sh -c \
+      'GTEST_TOTAL_SHARDS='"$SHARDS"' GTEST_SHARD_INDEX=$1 "$0" --gtest_filter="-*RssTest*" \
+          --gtest_brief=1 >"$0.shard$1.log" 2>&1; echo $? >"$0.shard$1.rc"'
+  # (RssTest writes and maps a 540 MB file: it measures the Release build only.)
+  for exe in "$@"; do
+    for ((i = 0; i < SHARDS; i++)); do
+      log="$exe.shard$i.log"
+      if [ "$(cat "$exe.shard$i.rc" 2>/dev/null)" = 0 ]; then
+        echo "$(basename "$exe") shard $((i + 1))/$SHARDS: $(grep -E '^\[  PASSED  \]' "$log" | tail -1)"
+      else
+        echo "$(basename "$exe") shard $((i + 1))/$SHARDS: FAILED"
+        cat "$log"
+        failed=1
+      fi
+    done
   done
   return $failed
 }
 
-# Builds only the named targets in a sanitizer build dir with COMPILER (gcc or clang)
-# and runs the test executables among them (*_tests).
-#   sanitized_suite DIR CMAKE_OPTION COMPILER TARGET...
+# Configures (scripts/configure_sanitized.sh KIND DIR), builds only the named targets, and runs
+# the test executables among them (*_tests).
+#   sanitized_suite KIND DIR TARGET...
 sanitized_suite() {
-  local dir=$1 option=$2 cc=$3 cxx target exe failed=0
-  shift 3
-  cxx=$([ "$cc" = clang ] && echo clang++ || echo g++)
-  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Debug "-D$option=ON" \
-      "-DCMAKE_C_COMPILER=$cc" "-DCMAKE_CXX_COMPILER=$cxx" >"$dir.configure.log" 2>&1 &&
+  local kind=$1 dir=$2 target exe exes=() failed=0
+  shift 2
+  scripts/configure_sanitized.sh "$kind" "$dir" >"$dir.configure.log" 2>&1 &&
     cmake --build "$dir" -j "$JOBS" --target "$@" >"$dir.build.log" 2>&1 ||
-    { tail -30 "$dir.build.log"; return 1; }
+    { tail -30 "$dir.configure.log" "$dir.build.log"; return 1; }
   for target in "$@"; do
     [[ $target == *_tests ]] || continue
     exe=$(find "$dir/tests" -type f -name "$target" -perm -u+x | head -1)
@@ -71,25 +75,23 @@ sanitized_suite() {
       failed=1
       continue
     fi
-    # RssTest writes and maps a 540 MB file: it measures the Release build only.
-    run_sharded "$exe" "-*RssTest*" || failed=1
+    exes+=("$exe")
   done
+  run_sharded "${exes[@]}" || failed=1
   return $failed
 }
 
 if [ "${STREAMGEN_SKIP_SANITIZE:-0}" != 1 ]; then
-  phase "ASan+UBSan: build, then the parser, model, runtime, tokenizer and HTTP tests"
-  # GCC for both. Clang compiles these -O0 builds ~40 % faster, but its UBSan vptr check probes
-  # memory through a pipe and misreports every virtual call once descriptors run out (the
-  # descriptor-exhaustion e2e test does that on purpose), and its static TSan runtime defines the
-  # operator new/delete that counting_new.cc replaces.
-  sanitized_suite build-asan STREAMGEN_SANITIZE gcc io_tests model_tests runtime_tests \
-    tokenizer_abuse_tests detokenizer_tests sampling_tests scheduler_tests serving_tests \
-    http_tests cli_tests chat_template_tests api_tests app_tests chat_template_source_tests \
-    streamgen || status=1
+  phase "ASan+UBSan: build (with the fuzz targets), then the parser, model, runtime, tokenizer and HTTP tests"
+  # Clang. Its UBSan vptr check probes memory through a pipe, so a sanitized server cannot be run
+  # out of descriptors without false reports: the e2e descriptor-exhaustion test is Release-only.
+  sanitized_suite asan build-asan chat_template_tests detokenizer_tests tokenizer_abuse_tests \
+    model_tests http_tests io_tests chat_template_source_tests serving_tests api_tests \
+    runtime_tests sampling_tests scheduler_tests cli_tests app_tests streamgen fuzz_targets ||
+    status=1
   phase "TSan: build, then the thread pool, kernels, runtime, scheduler, engine and HTTP tests"
-  sanitized_suite build-tsan STREAMGEN_TSAN gcc core_tests kernels_tests runtime_tests scheduler_tests \
-    serving_tests http_tests app_tests || status=1
+  sanitized_suite tsan build-tsan kernels_tests http_tests runtime_tests core_tests \
+    scheduler_tests serving_tests app_tests || status=1
 fi
 
 phase "end-to-end (node --test, real npm clients against streamgen serve)"
@@ -116,32 +118,8 @@ else
 fi
 
 if [ "${STREAMGEN_SKIP_FUZZ:-0}" != 1 ]; then
-  phase "fuzz (bounded)"
+  phase "fuzz (bounded; the targets were built with the ASan suite)"
   scripts/fuzz.sh "${FUZZ_SECONDS:-20}" || status=1
-  # The Jinja chat-template target, in fuzz.sh's build dir, for the same time per target; seeds:
-  # the real templates of refdata.
-  jinja_work=build-fuzz/fuzz-work
-  mkdir -p "$jinja_work/corpus-jinja_template" "$jinja_work/artifacts-jinja_template"
-  cp "${STREAMGEN_SHARED_DIR:-../shared}"/refdata/templates/*.jinja \
-      "$jinja_work/corpus-jinja_template/" 2>/dev/null
-  if cmake --build build-fuzz -j "$JOBS" --target fuzz_jinja_template \
-      >build-fuzz/build-jinja.log 2>&1; then
-    if build-fuzz/tests/fuzz/fuzz_jinja_template "$jinja_work/corpus-jinja_template" \
-        -max_total_time="${FUZZ_SECONDS:-20}" -timeout=10 -rss_limit_mb=2048 \
-        -dict=tests/fuzz/jinja_template.dict \
-        -artifact_prefix="$jinja_work/artifacts-jinja_template/" -print_final_stats=1 \
-        >"$jinja_work/fuzz_jinja_template.log" 2>&1; then
-      echo "fuzz_jinja_template: OK, $(grep -o 'stat::number_of_executed_units: [0-9]*' \
-          "$jinja_work/fuzz_jinja_template.log" | grep -o '[0-9]*$') runs"
-    else
-      echo "fuzz_jinja_template: FAILED, log $jinja_work/fuzz_jinja_template.log"
-      grep -m1 -E 'ERROR|runtime error|SUMMARY' "$jinja_work/fuzz_jinja_template.log"
-      status=1
-    fi
-  else
-    tail -20 build-fuzz/build-jinja.log
-    status=1
-  fi
 fi
 
 phase "format"

@@ -8,4 +8,7 @@ namespace sg::test {
 // operator new calls so far in this process.
 long AllocationCount();
 
+// False in builds where operator new cannot be replaced (clang TSan): tests then skip.
+bool AllocationCountingOn();
+
 }  // namespace sg::test
