@@ -33,7 +33,7 @@ ctest --test-dir build --output-on-failure -j "$JOBS" || status=1
 # under ASan) is loaded once per shard. Prints each shard's summary; the whole log of a shard that
 # failed.
 #   run_sharded EXECUTABLE...
-SHARDS=${SHARDS:-3}
+SHARDS=${SHARDS:-2}
 run_sharded() {
   local exe i failed=0 log
   for exe in "$@"; do rm -f "$exe".shard*.rc; done
