@@ -40,6 +40,10 @@ printf '\x00\x00POST /generate HTTP/1.1\r\nHost: x\r\nContent-Type: application/
 # Byte 0: auth/CORS mode; byte 1: the piece size of the second delivery; then a connection's bytes.
 printf '\x01\x03POST /generate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n2;e=1\r\n{}\r\n0\r\nX-T: 1\r\n\r\nGET /health HTTP/1.1\r\n\r\nGET / HTTP/1.0\r\n\r\n' \
     >"$work/corpus-http_request/seed2"
+# Byte-by-byte delivery of a chunked body ending "0\r\n\r\n": Beast's own assertion on re-entry
+# with 4 bytes (CMakeLists.txt, BOOST_DISABLE_ASSERTS); kept as a regression seed.
+printf '\x00\x00A!ST /gene'"'"'rate HTTP/1.1\r\nHost: x\r\nContenqt-Type: app/json\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n2;e=1\r\n{lication/json\r\nContent-Length: 1,,,,,,,,OPTNI\r\nSO\r\n{}' \
+    >"$work/corpus-http_request/seed3"
 printf '{"inputs":"ROMEO:","parameters":{"max_new_tokens":5,"details":true,"stop":["a"]}}' \
     >"$work/corpus-request_json/seed1"
 printf '{"prompt":["a","b"],"max_tokens":3,"stream":true}' >"$work/corpus-request_json/seed2"
