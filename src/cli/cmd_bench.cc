@@ -35,7 +35,9 @@ struct BenchArgs {
   int64_t gen = 128;
   int64_t batch = 512;
   int reps = 3;
+  int64_t parallel = 0;  // > 0: N sequences together (prompt phase, then decode steps of N tokens)
   bool no_repack = false;
+  std::string kv_cache_dtype = "f16";
   std::string output = "md";  // "md": the llama-bench table; "json": one JSON array on stdout
 };
 
@@ -94,9 +96,61 @@ StatusOr<double> TimeSequence(Executor& exec, const std::vector<int32_t>& tokens
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+// --parallel: N fresh sequences of `prompt` tokens each, prefilled in steps of at most `batch`
+// tokens (whole prompts packed together, a prompt split across steps when it does not fit), then
+// `gen` decode steps of N tokens (one per sequence), like llama-batched-bench's S_PP and S_TG.
+struct ParallelTimes {
+  double prompt_s = 0, decode_s = 0;
+};
+
+StatusOr<ParallelTimes> TimeParallel(Executor& exec, int64_t n_seq, int64_t prompt, int64_t gen,
+                                     int64_t batch, const std::vector<int32_t>& tokens,
+                                     std::vector<float>& logits) {
+  std::vector<KvAllocation> kv;
+  for (int64_t s = 0; s < n_seq; ++s) kv.push_back(exec.NewSequence());
+  std::vector<StepSequence> step;
+  ParallelTimes times;
+  auto t0 = std::chrono::steady_clock::now();
+  // Prompt phase: sequence s, offset done[s]; fill each step up to `batch` tokens.
+  std::vector<int64_t> done(static_cast<size_t>(n_seq), 0);
+  for (int64_t s = 0; s < n_seq;) {
+    step.clear();
+    int64_t budget = batch;
+    for (int64_t j = s; j < n_seq && budget > 0; ++j) {
+      const int64_t len = std::min(budget, prompt - done[j]);
+      const auto ids = std::span<const int32_t>(tokens).subspan(
+          static_cast<size_t>(j * (prompt + gen) + done[j]), static_cast<size_t>(len));
+      step.push_back(StepSequence{ids, done[j], &kv[j], false});
+      budget -= len;
+    }
+    SG_RETURN_IF_ERROR(exec.Step(step, logits));
+    for (const StepSequence& st : step) {
+      const int64_t j = st.kv - kv.data();
+      done[j] += static_cast<int64_t>(st.tokens.size());
+      if (done[j] == prompt) ++s;
+    }
+  }
+  auto t1 = std::chrono::steady_clock::now();
+  times.prompt_s = std::chrono::duration<double>(t1 - t0).count();
+  for (int64_t g = 0; g < gen; ++g) {
+    step.clear();
+    for (int64_t j = 0; j < n_seq; ++j) {
+      const auto ids = std::span<const int32_t>(tokens).subspan(
+          static_cast<size_t>(j * (prompt + gen) + prompt + g), 1);
+      step.push_back(StepSequence{ids, prompt + g, &kv[j], false});
+    }
+    SG_RETURN_IF_ERROR(exec.Step(step, logits));
+  }
+  times.decode_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+  return times;
+}
+
 Status RunBench(const BenchArgs& args) {
   if (args.prompt < 0 || args.gen < 0 || args.reps <= 0 || args.batch <= 0 || args.threads < 0) {
     return InvalidArgumentError("-p and -n must be >= 0, -r and -b > 0, --threads >= 0");
+  }
+  if (args.parallel < 0 || (args.parallel > 0 && (args.prompt <= 0 || args.gen <= 0))) {
+    return InvalidArgumentError("--parallel must be >= 0 and needs -p > 0 and -n > 0");
   }
   if (args.output != "md" && args.output != "json") {
     return InvalidArgumentError("-o must be md or json");
@@ -110,10 +164,14 @@ Status RunBench(const BenchArgs& args) {
   ThreadPool pool(threads);
   ExecutorOptions opts;
   opts.max_batch_tokens = args.batch;
-  opts.max_sequences = 1;
-  opts.kv_token_budget = std::max<int64_t>({args.prompt, args.gen, 1});
+  SG_ASSIGN_OR_RETURN(opts.kv_dtype, ParseKvCacheDType(args.kv_cache_dtype));
+  const int64_t n_seq = std::max<int64_t>(args.parallel, 1);
+  opts.max_sequences = n_seq;
+  opts.kv_token_budget = args.parallel > 0 ? n_seq * (args.prompt + args.gen)
+                                           : std::max<int64_t>({args.prompt, args.gen, 1});
+  opts.max_tokens_per_sequence = args.parallel > 0 ? args.prompt + args.gen : 0;
   SG_ASSIGN_OR_RETURN(std::unique_ptr<Executor> exec, Executor::Create(*model, pool, opts));
-  std::vector<float> logits(static_cast<size_t>(model->config.vocab_size));
+  std::vector<float> logits(static_cast<size_t>(model->config.vocab_size * n_seq));
 
   std::mt19937 rng(42);
   std::uniform_int_distribution<int32_t> dist(0,
@@ -130,7 +188,7 @@ Status RunBench(const BenchArgs& args) {
   const double peak_gflops = MeasurePeakGflops(pool);
   std::fprintf(
       facts,
-      "cpu: %s\nthreads: %d\nsimd: %s\nkernels: %s\nweights: %s\n"
+      "cpu: %s\nthreads: %d\nsimd: %s\nkernels: %s\nweights: %s\nkv cache: %s\n"
       "weights read per decoded token: %.1f MiB\n"
       "memory bandwidth (measured): %.1f GB/s\ndecode roof (tg): %.1f tokens/s\n"
       "matmul work per prefilled token: %.3f GFLOP\n"
@@ -138,6 +196,7 @@ Status RunBench(const BenchArgs& args) {
       CpuName().c_str(), threads, SimdTargetName().c_str(),
       GetMatMulKernels() == MatMulKernels::kFast ? "fast (integer dots)" : "reference (f32)",
       model->packed_weights ? "packed on 2 MiB pages" : "file mapping",
+      std::string(KvCacheDTypeName(opts.kv_dtype)).c_str(),
       static_cast<double>(bytes_per_token) / (1 << 20), bandwidth,
       bandwidth * 1e9 / static_cast<double>(bytes_per_token), flops_per_token / 1e9, peak_gflops,
       peak_gflops * 1e9 / flops_per_token);
@@ -147,7 +206,10 @@ Status RunBench(const BenchArgs& args) {
       TimeSequence(*exec, random_tokens(std::min<int64_t>(args.batch, 16)), args.batch, logits)
           .status());
 
-  if (!json) {
+  if (!json && args.parallel > 0) {
+    std::printf("| model | arch | threads | sequences | test | t/s (all sequences) |\n");
+    std::printf("| --- | --- | ---: | ---: | ---: | ---: |\n");
+  } else if (!json) {
     std::printf("| model | arch | threads | test | t/s | outside matmuls |\n");
     std::printf("| --- | --- | ---: | ---: | ---: | ---: |\n");
   }
@@ -194,6 +256,39 @@ Status RunBench(const BenchArgs& args) {
     }
     return OkStatus();
   };
+  if (args.parallel > 0) {
+    SetMatMulTiming(false);
+    std::vector<double> pp, tg;
+    for (int r = 0; r < args.reps; ++r) {
+      SG_ASSIGN_OR_RETURN(ParallelTimes t,
+                          TimeParallel(*exec, n_seq, args.prompt, args.gen, args.batch,
+                                       random_tokens(n_seq * (args.prompt + args.gen)), logits));
+      pp.push_back(static_cast<double>(n_seq * args.prompt) / t.prompt_s);
+      tg.push_back(static_cast<double>(n_seq * args.gen) / t.decode_s);
+    }
+    for (const auto& [test, rates] : {std::pair{"pp" + std::to_string(args.prompt), pp},
+                                      std::pair{"tg" + std::to_string(args.gen), tg}}) {
+      const Stats s = MeanStd(rates);
+      if (json) {
+        records.push_back({{"model", name},
+                           {"arch", ArchName(model->config.arch)},
+                           {"cpu", CpuName()},
+                           {"simd", SimdTargetName()},
+                           {"threads", threads},
+                           {"sequences", n_seq},
+                           {"test", test},
+                           {"avg_ts", s.mean},
+                           {"stddev_ts", s.stddev},
+                           {"samples_ts", rates}});
+      } else {
+        std::printf("| %s | %s | %d | %lld | %s | %.2f ± %.2f |\n", name.c_str(),
+                    ArchName(model->config.arch), threads, static_cast<long long>(n_seq),
+                    test.c_str(), s.mean, s.stddev);
+      }
+    }
+    if (json) std::printf("%s\n", records.dump(1).c_str());
+    return OkStatus();
+  }
   if (args.prompt > 0) {
     SG_RETURN_IF_ERROR(report("pp" + std::to_string(args.prompt), args.prompt, args.batch));
   }
@@ -204,12 +299,18 @@ Status RunBench(const BenchArgs& args) {
 
 }  // namespace
 
+void AddKvCacheDTypeOption(CLI::App* cmd, std::string* value) {
+  cmd->add_option("--kv-cache-dtype", *value, "KV cache element type: f16, f32 or q8_0")
+      ->capture_default_str();
+}
+
 void RegisterBench(CLI::App& app, int* exit_code) {
   auto args = std::make_shared<BenchArgs>();
   auto* cmd = app.add_subcommand("bench", "Prefill and decode speed, like llama-bench");
   cmd->add_option("--model", args->model, "GGUF file or Hugging Face folder")->required();
   cmd->add_option("--threads", args->threads, "Compute threads (default: physical cores)");
   cmd->add_flag("--no-repack", args->no_repack, "Run on the file mapping (no packed copy)");
+  AddKvCacheDTypeOption(cmd, &args->kv_cache_dtype);
   cmd->add_option("-o,--output", args->output, "Output format: md (table) or json")
       ->capture_default_str();
   cmd->add_option("-p,--n-prompt", args->prompt, "Prompt tokens for pp")->capture_default_str();
@@ -218,6 +319,9 @@ void RegisterBench(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   cmd->add_option("-r,--repetitions", args->reps, "Repetitions of each test")
       ->capture_default_str();
+  cmd->add_option("--parallel", args->parallel,
+                  "N sequences together: -p prompt tokens each, then -n decode steps of N tokens "
+                  "(rows: aggregate t/s, like llama-batched-bench's S_PP and S_TG)");
   cmd->callback([args, exit_code] {
     const Status s = RunBench(*args);
     if (!s.ok()) {

@@ -38,6 +38,7 @@ struct GenerateArgs {
   bool json = false;
   int top = 5;  // alternatives per token in --json
   int threads = 0;
+  std::string kv_cache_dtype = "f16";
 };
 
 constexpr int64_t kMaxBatchTokens = 512;
@@ -77,6 +78,7 @@ Status RunGenerate(GenerateArgs args) {
   ExecutorOptions opts;
   opts.max_batch_tokens = kMaxBatchTokens;
   opts.max_sequences = 1;
+  SG_ASSIGN_OR_RETURN(opts.kv_dtype, ParseKvCacheDType(args.kv_cache_dtype));
   opts.kv_token_budget =
       static_cast<int64_t>(prompt.size()) + std::max<int64_t>(1, args.max_new_tokens);
   SG_ASSIGN_OR_RETURN(std::unique_ptr<Executor> exec, Executor::Create(*model, pool, opts));
@@ -164,6 +166,7 @@ void RegisterGenerate(CLI::App& app, int* exit_code) {
   cmd->add_option("--top", args->top, "Alternatives listed per token with --json")
       ->capture_default_str();
   cmd->add_option("--threads", args->threads, "Compute threads (default: all CPUs)");
+  AddKvCacheDTypeOption(cmd, &args->kv_cache_dtype);
   cmd->callback([args, exit_code] {
     const Status s = RunGenerate(*args);
     if (!s.ok()) {

@@ -34,6 +34,8 @@ struct LogitsArgs {
   int64_t generate = 0;
   int threads = 0;
   std::string out;
+  // f32 by default: this command exists to diff the forward pass against a float64 reference.
+  std::string kv_cache_dtype = "f32";
 };
 
 struct SeqState {
@@ -59,6 +61,7 @@ Status RunLogits(const LogitsArgs& args) {
   // Size the executor for the largest possible step and every sequence's full length.
   ExecutorOptions opts;
   opts.max_sequences = static_cast<int64_t>(prompts.size());
+  SG_ASSIGN_OR_RETURN(opts.kv_dtype, ParseKvCacheDType(args.kv_cache_dtype));
   opts.max_batch_tokens = 0;
   opts.kv_token_budget = 0;
   for (const auto& p : prompts) {
@@ -155,6 +158,7 @@ void RegisterLogits(CLI::App& app, int* exit_code) {
   cmd->add_option("--generate", args->generate, "Greedy tokens to generate per sequence")
       ->capture_default_str();
   cmd->add_option("--threads", args->threads, "Compute threads (default: all CPUs)");
+  AddKvCacheDTypeOption(cmd, &args->kv_cache_dtype);
   cmd->add_option("--out", args->out, "Output file of float32 little-endian logits")->required();
   cmd->callback([args, exit_code] {
     const Status s = RunLogits(*args);

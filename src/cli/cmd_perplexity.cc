@@ -39,6 +39,7 @@ struct PerplexityArgs {
   bool json = false;
   bool kl = false;
   int64_t max_tokens = 0;  // 0: the whole file
+  std::string kv_cache_dtype = "f16";
 };
 
 // KL(p || q) in nats of the softmax distributions of two logit rows, and whether argmaxes agree.
@@ -87,6 +88,7 @@ Status RunPerplexity(PerplexityArgs args) {
   ExecutorOptions opts;
   opts.max_batch_tokens = ctx;
   opts.max_sequences = 1;
+  SG_ASSIGN_OR_RETURN(opts.kv_dtype, ParseKvCacheDType(args.kv_cache_dtype));
   opts.kv_token_budget = ctx;
   SG_ASSIGN_OR_RETURN(std::unique_ptr<Executor> exec, Executor::Create(*model, pool, opts));
   const int64_t vocab = model->config.vocab_size;
@@ -183,6 +185,7 @@ void RegisterPerplexity(CLI::App& app, int* exit_code) {
                   "GGUF file or Hugging Face folder (default: the bundled demo model)");
   cmd->add_option("--file,-f", args->file, "Text file")->required();
   cmd->add_option("--ctx,-c", args->ctx, "Chunk length in tokens incl. BOS (default min(ctx,512))");
+  AddKvCacheDTypeOption(cmd, &args->kv_cache_dtype);
   cmd->add_option("--threads,-t", args->threads, "Compute threads (default: all CPUs)");
   cmd->add_flag("--json", args->json, "One JSON object instead of the llama.cpp-style lines");
   cmd->add_flag("--kl-divergence", args->kl,

@@ -66,6 +66,10 @@ void AddFlags(CLI::App* cmd, ServeConfig* c) {
       ->envname("MAX_BATCH_TOTAL_TOKENS");
   cmd->add_option("--max-batch-size", c->max_batch_size, "Sequences per engine step")
       ->envname("MAX_BATCH_SIZE");
+  cmd->add_option("--kv-cache-dtype", c->kv_cache_dtype,
+                  "KV cache element type: f16 (default), f32, or q8_0 (half of f16's memory)")
+      ->envname("KV_CACHE_DTYPE")
+      ->capture_default_str();
   cmd->add_flag("--enable-prefill-logprobs", c->enable_prefill_logprobs,
                 "Let decoder_input_details return prompt logprobs")
       ->envname("ENABLE_PREFILL_LOGPROBS");

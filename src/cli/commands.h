@@ -3,6 +3,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <string>
 
 namespace sg::cli {
 
@@ -14,5 +15,9 @@ void RegisterTokenize(CLI::App& app, int* exit_code);      // cmd_tokenize.cc
 void RegisterServe(CLI::App& app, int* exit_code);         // cmd_serve.cc (the HTTP server)
 void RegisterPerplexity(CLI::App& app, int* exit_code);    // cmd_perplexity.cc
 void RegisterChatTemplate(CLI::App& app, int* exit_code);  // cmd_chat_template.cc
+
+// The --kv-cache-dtype option of the commands that run the engine (value checked when it runs,
+// by ParseKvCacheDType). Defined in cmd_bench.cc.
+void AddKvCacheDTypeOption(CLI::App* cmd, std::string* value);
 
 }  // namespace sg::cli

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <random>
 #include <vector>
 
@@ -39,6 +40,7 @@ class ExecutorTest : public ::testing::TestWithParam<Arch> {
     o.max_batch_tokens = 64;
     o.max_sequences = 4;
     o.kv_token_budget = 512;
+    o.kv_dtype = DType::kF32;  // the exactness tests below; f16 / q8_0 have their own bounds
     auto e = Executor::Create(tm_->model, pool_, o);
     ASSERT_TRUE(e.ok()) << e.status().ToString();
     exec_ = std::move(e).value();
@@ -247,6 +249,69 @@ TEST(ExecutorCreate, RejectsInconsistentModels) {
   ExecutorOptions o;
   o.max_batch_tokens = 0;
   EXPECT_EQ(Executor::Create(tm->model, pool, o).status().code(), StatusCode::kInvalidArgument);
+}
+
+// The KV cache element types against the float64 reference at the context lengths: a
+// sequence prefilled in chunks of 512 while a second sequence decodes beside it (mixed steps),
+// then the logits of its last 4 positions. One layer, 2 query heads on 1 KV head, D = 32 (q8_0
+// needs whole 32-element blocks), so the reference's O(n^2) attention stays a few seconds at
+// 8 192 positions.
+// Bounds: f32 is the engine's own rounding (as MatchesNaiveReference, 2e-4, with sqrt(n / 512)
+// growth for the attention sums past 512 positions). f16 stores K and V with a relative error of
+// at most 2^-11, which moves each score by <= 2^-11 |q| |k| and each output by <= 2^-11 |v|:
+// on this model's logits (|logit| ~ 1) that is ~1e-3, bound 4e-3. q8_0 rounds each value by up to
+// amax / 254 of its 32-element block (~1% of |v|): bound 4e-2. The measured errors are printed.
+TEST(ExecutorKvDType, LongContextsMatchTheReference) {
+  TinySpec spec;
+  spec.layers = 1;
+  spec.heads = 2;
+  spec.kv_heads = 1;
+  spec.head_dim = 32;
+  auto tm = MakeTinyModel(spec);
+  const int64_t vocab = tm->model.config.vocab_size;
+  ThreadPool pool(2);
+  std::vector<int64_t> lengths = {1, 17, 512};
+#ifndef STREAMGEN_SANITIZED_BUILD
+  lengths.insert(lengths.end(), {4096, 8192});
+#endif
+  for (int64_t n : lengths) {
+    const std::vector<int32_t> tokens = RandomTokens(n, vocab, static_cast<uint32_t>(n));
+    const std::vector<int32_t> other = RandomTokens(n / 512 + 2, vocab, 5);
+    const std::vector<double> want = ReferenceLogits(tm->model, tokens);
+    for (DType dtype : {DType::kF32, DType::kF16, DType::kQ8_0}) {
+      ExecutorOptions o;
+      o.max_batch_tokens = 513;
+      o.max_sequences = 2;
+      o.kv_token_budget = n + 512;
+      o.kv_dtype = dtype;
+      auto e = Executor::Create(tm->model, pool, o);
+      ASSERT_TRUE(e.ok()) << e.status().ToString();
+      KvAllocation kv = (*e)->NewSequence(), kv2 = (*e)->NewSequence();
+      std::vector<float> logits(static_cast<size_t>(513 * vocab));
+      double max_err = 0;
+      int64_t step = 0;
+      for (int64_t start = 0; start < n; start += 512, ++step) {
+        const int64_t len = std::min<int64_t>(512, n - start);
+        StepSequence s[2] = {{std::span(tokens).subspan(start, len), start, &kv, true},
+                             {std::span(other).subspan(step, 1), step, &kv2, false}};
+        ASSERT_TRUE((*e)->Step(s, logits).ok());
+        if (start + len != n) continue;  // the final chunk's last rows are compared
+        for (int64_t r = std::max<int64_t>(0, len - 4); r < len; ++r) {
+          for (int64_t i = 0; i < vocab; ++i) {
+            max_err =
+                std::max(max_err, std::abs(logits[r * vocab + i] - want[(start + r) * vocab + i]));
+          }
+        }
+      }
+      const double bound = dtype == DType::kF32   ? 2e-4 * std::max(1.0, std::sqrt(n / 512.0))
+                           : dtype == DType::kF16 ? 4e-3
+                                                  : 4e-2;
+      EXPECT_LT(max_err, bound) << KvCacheDTypeName(dtype) << " at " << n << " positions";
+      std::printf("kv %s, %lld positions: max |logit - reference| = %.2e (bound %.1e)\n",
+                  std::string(KvCacheDTypeName(dtype)).c_str(), static_cast<long long>(n), max_err,
+                  bound);
+    }
+  }
 }
 
 }  // namespace

@@ -18,9 +18,36 @@ TEST(KvBlockPool, CapacityRoundsUpToBlocks) {
   auto pool = MakePool(40);
   EXPECT_EQ(pool->num_blocks(), 3);  // ceil(40 / 16)
   EXPECT_EQ(pool->num_free_blocks(), 3);
-  EXPECT_EQ(pool->row_floats(), 12);
+  EXPECT_EQ(pool->row_bytes(), 12 * 4);
   // 3 blocks x 2 layers x {K, V} x 16 slots x 3 heads x 4 dims x 4 bytes.
   EXPECT_EQ(pool->storage_bytes(), 3u * 2 * 2 * 16 * 3 * 4 * 4);
+}
+
+TEST(KvBlockPool, ElementTypesSizeTheRows) {
+  auto f16 = KvBlockPool::Create({2, 3, 64, DType::kF16}, 16);
+  ASSERT_TRUE(f16.ok());
+  EXPECT_EQ((*f16)->head_bytes(), 128);
+  EXPECT_EQ((*f16)->row_bytes(), 3 * 128);
+  EXPECT_EQ((*f16)->storage_bytes(), 1u * 2 * 2 * 16 * 3 * 128);
+  auto q8 = KvBlockPool::Create({2, 3, 64, DType::kQ8_0}, 16);
+  ASSERT_TRUE(q8.ok());
+  EXPECT_EQ((*q8)->head_bytes(), 2 * 34);  // two Q8_0 blocks per head row
+  EXPECT_EQ((*q8)->row_bytes(), 3 * 2 * 34);
+  // q8_0 blocks run along d, so a head row must be whole blocks; other element types are refused.
+  EXPECT_EQ(KvBlockPool::Create({1, 1, 48, DType::kQ8_0}, 16).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(KvBlockPool::Create({1, 1, 64, DType::kQ4_0}, 16).status().code(),
+            StatusCode::kInvalidArgument);
+}
+
+TEST(KvBlockPool, ParsesTheCacheDTypeNames) {
+  for (const char* name : {"f32", "f16", "q8_0"}) {
+    auto d = ParseKvCacheDType(name);
+    ASSERT_TRUE(d.ok()) << name;
+    EXPECT_EQ(KvCacheDTypeName(*d), name);
+  }
+  EXPECT_EQ(ParseKvCacheDType("fp16").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseKvCacheDType("").status().code(), StatusCode::kInvalidArgument);
 }
 
 TEST(KvBlockPool, RejectsBadSizes) {
@@ -31,8 +58,8 @@ TEST(KvBlockPool, RejectsBadSizes) {
 
 TEST(KvBlockPool, TilesAreDisjointAndLaidOutAsDocumented) {
   auto pool = MakePool(32);
-  // Block b, layer l, K then V: consecutive tiles of 16 * row floats.
-  const int64_t tile = 16 * pool->row_floats();
+  // Block b, layer l, K then V: consecutive tiles of 16 * row bytes.
+  const int64_t tile = 16 * pool->row_bytes();
   EXPECT_EQ(pool->VBlock(0, 0) - pool->KBlock(0, 0), tile);
   EXPECT_EQ(pool->KBlock(0, 1) - pool->KBlock(0, 0), 2 * tile);
   EXPECT_EQ(pool->KBlock(1, 0) - pool->KBlock(0, 0), 2 * 2 * tile);

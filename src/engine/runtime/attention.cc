@@ -1,35 +1,136 @@
 #include "engine/runtime/attention.h"
 
 #include <algorithm>
+#include <cassert>
 #include <cmath>
 #include <cstring>
 #include <limits>
 #include <vector>
 
+#include "engine/core/half.h"
 #include "engine/kernels/simd_dispatch.h"
+#include "engine/quant/traits.h"
 
 namespace sg {
 namespace {
 
-// K (kv = 0) or V (kv = 1) row of position p for the args' kv head: D floats.
-const float* HeadRow(const AttentionArgs& a, int kv, int64_t p) {
-  const int32_t block = a.blocks[static_cast<size_t>(p / kKvBlockTokens)];
-  const float* tile = kv == 0 ? a.pool->KBlock(block, a.layer) : a.pool->VBlock(block, a.layer);
-  const int64_t d = a.pool->shape().head_dim;
-  return tile + (p % kKvBlockTokens) * a.pool->row_floats() + a.kv_head * d;
+// `count` consecutive slots of one head in a K or V tile, as f32 rows `stride` floats apart.
+struct HeadRows {
+  const float* data;
+  int64_t stride;
+};
+
+// f32 pools are read in place; f16 and q8_0 rows are widened into buf (count x D floats).
+HeadRows LoadHead(const KvBlockPool& pool, const std::byte* tile, int64_t kv_head, int64_t count,
+                  float* buf, const SimdKernels& simd) {
+  const int64_t d = pool.shape().head_dim;
+  const int64_t row = pool.row_bytes();
+  const std::byte* first = tile + kv_head * pool.head_bytes();
+  switch (pool.dtype()) {
+    case DType::kF32:
+      return {reinterpret_cast<const float*>(first), row / static_cast<int64_t>(sizeof(float))};
+    case DType::kF16:
+      for (int64_t j = 0; j < count; ++j) {
+        simd.f16_to_f32(reinterpret_cast<const uint16_t*>(first + j * row), buf + j * d, d);
+      }
+      return {buf, d};
+    default: {  // kQ8_0 (the pool accepts nothing else)
+      const QuantTraits* q8 = GetQuantTraits(DType::kQ8_0);
+      for (int64_t j = 0; j < count; ++j) q8->dequantize_row(first + j * row, buf + j * d, d);
+      return {buf, d};
+    }
+  }
+}
+
+// One pass over the blocks for rows (token t0 + i, head h0 + hh), i < nt, hh < nh,
+// nt * nh <= kMaxAttentionRows.
+void AttendRows(const AttentionGroup& g, int64_t t0, int64_t nt, int64_t h0, int64_t nh) {
+  const SimdKernels& simd = GetSimdKernels();
+  const KvBlockPool& pool = *g.pool;
+  const int64_t d = pool.shape().head_dim;
+  assert(nt * nh <= kMaxAttentionRows && d <= kMaxAttentionHeadDim);
+  alignas(64) float acc[kMaxAttentionRows * kMaxAttentionHeadDim];
+  alignas(64) float k_buf[kKvBlockTokens * kMaxAttentionHeadDim];
+  alignas(64) float v_buf[kKvBlockTokens * kMaxAttentionHeadDim];
+  float row_max[kMaxAttentionRows], row_sum[kMaxAttentionRows];
+  float scores[kKvBlockTokens], probs[kKvBlockTokens];
+  const int64_t rows = nt * nh;
+  std::fill(acc, acc + rows * d, 0.0f);
+  std::fill(row_max, row_max + rows, -std::numeric_limits<float>::infinity());
+  std::fill(row_sum, row_sum + rows, 0.0f);
+  // Row i (token t0 + i) attends [0, first_pos + t0 + i + 1); the last token reaches `end`.
+  const int64_t first_len = g.first_pos + t0 + 1;
+  const int64_t end = first_len + nt - 1;
+  for (int64_t start = 0; start < end; start += kKvBlockTokens) {
+    const int64_t count = std::min<int64_t>(kKvBlockTokens, end - start);
+    const int32_t block = g.blocks[static_cast<size_t>(start / kKvBlockTokens)];
+    const HeadRows k = LoadHead(pool, pool.KBlock(block, g.layer), g.kv_head, count, k_buf, simd);
+    const HeadRows v = LoadHead(pool, pool.VBlock(block, g.layer), g.kv_head, count, v_buf, simd);
+    // Tokens whose causal window ends before this block skip it (only near the diagonal).
+    for (int64_t i = std::max<int64_t>(0, start - first_len + 1); i < nt; ++i) {
+      const int64_t n = std::min(count, first_len + i - start);  // positions of the block it sees
+      for (int64_t hh = 0; hh < nh; ++hh) {
+        const int64_t r = i * nh + hh;
+        const float* q = g.q + (t0 + i) * g.token_stride + (h0 + hh) * d;
+        float* a = acc + r * d;
+        // Four K rows per kernel call share each load of q.
+        int64_t j = 0;
+        for (; j + 4 <= n; j += 4) simd.dot4_f32(k.data + j * k.stride, k.stride, q, d, scores + j);
+        for (; j < n; ++j) scores[j] = simd.dot_f32(q, k.data + j * k.stride, d);
+        float block_max = -std::numeric_limits<float>::infinity();
+        for (j = 0; j < n; ++j) {
+          scores[j] *= g.scale;
+          block_max = std::max(block_max, scores[j]);
+        }
+        if (block_max > row_max[r]) {
+          // Rescale what was accumulated under the old max (exp(-inf) = 0 on the first block).
+          const float correction = std::exp(row_max[r] - block_max);
+          if (row_sum[r] > 0.0f) {
+            for (int64_t e = 0; e < d; ++e) a[e] *= correction;
+          }
+          row_sum[r] *= correction;
+          row_max[r] = block_max;
+        }
+        row_sum[r] += simd.exp_shift_f32(scores, n, row_max[r], probs);
+        simd.weighted_rows_f32(probs, v.data, v.stride, n, d, a);
+      }
+    }
+  }
+  for (int64_t i = 0; i < nt; ++i) {
+    for (int64_t hh = 0; hh < nh; ++hh) {
+      const int64_t r = i * nh + hh;
+      float* out = g.out + (t0 + i) * g.token_stride + (h0 + hh) * d;
+      const float inv = row_sum[r] > 0.0f ? 1.0f / row_sum[r] : 0.0f;
+      for (int64_t e = 0; e < d; ++e) out[e] = acc[r * d + e] * inv;
+    }
+  }
 }
 
 }  // namespace
 
 void AttendHeadReference(const AttentionArgs& a, const float* q, float* out) {
+  const SimdKernels& simd = ScalarSimdKernels();
   const int64_t d = a.pool->shape().head_dim;
   const int64_t n = a.num_positions;
+  // Every K and V row of the head widened to f32, then the math in double.
+  std::vector<float> k(static_cast<size_t>(n * d)), v(static_cast<size_t>(n * d));
+  for (int64_t p = 0; p < n; ++p) {
+    const int32_t block = a.blocks[static_cast<size_t>(p / kKvBlockTokens)];
+    const int64_t slot = p % kKvBlockTokens;
+    const int64_t offset = slot * a.pool->row_bytes();
+    std::vector<float> buf(static_cast<size_t>(d));
+    const HeadRows kr =
+        LoadHead(*a.pool, a.pool->KBlock(block, a.layer) + offset, a.kv_head, 1, buf.data(), simd);
+    std::copy(kr.data, kr.data + d, k.begin() + p * d);
+    const HeadRows vr =
+        LoadHead(*a.pool, a.pool->VBlock(block, a.layer) + offset, a.kv_head, 1, buf.data(), simd);
+    std::copy(vr.data, vr.data + d, v.begin() + p * d);
+  }
   std::vector<double> scores(static_cast<size_t>(n));
   double max_score = -std::numeric_limits<double>::infinity();
   for (int64_t p = 0; p < n; ++p) {
-    const float* k = HeadRow(a, 0, p);
     double s = 0;
-    for (int64_t i = 0; i < d; ++i) s += static_cast<double>(q[i]) * k[i];
+    for (int64_t i = 0; i < d; ++i) s += static_cast<double>(q[i]) * k[p * d + i];
     scores[p] = s * a.scale;
     max_score = std::max(max_score, scores[p]);
   }
@@ -40,59 +141,61 @@ void AttendHeadReference(const AttentionArgs& a, const float* q, float* out) {
   }
   std::vector<double> acc(static_cast<size_t>(d), 0.0);
   for (int64_t p = 0; p < n; ++p) {
-    const float* v = HeadRow(a, 1, p);
-    for (int64_t i = 0; i < d; ++i) acc[i] += scores[p] / sum * v[i];
+    for (int64_t i = 0; i < d; ++i) acc[i] += scores[p] / sum * v[p * d + i];
   }
   for (int64_t i = 0; i < d; ++i) out[i] = static_cast<float>(acc[i]);
 }
 
-void AttendHead(const AttentionArgs& a, const float* q, float* out) {
-  const SimdKernels& simd = GetSimdKernels();
-  const int64_t d = a.pool->shape().head_dim;
-  const int64_t row = a.pool->row_floats();
-  std::fill(out, out + d, 0.0f);
-  float running_max = -std::numeric_limits<float>::infinity();
-  float running_sum = 0.0f;  // sum of exp(score - running_max) so far
-  float scores[kKvBlockTokens], probs[kKvBlockTokens];
-  for (int64_t start = 0; start < a.num_positions; start += kKvBlockTokens) {
-    const int64_t count = std::min<int64_t>(kKvBlockTokens, a.num_positions - start);
-    const int32_t block = a.blocks[static_cast<size_t>(start / kKvBlockTokens)];
-    const float* k_tile = a.pool->KBlock(block, a.layer) + a.kv_head * d;
-    const float* v_tile = a.pool->VBlock(block, a.layer) + a.kv_head * d;
-    // Four K rows per kernel call share each load of q (the rows are `row` floats apart).
-    int64_t j = 0;
-    for (; j + 4 <= count; j += 4) simd.dot4_f32(k_tile + j * row, row, q, d, scores + j);
-    for (; j < count; ++j) scores[j] = simd.dot_f32(q, k_tile + j * row, d);
-    float block_max = -std::numeric_limits<float>::infinity();
-    for (j = 0; j < count; ++j) {
-      scores[j] *= a.scale;
-      block_max = std::max(block_max, scores[j]);
-    }
-    if (block_max > running_max) {
-      // Rescale what was accumulated under the old max (exp(-inf) = 0 on the first block).
-      const float correction = std::exp(running_max - block_max);
-      if (running_sum > 0.0f) {
-        for (int64_t i = 0; i < d; ++i) out[i] *= correction;
+void AttendGroup(const AttentionGroup& g) {
+  if (g.heads >= kMaxAttentionRows) {
+    for (int64_t t = 0; t < g.num_tokens; ++t) {
+      for (int64_t h = 0; h < g.heads; h += kMaxAttentionRows) {
+        AttendRows(g, t, 1, h, std::min(kMaxAttentionRows, g.heads - h));
       }
-      running_sum *= correction;
-      running_max = block_max;
     }
-    running_sum += simd.exp_shift_f32(scores, count, running_max, probs);
-    simd.weighted_rows_f32(probs, v_tile, row, count, d, out);
+    return;
   }
-  if (running_sum > 0.0f) {
-    const float inv = 1.0f / running_sum;
-    for (int64_t i = 0; i < d; ++i) out[i] *= inv;
+  const int64_t tile = AttentionTileTokens(g.heads);
+  for (int64_t t = 0; t < g.num_tokens; t += tile) {
+    AttendRows(g, t, std::min(tile, g.num_tokens - t), 0, g.heads);
   }
+}
+
+void AttendHead(const AttentionArgs& args, const float* q, float* out) {
+  AttentionGroup g;
+  g.pool = args.pool;
+  g.blocks = args.blocks;
+  g.layer = args.layer;
+  g.kv_head = args.kv_head;
+  g.scale = args.scale;
+  g.q = q;
+  g.out = out;
+  g.first_pos = args.num_positions - 1;
+  AttendGroup(g);
 }
 
 void StoreKv(KvBlockPool& pool, std::span<const int32_t> blocks, int64_t layer, int64_t pos,
              const float* k_row, const float* v_row) {
   const int32_t block = blocks[static_cast<size_t>(pos / kKvBlockTokens)];
-  const int64_t row = pool.row_floats();
-  const int64_t offset = (pos % kKvBlockTokens) * row;
-  std::memcpy(pool.KBlock(block, layer) + offset, k_row, static_cast<size_t>(row) * sizeof(float));
-  std::memcpy(pool.VBlock(block, layer) + offset, v_row, static_cast<size_t>(row) * sizeof(float));
+  const int64_t offset = (pos % kKvBlockTokens) * pool.row_bytes();
+  const int64_t n = pool.shape().num_kv_heads * pool.shape().head_dim;
+  for (int kv = 0; kv < 2; ++kv) {
+    std::byte* dst = (kv == 0 ? pool.KBlock(block, layer) : pool.VBlock(block, layer)) + offset;
+    const float* src = kv == 0 ? k_row : v_row;
+    switch (pool.dtype()) {
+      case DType::kF32:
+        std::memcpy(dst, src, static_cast<size_t>(n) * sizeof(float));
+        break;
+      case DType::kF16: {
+        auto* h = reinterpret_cast<uint16_t*>(dst);
+        for (int64_t i = 0; i < n; ++i) h[i] = F32ToF16(src[i]);
+        break;
+      }
+      default:  // kQ8_0: 32-element blocks along d; D is a multiple of 32, so heads never share one
+        GetQuantTraits(DType::kQ8_0)->quantize_row(src, dst, n);
+        break;
+    }
+  }
 }
 
 }  // namespace sg

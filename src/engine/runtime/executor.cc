@@ -1,6 +1,7 @@
 #include "engine/runtime/executor.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <new>
 #include <string>
@@ -12,44 +13,93 @@
 namespace sg {
 
 // The runtime side of the forward's attention seam: stores each token's K/V into its sequence's
-// blocks, then runs one AttendHead per (token, query head) on the pool.
+// blocks, then runs one AttendGroup per (sequence, KV head, tile of tokens) on the pool, so a K/V
+// block is widened once for every query head of its group and every token of the tile.
 class Executor::KvAttention final : public AttentionBackend {
  public:
-  KvAttention(Executor* owner) : e_(owner) {}
+  explicit KvAttention(Executor* owner) : e_(owner) {}
+
+  // Work items of a step at most: each sequence has Nkv heads times its token tiles, and the
+  // tiles of all sequences number at most T + S.
+  static int64_t MaxItems(const ModelConfig& c, const ExecutorOptions& o) {
+    return c.num_kv_heads * (o.max_batch_tokens + o.max_sequences);
+  }
 
   void Attend(int64_t layer, const float* q, const float* k, const float* v, float* attn) override {
     const ModelConfig& c = e_->model_.config;
     const int64_t kv_row = c.num_kv_heads * c.head_dim;
-    for (int64_t t = 0; t < num_tokens_; ++t) {
-      StoreKv(*e_->kv_, e_->seq_blocks_[e_->token_seq_[t]], layer, e_->positions_[t],
-              k + t * kv_row, v + t * kv_row);
-    }
+    e_->pool_.ParallelFor(num_tokens_, [&](int64_t b, int64_t end) {
+      for (int64_t t = b; t < end; ++t) {
+        StoreKv(*e_->kv_, e_->seq_blocks_[e_->token_seq_[t]], layer, e_->positions_[t],
+                k + t * kv_row, v + t * kv_row);
+      }
+    });
     layer_ = layer;
     q_ = q;
     out_ = attn;
-    e_->pool_.ParallelFor(num_tokens_ * c.num_heads,
-                          [this](int64_t b, int64_t e) { AttendRange(b, e); });
+    // Items are claimed in order from a shared counter; they were listed longest first.
+    std::atomic<int64_t> next{0};
+    const int64_t n = num_items_;
+    e_->pool_.Run([&](int) {
+      for (int64_t i; (i = next.fetch_add(1, std::memory_order_relaxed)) < n;) RunItem(items_[i]);
+    });
   }
 
-  int64_t num_tokens_ = 0;  // set by Step before the forward
-
- private:
-  void AttendRange(int64_t begin, int64_t end) const {
+  // Lists the step's work items (no allocation: items_ has MaxItems capacity). Called by Step
+  // after the token tables are filled.
+  void Plan(int64_t num_tokens, int64_t num_sequences) {
     const ModelConfig& c = e_->model_.config;
-    const int64_t d = c.head_dim, group = c.num_heads / c.num_kv_heads;
-    AttentionArgs args;
-    args.pool = e_->kv_.get();
-    args.layer = layer_;
-    args.scale = 1.0f / std::sqrt(static_cast<float>(d));
-    for (int64_t i = begin; i < end; ++i) {
-      const int64_t t = i / c.num_heads, h = i % c.num_heads;
-      args.blocks = e_->seq_blocks_[e_->token_seq_[t]];
-      args.kv_head = h / group;
-      args.num_positions = e_->positions_[t] + 1;  // causal: [0, pos]
-      AttendHead(args, q_ + i * d, out_ + i * d);  // row i = t * Nh + h of {T * Nh, D}
+    const int64_t group = c.num_heads / c.num_kv_heads;
+    const int64_t tile = AttentionTileTokens(group);
+    num_tokens_ = num_tokens;
+    num_items_ = 0;
+    // Sequence s owns batch rows [first, first + count); tiles from the last (the longest
+    // windows) to the first, so the dynamic claim order ends on short items.
+    int64_t first = 0;
+    for (int64_t s = 0; s < num_sequences; ++s) {
+      int64_t count = 0;
+      while (first + count < num_tokens && e_->token_seq_[first + count] == s) ++count;
+      for (int64_t t = (count - 1) / tile * tile; t >= 0; t -= tile) {
+        for (int64_t h = 0; h < c.num_kv_heads; ++h) {
+          items_[num_items_++] = {static_cast<int32_t>(s), static_cast<int32_t>(h),
+                                  static_cast<int32_t>(first + t),
+                                  static_cast<int32_t>(std::min(tile, count - t))};
+        }
+      }
+      first += count;
     }
   }
 
+  void Reserve(int64_t max_items) { items_.resize(static_cast<size_t>(max_items)); }
+
+ private:
+  struct Item {
+    int32_t seq, kv_head, first_row, num_tokens;
+  };
+
+  void RunItem(const Item& it) const {
+    const ModelConfig& c = e_->model_.config;
+    const int64_t d = c.head_dim, group = c.num_heads / c.num_kv_heads;
+    AttentionGroup g;
+    g.pool = e_->kv_.get();
+    g.blocks = e_->seq_blocks_[it.seq];
+    g.layer = layer_;
+    g.kv_head = it.kv_head;
+    g.scale = 1.0f / std::sqrt(static_cast<float>(d));
+    // Row (t, h) of q / out is {T, Nh, D}; the group's heads are kv_head * G .. + G - 1.
+    const int64_t offset = it.first_row * c.num_heads * d + it.kv_head * group * d;
+    g.q = q_ + offset;
+    g.out = out_ + offset;
+    g.token_stride = c.num_heads * d;
+    g.heads = group;
+    g.num_tokens = it.num_tokens;
+    g.first_pos = e_->positions_[it.first_row];
+    AttendGroup(g);
+  }
+
+  int64_t num_tokens_ = 0;
+  int64_t num_items_ = 0;
+  std::vector<Item> items_;
   Executor* e_;
   int64_t layer_ = 0;
   const float* q_ = nullptr;
@@ -120,8 +170,13 @@ StatusOr<std::unique_ptr<Executor>> Executor::Create(const Model& model, ThreadP
   auto e = std::unique_ptr<Executor>(new Executor(model, pool, options));
   e->forward_ = ForwardForArch(c.arch);
   if (e->forward_ == nullptr) return UnimplementedError("executor: no forward for architecture");
+  if (c.head_dim > kMaxAttentionHeadDim) {
+    return InvalidArgumentError("executor: head_dim " + std::to_string(c.head_dim) +
+                                " is larger than the attention kernel's " +
+                                std::to_string(kMaxAttentionHeadDim));
+  }
   SG_ASSIGN_OR_RETURN(
-      e->kv_, KvBlockPool::Create({c.num_layers, c.num_kv_heads, c.head_dim},
+      e->kv_, KvBlockPool::Create({c.num_layers, c.num_kv_heads, c.head_dim, options.kv_dtype},
                                   options.kv_token_budget, options.max_tokens_per_sequence));
 
   // Small weights to f32: offsets first (the vector may still grow), pointers after.
@@ -195,6 +250,11 @@ StatusOr<std::unique_ptr<Executor>> Executor::Create(const Model& model, ThreadP
   }
   e->act_.matmul_scratch = e->matmul_scratch_;
   e->attention_ = std::make_unique<KvAttention>(e.get());
+  try {
+    e->attention_->Reserve(KvAttention::MaxItems(c, options));
+  } catch (const std::bad_alloc&) {
+    return ResourceExhaustedError("executor: cannot allocate the attention work list");
+  }
   return e;
 }
 
@@ -267,7 +327,7 @@ Status Executor::Step(std::span<const StepSequence> batch, std::span<float> logi
       if (s.all_logits || j == n - 1) logit_rows_[rows++] = static_cast<int32_t>(t);
     }
   }
-  attention_->num_tokens_ = t;
+  attention_->Plan(t, static_cast<int64_t>(batch.size()));
   ForwardContext ctx;
   ctx.model = &model_;
   ctx.floats = &floats_;

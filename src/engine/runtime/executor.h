@@ -30,6 +30,9 @@ struct ExecutorOptions {
   int64_t kv_token_budget = 4096;  // KV cache capacity in token positions, all sequences together
   // One sequence's limit in positions; 0 = the KV budget.
   int64_t max_tokens_per_sequence = 0;
+  // KV cache element type: kF16 (default: half the memory and bandwidth of f32, relative error
+  // 2^-11 per stored value), kF32, or kQ8_0 (head_dim a multiple of 32).
+  DType kv_dtype = DType::kF16;
 };
 
 // One sequence's part of a step.

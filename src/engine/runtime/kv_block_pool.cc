@@ -8,6 +8,27 @@
 
 namespace sg {
 
+StatusOr<DType> ParseKvCacheDType(std::string_view name) {
+  if (name == "f32") return DType::kF32;
+  if (name == "f16") return DType::kF16;
+  if (name == "q8_0") return DType::kQ8_0;
+  return InvalidArgumentError("KV cache dtype must be f32, f16 or q8_0, not '" + std::string(name) +
+                              "'");
+}
+
+std::string_view KvCacheDTypeName(DType dtype) {
+  switch (dtype) {
+    case DType::kF32:
+      return "f32";
+    case DType::kF16:
+      return "f16";
+    case DType::kQ8_0:
+      return "q8_0";
+    default:
+      return "unsupported";
+  }
+}
+
 StatusOr<std::unique_ptr<KvBlockPool>> KvBlockPool::Create(const KvShape& shape,
                                                            int64_t token_budget,
                                                            int64_t max_tokens_per_sequence) {
@@ -22,12 +43,37 @@ StatusOr<std::unique_ptr<KvBlockPool>> KvBlockPool::Create(const KvShape& shape,
   if (num_blocks > std::numeric_limits<int32_t>::max()) {
     return InvalidArgumentError("KV cache: token budget too large");
   }
-  const int64_t row = shape.num_kv_heads * shape.head_dim;
+  if (shape.head_dim > (int64_t{1} << 20) || shape.num_kv_heads > (int64_t{1} << 20) ||
+      shape.num_layers > (int64_t{1} << 20)) {
+    return InvalidArgumentError("KV cache: size overflows");
+  }
+  int64_t head_bytes = 0;
+  switch (shape.dtype) {
+    case DType::kF32:
+      head_bytes = 4 * shape.head_dim;
+      break;
+    case DType::kF16:
+      head_bytes = 2 * shape.head_dim;
+      break;
+    case DType::kQ8_0:
+      if (shape.head_dim % 32 != 0) {
+        return InvalidArgumentError(
+            "KV cache: q8_0 needs a head_dim that is a multiple of 32, not " +
+            std::to_string(shape.head_dim));
+      }
+      head_bytes = shape.head_dim / 32 * 34;
+      break;
+    default:
+      return InvalidArgumentError("KV cache: element type must be f32, f16 or q8_0");
+  }
+  const int64_t row = shape.num_kv_heads * head_bytes;  // < 2^43 by the bounds above
   const int64_t tile = kKvBlockTokens * row;
+  // Overflow guard: total bytes must fit comfortably in int64 and size_t.
+  if (tile > std::numeric_limits<int64_t>::max() / 2 / shape.num_layers) {
+    return InvalidArgumentError("KV cache: size overflows");
+  }
   const int64_t block = shape.num_layers * 2 * tile;
-  // Overflow guard: total floats must fit comfortably in int64 and size_t.
-  if (row / shape.head_dim != shape.num_kv_heads || block / (2 * tile) != shape.num_layers ||
-      num_blocks > std::numeric_limits<int64_t>::max() / 4 / block) {
+  if (num_blocks > std::numeric_limits<int64_t>::max() / 2 / block) {
     return InvalidArgumentError("KV cache: size overflows");
   }
   auto pool = std::unique_ptr<KvBlockPool>(new KvBlockPool());
@@ -36,13 +82,15 @@ StatusOr<std::unique_ptr<KvBlockPool>> KvBlockPool::Create(const KvShape& shape,
   int64_t max_seq_tokens = max_tokens_per_sequence == 0 ? token_budget : max_tokens_per_sequence;
   pool->max_blocks_per_seq_ =
       std::min(num_blocks, (max_seq_tokens + kKvBlockTokens - 1) / kKvBlockTokens);
-  pool->row_floats_ = row;
-  pool->tile_floats_ = tile;
-  pool->block_floats_ = block;
-  pool->total_floats_ = num_blocks * block;
+  pool->head_bytes_ = head_bytes;
+  pool->row_bytes_ = row;
+  pool->tile_bytes_ = tile;
+  pool->block_bytes_ = block;
+  pool->total_bytes_ = num_blocks * block;
   // Uninitialized on purpose: a slot is always written before it is read, and not touching the
-  // pages keeps start-up fast for large budgets.
-  pool->storage_.reset(new (std::nothrow) float[static_cast<size_t>(pool->total_floats_)]);
+  // pages keeps start-up fast for large budgets. 64-byte aligned so tiles start on cache lines.
+  pool->storage_.reset(static_cast<std::byte*>(::operator new[](
+      static_cast<size_t>(pool->total_bytes_), std::align_val_t{64}, std::nothrow)));
   if (!pool->storage_) {
     return ResourceExhaustedError("KV cache: cannot allocate " +
                                   std::to_string(pool->storage_bytes()) + " bytes");
@@ -51,6 +99,10 @@ StatusOr<std::unique_ptr<KvBlockPool>> KvBlockPool::Create(const KvShape& shape,
   // Highest id at the bottom so that the first allocations get low ids (easier to read in tests).
   for (int64_t b = num_blocks - 1; b >= 0; --b) pool->free_.push_back(static_cast<int32_t>(b));
   return pool;
+}
+
+void KvBlockPool::AlignedDelete::operator()(std::byte* p) const {
+  ::operator delete[](p, std::align_val_t{64});
 }
 
 KvAllocation KvBlockPool::NewAllocation() { return KvAllocation(this, max_blocks_per_seq_); }

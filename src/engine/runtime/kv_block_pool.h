@@ -2,7 +2,7 @@
 // per-sequence handle (KvAllocation) that holds a list of block ids and returns them on
 // destruction (TGI's BlockAllocation; vLLM's BlockPool without prefix reuse yet).
 //
-// Memory layout (one contiguous f32 array, never reallocated):
+// Memory layout (one contiguous byte array, never reallocated), elements of the pool's dtype:
 //   storage[block][layer][kv][slot][kv_head][d]
 //     block   in [0, num_blocks)     — the unit of allocation
 //     layer   in [0, num_layers)
@@ -11,8 +11,11 @@
 //                                      slot p % 16
 //     kv_head in [0, num_kv_heads), d in [0, head_dim)
 // So one token's K (or V) for one layer is a contiguous Nkv*D row, and one block of one layer is a
-// contiguous {16, Nkv, D} tile. Keeping all layers of a block together makes a block one range of
-// memory (simple to free, copy or later swap).
+// contiguous {16, Nkv, D} tile. Element types (`--kv-cache-dtype`): f32; f16 (IEEE binary16, half
+// the bytes, rounding error 2^-11 relative); q8_0 (GGUF Q8_0 blocks of 32 elements along d, so D
+// must be a multiple of 32: one head row of one token is D/32 blocks of 34 bytes). Keeping all
+// layers of a block together makes a block one range of memory (simple to free, copy or later
+// swap).
 //
 // Thread rules: the pool and its allocations belong to the engine thread. Compute threads may read
 // and write block storage during a step (disjoint slots), never allocate or free.
@@ -21,8 +24,10 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string_view>
 #include <vector>
 
+#include "engine/core/dtype.h"
 #include "engine/core/status.h"
 
 namespace sg {
@@ -33,7 +38,13 @@ struct KvShape {
   int64_t num_layers = 0;
   int64_t num_kv_heads = 0;
   int64_t head_dim = 0;
+  DType dtype = DType::kF32;  // kF32, kF16 or kQ8_0
 };
+
+// Parses "f32", "f16" or "q8_0" (the --kv-cache-dtype values); InvalidArgument otherwise.
+StatusOr<DType> ParseKvCacheDType(std::string_view name);
+// The --kv-cache-dtype name of a pool element type ("f32", "f16", "q8_0").
+std::string_view KvCacheDTypeName(DType dtype);
 
 class KvBlockPool;
 
@@ -77,7 +88,8 @@ class KvBlockPool {
  public:
   // Allocates ceil(token_budget / 16) blocks once. max_tokens_per_sequence (0 = token_budget)
   // bounds one sequence and sizes each handle's reserved block list. ResourceExhausted if the
-  // memory cannot be had; InvalidArgument for non-positive sizes.
+  // memory cannot be had; InvalidArgument for non-positive sizes, an element type other than
+  // f32/f16/q8_0, or q8_0 with a head_dim that is not a multiple of 32.
   static StatusOr<std::unique_ptr<KvBlockPool>> Create(const KvShape& shape, int64_t token_budget,
                                                        int64_t max_tokens_per_sequence = 0);
   KvBlockPool(const KvBlockPool&) = delete;
@@ -90,22 +102,25 @@ class KvBlockPool {
   int64_t num_blocks() const { return num_blocks_; }
   int64_t num_free_blocks() const { return static_cast<int64_t>(free_.size()); }
   int64_t max_tokens_per_sequence() const { return max_blocks_per_seq_ * kKvBlockTokens; }
-  uint64_t storage_bytes() const { return static_cast<uint64_t>(total_floats_) * sizeof(float); }
-  // Floats in one token's K (or V) row for one layer: Nkv * D.
-  int64_t row_floats() const { return row_floats_; }
+  uint64_t storage_bytes() const { return static_cast<uint64_t>(total_bytes_); }
+  DType dtype() const { return shape_.dtype; }
+  // Bytes of one head's D elements of one token (f32: 4 D, f16: 2 D, q8_0: 34 D / 32).
+  int64_t head_bytes() const { return head_bytes_; }
+  // Bytes of one token's K (or V) row for one layer: Nkv * head_bytes.
+  int64_t row_bytes() const { return row_bytes_; }
 
   // Start of the {16, Nkv, D} K (or V) tile of `block` for `layer`.
-  float* KBlock(int32_t block, int64_t layer) { return Tile(block, layer, 0); }
-  float* VBlock(int32_t block, int64_t layer) { return Tile(block, layer, 1); }
-  const float* KBlock(int32_t block, int64_t layer) const { return Tile(block, layer, 0); }
-  const float* VBlock(int32_t block, int64_t layer) const { return Tile(block, layer, 1); }
+  std::byte* KBlock(int32_t block, int64_t layer) { return Tile(block, layer, 0); }
+  std::byte* VBlock(int32_t block, int64_t layer) { return Tile(block, layer, 1); }
+  const std::byte* KBlock(int32_t block, int64_t layer) const { return Tile(block, layer, 0); }
+  const std::byte* VBlock(int32_t block, int64_t layer) const { return Tile(block, layer, 1); }
 
  private:
   friend class KvAllocation;
   KvBlockPool() = default;
 
-  float* Tile(int32_t block, int64_t layer, int kv) const {
-    return storage_.get() + block * block_floats_ + layer * 2 * tile_floats_ + kv * tile_floats_;
+  std::byte* Tile(int32_t block, int64_t layer, int kv) const {
+    return storage_.get() + block * block_bytes_ + (layer * 2 + kv) * tile_bytes_;
   }
   // Takes n blocks from the free list into out, or returns false having taken none.
   bool Take(int64_t n, std::vector<int32_t>& out);
@@ -114,11 +129,15 @@ class KvBlockPool {
   KvShape shape_;
   int64_t num_blocks_ = 0;
   int64_t max_blocks_per_seq_ = 0;
-  int64_t row_floats_ = 0;    // Nkv * D
-  int64_t tile_floats_ = 0;   // 16 * Nkv * D
-  int64_t block_floats_ = 0;  // num_layers * 2 * tile_floats_
-  int64_t total_floats_ = 0;
-  std::unique_ptr<float[]> storage_;
+  int64_t head_bytes_ = 0;   // D elements
+  int64_t row_bytes_ = 0;    // Nkv * head_bytes_
+  int64_t tile_bytes_ = 0;   // 16 * row_bytes_
+  int64_t block_bytes_ = 0;  // num_layers * 2 * tile_bytes_
+  int64_t total_bytes_ = 0;
+  struct AlignedDelete {  // storage_ comes from the 64-byte aligned operator new[]
+    void operator()(std::byte* p) const;
+  };
+  std::unique_ptr<std::byte[], AlignedDelete> storage_;
   std::vector<int32_t> free_;  // stack of free block ids; capacity num_blocks_, never grows
 };
 

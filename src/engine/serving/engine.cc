@@ -29,6 +29,7 @@ class Engine::Impl {
     eo.max_sequences = options_.max_batch_size;
     eo.kv_token_budget = options_.max_batch_total_tokens;
     eo.max_tokens_per_sequence = options_.max_total_tokens;
+    eo.kv_dtype = options_.kv_dtype;
     SG_ASSIGN_OR_RETURN(executor_, Executor::Create(model_, pool_, eo));
     vocab_ = static_cast<int32_t>(model_.config.vocab_size);
     logits_.resize(static_cast<size_t>(LogitRows(options_)) * vocab_);

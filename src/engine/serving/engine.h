@@ -28,6 +28,7 @@
 #include <thread>
 #include <vector>
 
+#include "engine/core/dtype.h"
 #include "engine/core/status.h"
 #include "engine/core/thread_pool.h"
 #include "engine/model/model.h"
@@ -41,6 +42,7 @@ struct EngineOptions {
   int64_t max_batch_total_tokens = 16384;  // KV budget in token positions (all sequences)
   int64_t max_batch_size = 256;            // sequences per step
   int64_t max_total_tokens = 2048;         // one sequence's prompt + generated limit
+  DType kv_dtype = DType::kF16;            // KV cache element type (f32, f16, q8_0)
   // Logits rows a step may spend on prompt logprobs (prefill_logprobs) beyond one row per
   // sequence. The logits buffer holds max_batch_size + this many rows (at most
   // max_batch_prefill_tokens); a prompt-logprob chunk is capped to fit, so a longer prompt takes

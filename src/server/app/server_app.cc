@@ -18,6 +18,14 @@ namespace {
 
 int64_t RoundUp(int64_t n, int64_t m) { return (n + m - 1) / m * m; }
 
+// K and V of one token position over all layers, in the cache's element type.
+int64_t KvBytesPerToken(const ModelConfig& m, DType kv_dtype) {
+  const int64_t head_bytes = kv_dtype == DType::kF32   ? 4 * m.head_dim
+                             : kv_dtype == DType::kF16 ? 2 * m.head_dim
+                                                       : m.head_dim / 32 * 34;
+  return m.num_layers * 2 * m.num_kv_heads * std::max<int64_t>(1, head_bytes);
+}
+
 // Automatic limits (API contract §5.1, adapted to a CPU): max_total_tokens = the model's context;
 // max_input_tokens = max_total_tokens - 1; the KV cache holds every admitted request at its full
 // length (max_concurrent_requests x max_total_tokens positions) but at most 2 GiB; a step computes
@@ -35,7 +43,8 @@ StatusOr<ResolvedLimits> ResolveLimits(const ServeConfig& c, const Model& model)
         "Invalid argument: `max_input_tokens`(" + std::to_string(r.max_input_tokens) +
         ") must be < `max_total_tokens`(" + std::to_string(r.max_total_tokens) + ")");
   }
-  const int64_t kv_bytes_per_token = m.num_layers * 2 * m.num_kv_heads * m.head_dim * 4;
+  SG_ASSIGN_OR_RETURN(r.kv_dtype, ParseKvCacheDType(c.kv_cache_dtype));
+  const int64_t kv_bytes_per_token = KvBytesPerToken(m, r.kv_dtype);
   const int64_t memory_tokens = (int64_t{2} << 30) / std::max<int64_t>(1, kv_bytes_per_token);
   r.max_batch_total_tokens =
       c.max_batch_total_tokens > 0
@@ -121,6 +130,7 @@ Status ServerApp::Load(const ModelLoader& load_model) {
   eo.max_batch_total_tokens = limits_.max_batch_total_tokens;
   eo.max_batch_size = limits_.max_batch_size;
   eo.max_total_tokens = limits_.max_total_tokens;
+  eo.kv_dtype = limits_.kv_dtype;
   if (auto eos = tokenizer_->settings().eos_token_id) eo.eos_ids.push_back(*eos);
   if (model_->config.eos_token_id >= 0 &&
       std::find(eo.eos_ids.begin(), eo.eos_ids.end(), model_->config.eos_token_id) ==
@@ -135,12 +145,13 @@ Status ServerApp::Load(const ModelLoader& load_model) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   spdlog::info(
       "engine: {} threads, max_input_tokens {}, max_total_tokens {}, max_batch_prefill_tokens "
-      "{}, max_batch_total_tokens {} (KV {:.1f} MiB), max_batch_size {}, "
+      "{}, max_batch_total_tokens {} (KV {} {:.1f} MiB), max_batch_size {}, "
       "max_concurrent_requests {}; ready in {:.2f} s",
       threads, limits_.max_input_tokens, limits_.max_total_tokens, limits_.max_batch_prefill_tokens,
-      limits_.max_batch_total_tokens,
-      engine_->stats().kv_blocks_total.load() * kKvBlockTokens * model_->config.num_layers * 2 *
-          model_->config.num_kv_heads * model_->config.head_dim * 4.0 / (1 << 20),
+      limits_.max_batch_total_tokens, KvCacheDTypeName(limits_.kv_dtype),
+      static_cast<double>(engine_->stats().kv_blocks_total.load() * kKvBlockTokens *
+                          KvBytesPerToken(model_->config, limits_.kv_dtype)) /
+          (1 << 20),
       limits_.max_batch_size, config_.max_concurrent_requests, seconds);
   ready_.store(true, std::memory_order_release);
   return OkStatus();

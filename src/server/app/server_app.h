@@ -42,6 +42,7 @@ struct ResolvedLimits {
   int64_t max_batch_prefill_tokens = 0;
   int64_t max_batch_total_tokens = 0;
   int64_t max_batch_size = 0;
+  DType kv_dtype = DType::kF16;
 };
 
 class ServerApp {
