@@ -315,5 +315,51 @@ TEST_F(Rows8Test, TwinMatchesDequantizedDoubleDot) {
   }
 }
 
+// The several-token group kernels: every token's outputs equal the twin's one-token group kernel
+// bit for bit, for token counts that fill the SIMD kernels' blocks of 4 and leave each remainder,
+// with activation rows and outputs at strides wider than a row (as the matmul passes them).
+TEST_F(Rows8Test, SeveralTokensEqualTheOneTokenTwinBitForBit) {
+  std::mt19937 rng(8);
+  const QuantDotKernels& twin = ScalarQuantDotKernels();
+  for (const std::string& target : CompiledSimdTargets()) {
+    ASSERT_TRUE(ForceSimdTarget(target).ok()) << target;
+    const QuantDotKernels& k = GetSimdKernels().quant;
+    for (DType type : {DType::kQ4_0, DType::kQ5_0, DType::kQ8_0, DType::kQ4_K, DType::kQ6_K}) {
+      const QuantGemm8Fn gemm = QuantGemm8For(k, type);
+      ASSERT_NE(gemm, nullptr) << target << " " << DTypeName(type);
+      const bool k_format = type == DType::kQ4_K || type == DType::kQ6_K;
+      for (int64_t n :
+           k_format ? std::vector<int64_t>{256, 768} : std::vector<int64_t>{32, 96, 2080}) {
+        const std::vector<std::byte> packed = Packed(type, RandomRows(type, n, rng), n);
+        const DType act_type = k_format ? DType::kQ8_K : DType::kQ8_0;
+        const int64_t row = ActivationRowBytes(act_type, n), stride = row + 40;
+        for (int64_t tokens : {1, 2, 3, 4, 5, 7, 9}) {
+          std::vector<uint8_t> acts(static_cast<size_t>(tokens * stride));
+          for (int64_t t = 0; t < tokens; ++t) {
+            std::vector<float> x(static_cast<size_t>(n));
+            std::normal_distribution<float> dist(0.0f, 1.0f);
+            for (float& v : x) v = dist(rng);
+            const std::vector<uint8_t> a =
+                k_format ? QuantizedKActivation(x) : QuantizedActivation(n, rng);
+            std::memcpy(acts.data() + t * stride, a.data(), static_cast<size_t>(row));
+          }
+          const int64_t out_stride = kRows8 + 3;
+          std::vector<float> got(static_cast<size_t>(tokens * out_stride), -1.0f);
+          gemm(packed.data(), acts.data(), stride, tokens, n, got.data(), out_stride);
+          for (int64_t t = 0; t < tokens; ++t) {
+            float want[kRows8];
+            QuantDot8For(twin, type)(packed.data(), acts.data() + t * stride, n, want);
+            for (int r = 0; r < kRows8; ++r) {
+              ASSERT_EQ(std::memcmp(&want[r], &got[t * out_stride + r], 4), 0)
+                  << target << " " << DTypeName(type) << " n=" << n << " tokens " << tokens
+                  << " token " << t << " row " << r;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace sg

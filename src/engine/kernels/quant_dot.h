@@ -67,6 +67,13 @@ using QuantDot4Fn = void (*)(const void* w, int64_t row_bytes, const void* act, 
 // out[r] for the group's rows r = 0..7 (the 8-row tile spec above).
 using QuantDot8Fn = void (*)(const void* group, const void* act, int64_t n, float* out);
 
+// One kRows8 group against several token rows (prefill chunks, batched decode):
+// out[t * out_stride + r] = the group kernel's out[r] for the activation row at
+// act + t * act_stride bytes, bit for bit, for t in [0, num_tokens). SIMD targets unpack each tile
+// once for several tokens.
+using QuantGemm8Fn = void (*)(const void* group, const void* act, int64_t act_stride,
+                              int64_t num_tokens, int64_t n, float* out, int64_t out_stride);
+
 // n floats (n a multiple of the layout's block) into one activation row of a layout.
 using ActQuantizeFn = void (*)(const float* x, void* out, int64_t n);
 
@@ -76,8 +83,9 @@ inline constexpr int kNumQuantDotTypes = 8;
 struct QuantDotKernels {
   QuantDotFn q4_0, q4_1, q5_0, q5_1, q8_0, q4_k, q5_k, q6_k;
   HalfDotFn f16, bf16;
-  QuantDot4Fn rows4[kNumQuantDotTypes];  // q4_0 ... q6_k as above
-  QuantDot8Fn rows8[kNumQuantDotTypes];  // kRows8 groups; null where the format has no layout
+  QuantDot4Fn rows4[kNumQuantDotTypes];   // q4_0 ... q6_k as above
+  QuantDot8Fn rows8[kNumQuantDotTypes];   // kRows8 groups; null where the format has no layout
+  QuantGemm8Fn gemm8[kNumQuantDotTypes];  // the same groups against several tokens
   // The activation quantizers (QuantizeActivationRow's two layouts), equal to the twin bit for bit.
   ActQuantizeFn quantize_q8, quantize_q8_k;
 };
@@ -91,6 +99,8 @@ QuantDotFn QuantDotFor(const QuantDotKernels& k, DType weight);
 QuantDot4Fn QuantDot4For(const QuantDotKernels& k, DType weight);
 // The kRows8 group kernel of a weight type, or nullptr.
 QuantDot8Fn QuantDot8For(const QuantDotKernels& k, DType weight);
+// Its several-token form, or nullptr.
+QuantGemm8Fn QuantGemm8For(const QuantDotKernels& k, DType weight);
 
 // Activation layout of a weight type: kQ8_0 (ActQ8Block rows) for the 32-element formats, kQ8_K
 // (BlockQ8_K rows) for the K formats, kF32 for float weights (no quantization).

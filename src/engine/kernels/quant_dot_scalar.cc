@@ -222,6 +222,15 @@ void QuantizeActQ8Row(const float* x, void* out, int64_t n) {
 
 }  // namespace
 
+// The several-token form of a group kernel: the definition, token by token.
+template <QuantDot8Fn kDot>
+void GemmByToken(const void* group, const void* act, int64_t act_stride, int64_t num_tokens,
+                 int64_t n, float* out, int64_t out_stride) {
+  const auto* rows = static_cast<const std::byte*>(act);
+  for (int64_t t = 0; t < num_tokens; ++t)
+    kDot(group, rows + t * act_stride, n, out + t * out_stride);
+}
+
 const QuantDotKernels& ScalarQuantDotKernels() {
   static const QuantDotKernels kScalar = {
       &DotLegacy<BlockQ4_0, CodesQ4_0, false>,
@@ -245,6 +254,11 @@ const QuantDotKernels& ScalarQuantDotKernels() {
        &DotRows8<BlockQ8_0, CodesQ8_0, DType::kQ8_0>,
        &DotRows8K<BlockQ4_K, DType::kQ4_K, &StepQ45_K<false>>, nullptr,
        &DotRows8K<BlockQ6_K, DType::kQ6_K, &StepQ6_K>},
+      {&GemmByToken<&DotRows8<BlockQ4_0, CodesQ4_0, DType::kQ4_0>>, nullptr,
+       &GemmByToken<&DotRows8<BlockQ5_0, CodesQ5_0, DType::kQ5_0>>, nullptr,
+       &GemmByToken<&DotRows8<BlockQ8_0, CodesQ8_0, DType::kQ8_0>>,
+       &GemmByToken<&DotRows8K<BlockQ4_K, DType::kQ4_K, &StepQ45_K<false>>>, nullptr,
+       &GemmByToken<&DotRows8K<BlockQ6_K, DType::kQ6_K, &StepQ6_K>>},
       &QuantizeActQ8Row,
       &QuantizeRowQ8_K,
   };
@@ -281,6 +295,11 @@ QuantDot4Fn QuantDot4For(const QuantDotKernels& k, DType weight) {
 QuantDot8Fn QuantDot8For(const QuantDotKernels& k, DType weight) {
   const int i = QuantDotIndex(weight);
   return i < 0 ? nullptr : k.rows8[i];
+}
+
+QuantGemm8Fn QuantGemm8For(const QuantDotKernels& k, DType weight) {
+  const int i = QuantDotIndex(weight);
+  return i < 0 ? nullptr : k.gemm8[i];
 }
 
 DType ActivationTypeFor(DType weight) {
