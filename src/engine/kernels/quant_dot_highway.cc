@@ -400,7 +400,7 @@ QuantDotKernels TargetQuantDot() {
        &DotRows8K<Rows8Q4K::kTileBytes, &StepRows8Q4_K>, nullptr,
        &DotRows8K<Rows8Q6K::kTileBytes, &StepRows8Q6_K>},
       {&GemmRows8<Rows8Q4_0>, nullptr, &GemmRows8<Rows8Q5_0>, nullptr, &GemmRows8<Rows8Q8_0>,
-       &GemmRows8PerToken<&DotRows8K<Rows8Q4K::kTileBytes, &StepRows8Q4_K>>, nullptr,
+       &GemmRows8Q4K, nullptr,
        &GemmRows8PerToken<&DotRows8K<Rows8Q6K::kTileBytes, &StepRows8Q6_K>>}};
 }
 

@@ -479,6 +479,125 @@ void GemmRows8(const void* group, const void* act, int64_t act_stride, int64_t n
   }
 }
 
+// Q4_K, several tokens: per tile, the codes are split into nibbles once (64 vectors on the stack)
+// and each sub-block's 6-bit scales are spread over the int16 lanes of its rows, so a token's
+// pair sums are scaled by one madd (int16 x int16 -> int32) instead of madd by ones and an int32
+// multiply; the mins meet the activation's sub-block sums the same way, two sub-blocks per madd.
+// The integer sums equal StepRows8Q4_K's exactly and the float steps are its own, in its order.
+struct Rows8Q4KTile {
+  __m256i ql[4][2][4], qh[4][2][4];  // [pair g][quad h][chunk c]: low / high nibble codes
+  __m256i scale[8][2];               // [sub-block j][quad h]: int16 lane i = sc of its row
+  __m256i mins[4];                   // [pair p]: int16 lanes 2r, 2r + 1 = m of sub-blocks 2p, 2p+1
+  __m256 d, dmin;                    // the rows' fp16 d and dmin, widened
+
+  void Load(const std::byte* tile) {
+    alignas(32) uint8_t sc[64], m[64];
+    Rows8Q4K::UnpackScales(tile, sc, m);
+    alignas(32) int16_t lanes[16];
+    for (int j = 0; j < 8; ++j) {
+      for (int h = 0; h < 2; ++h) {
+        for (int i = 0; i < 16; ++i) lanes[i] = sc[8 * j + Rows8RowOfQuarter(h, i / 4)];
+        scale[j][h] = _mm256_load_si256(reinterpret_cast<const __m256i*>(lanes));
+      }
+    }
+    for (int p = 0; p < 4; ++p) {
+      for (int r = 0; r < 8; ++r) {
+        lanes[2 * r] = m[8 * (2 * p) + r];
+        lanes[2 * r + 1] = m[8 * (2 * p + 1) + r];
+      }
+      mins[p] = _mm256_load_si256(reinterpret_cast<const __m256i*>(lanes));
+    }
+    const __m256i low4 = _mm256_set1_epi8(0x0f);
+    const std::byte* codes = tile + kRows8Q4KHeaderBytes;
+    for (int g = 0; g < 4; ++g) {
+      for (int h = 0; h < 2; ++h) {
+        for (int c = 0; c < 4; ++c) {
+          const __m256i v = _mm256_loadu_si256(
+              reinterpret_cast<const __m256i*>(codes + 256 * g + 32 * (4 * h + c)));
+          ql[g][h][c] = _mm256_and_si256(v, low4);
+          qh[g][h][c] = _mm256_and_si256(_mm256_srli_epi16(v, 4), low4);
+        }
+      }
+    }
+    d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(tile)));
+    dmin = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(tile + 16)));
+  }
+
+  // StepRows8Q4_K(tile, a, acc) for this tile.
+  __m256 Step(const BlockQ8_K& a, __m256 acc) const {
+    __m256i isum[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
+    for (int g = 0; g < 4; ++g) {
+      const int8_t* ag = a.qs + 64 * g;
+      for (int h = 0; h < 2; ++h) {
+        __m256i sl = _mm256_setzero_si256(), sh = _mm256_setzero_si256();
+        for (int c = 0; c < 4; ++c) {
+          int64_t al, ah;
+          std::memcpy(&al, ag + 8 * c, 8);
+          std::memcpy(&ah, ag + 32 + 8 * c, 8);
+#if HWY_TARGET == HWY_AVX3_DL
+          sl = _mm256_dpbusd_epi32(sl, ql[g][h][c], _mm256_set1_epi64x(al));
+          sh = _mm256_dpbusd_epi32(sh, qh[g][h][c], _mm256_set1_epi64x(ah));
+#else
+          sl = _mm256_add_epi16(sl, _mm256_maddubs_epi16(ql[g][h][c], _mm256_set1_epi64x(al)));
+          sh = _mm256_add_epi16(sh, _mm256_maddubs_epi16(qh[g][h][c], _mm256_set1_epi64x(ah)));
+#endif
+        }
+#if HWY_TARGET == HWY_AVX3_DL
+        // int32 quads: scale them by the row's scale (lanes 2i, 2i + 1 of the int16 view agree).
+        isum[h] = _mm256_add_epi32(isum[h],
+                                   _mm256_mullo_epi32(sl, _mm256_srli_epi32(scale[2 * g][h], 16)));
+        isum[h] = _mm256_add_epi32(
+            isum[h], _mm256_mullo_epi32(sh, _mm256_srli_epi32(scale[2 * g + 1][h], 16)));
+#else
+        // Four pair sums of at most 2 * 15 * 127 each stay inside int16; times a 6-bit scale
+        // they are summed in int32 by madd.
+        isum[h] = _mm256_add_epi32(isum[h], _mm256_madd_epi16(sl, scale[2 * g][h]));
+        isum[h] = _mm256_add_epi32(isum[h], _mm256_madd_epi16(sh, scale[2 * g + 1][h]));
+#endif
+      }
+    }
+    __m256i msum = _mm256_setzero_si256();
+    for (int p = 0; p < 4; ++p) {
+      // Sub-block sums of 32 codes: |B| <= 4096, so the pair fits two int16 lanes.
+      const int32_t b0 = a.bsums[4 * p] + a.bsums[4 * p + 1];
+      const int32_t b1 = a.bsums[4 * p + 2] + a.bsums[4 * p + 3];
+      const int32_t pair = static_cast<int32_t>((static_cast<uint32_t>(b1) << 16) |
+                                                (static_cast<uint32_t>(b0) & 0xffffu));
+      msum = _mm256_add_epi32(msum, _mm256_madd_epi16(mins[p], _mm256_set1_epi32(pair)));
+    }
+    const __m256 da = _mm256_set1_ps(a.d);
+    acc = _mm256_fmadd_ps(_mm256_mul_ps(d, da),
+                          _mm256_cvtepi32_ps(_mm256_hadd_epi32(isum[0], isum[1])), acc);
+    return _mm256_fmadd_ps(_mm256_xor_ps(_mm256_mul_ps(dmin, da), _mm256_set1_ps(-0.0f)),
+                           _mm256_cvtepi32_ps(msum), acc);
+  }
+};
+
+void GemmRows8Q4K(const void* group, const void* act, int64_t act_stride, int64_t num_tokens,
+                  int64_t n, float* out, int64_t out_stride) {
+  const std::byte* tiles = static_cast<const std::byte*>(group);
+  const std::byte* rows = static_cast<const std::byte*>(act);
+  Rows8Q4KTile tile;
+  constexpr int64_t kTokensPerPass = 16;  // accumulators kept across the tiles of a pass
+  __m256 acc[kTokensPerPass];
+  for (int64_t t0 = 0; t0 < num_tokens; t0 += kTokensPerPass) {
+    const int64_t count = std::min(kTokensPerPass, num_tokens - t0);
+    for (int64_t t = 0; t < count; ++t) acc[t] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < n / kQKK; ++b) {
+      const std::byte* at = tiles + b * Rows8Q4K::kTileBytes;
+      for (int64_t off = 0; off < Rows8Q4K::kTileBytes; off += 64) {
+        _mm_prefetch(reinterpret_cast<const char*>(at) + Rows8Q4K::kTileBytes + off, _MM_HINT_T0);
+      }
+      tile.Load(at);
+      for (int64_t t = 0; t < count; ++t) {
+        const auto* a = reinterpret_cast<const BlockQ8_K*>(rows + (t0 + t) * act_stride);
+        acc[t] = tile.Step(a[b], acc[t]);
+      }
+    }
+    for (int64_t t = 0; t < count; ++t) _mm256_storeu_ps(out + (t0 + t) * out_stride, acc[t]);
+  }
+}
+
 // The K formats, token by token for now (their tiles are unpacked per token).
 template <QuantDot8Fn kDot>
 void GemmRows8PerToken(const void* group, const void* act, int64_t act_stride, int64_t num_tokens,
