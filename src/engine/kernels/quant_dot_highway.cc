@@ -400,8 +400,8 @@ QuantDotKernels TargetQuantDot() {
        &DotRows8K<Rows8Q4K::kTileBytes, &StepRows8Q4_K>, nullptr,
        &DotRows8K<Rows8Q6K::kTileBytes, &StepRows8Q6_K>},
       {&GemmRows8<Rows8Q4_0>, nullptr, &GemmRows8<Rows8Q5_0>, nullptr, &GemmRows8<Rows8Q8_0>,
-       &GemmRows8Q4K, nullptr,
-       &GemmRows8PerToken<&DotRows8K<Rows8Q6K::kTileBytes, &StepRows8Q6_K>>}};
+       &GemmRows8KTiles<Rows8Q4KTile, Rows8Q4K::kTileBytes>, nullptr,
+       &GemmRows8KTiles<Rows8Q6KTile, Rows8Q6K::kTileBytes>}};
 }
 
 #else  // no kernels of our own below AVX2: the twin

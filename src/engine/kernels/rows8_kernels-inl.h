@@ -573,20 +573,84 @@ struct Rows8Q4KTile {
   }
 };
 
-void GemmRows8Q4K(const void* group, const void* act, int64_t act_stride, int64_t num_tokens,
-                  int64_t n, float* out, int64_t out_stride) {
+// Q6_K, several tokens: per tile, the 6-bit codes are assembled once (64 vectors on the stack) and
+// the sub-block scales spread over their rows' int16 lanes once; per token only the products,
+// the madd by the scales and the -32 offset term remain. Integer sums equal Rows8Q6K::Sums and
+// the float step is StepRows8Q6_K's.
+struct Rows8Q6KTile {
+  __m256i q[2][2][4][4];       // [half n][quad h][chunk c][t]: Rows8Q6K::Codes
+  __m256i scaled[2][2][2][4];  // [n][h][e][t]: scales of pair 4n + t spread for quad h, e
+  __m256i scales[2][4];        // [n][t]: the sign-extended pair 4n + t (for the offset)
+  __m256 d;
+
+  void Load(const std::byte* tile) {
+    const std::byte* codes = tile + kRows8Q6KHeaderBytes;
+    for (int n = 0; n < 2; ++n) {
+      for (int t = 0; t < 4; ++t) {
+        scales[n][t] = _mm256_cvtepi8_epi16(_mm_loadu_si128(
+            reinterpret_cast<const __m128i*>(tile + 2 * kRows8 + 16 * (4 * n + t))));
+      }
+      for (int h = 0; h < 2; ++h) {
+        for (int c = 0; c < 4; ++c) Rows8Q6K::Codes(codes, n, h, c, q[n][h][c]);
+        for (int e = 0; e < 2; ++e) {
+          const __m256i mask =
+              _mm256_load_si256(reinterpret_cast<const __m256i*>(kQ6ScaleMasks.spread[h][e]));
+          for (int t = 0; t < 4; ++t) scaled[n][h][e][t] = _mm256_shuffle_epi8(scales[n][t], mask);
+        }
+      }
+    }
+    d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(tile)));
+  }
+
+  __m256 Step(const BlockQ8_K& a, __m256 acc) const {
+    __m256i quad[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
+    __m256i offset = _mm256_setzero_si256();
+    for (int n = 0; n < 2; ++n) {
+      for (int t = 0; t < 4; ++t) {
+        int32_t bsums;  // bsum 2p in the low int16, 2p + 1 in the high one
+        std::memcpy(&bsums, a.bsums + 2 * (4 * n + t), 4);
+        offset =
+            _mm256_add_epi32(offset, _mm256_madd_epi16(scales[n][t], _mm256_set1_epi32(bsums)));
+      }
+      for (int h = 0; h < 2; ++h) {
+        for (int e = 0; e < 2; ++e) {
+          for (int t = 0; t < 4; ++t) {
+            const int8_t* at = a.qs + 128 * n + 32 * t + 16 * e;
+            int64_t a0, a1;
+            std::memcpy(&a0, at, 8);
+            std::memcpy(&a1, at + 8, 8);
+            // Two pair sums of at most 2 * 63 * 128 each stay inside int16.
+            const __m256i pairs = _mm256_add_epi16(
+                _mm256_maddubs_epi16(q[n][h][2 * e][t], _mm256_set1_epi64x(a0)),
+                _mm256_maddubs_epi16(q[n][h][2 * e + 1][t], _mm256_set1_epi64x(a1)));
+            quad[h] = _mm256_add_epi32(quad[h], _mm256_madd_epi16(pairs, scaled[n][h][e][t]));
+          }
+        }
+      }
+    }
+    const __m256i isum =
+        _mm256_sub_epi32(_mm256_hadd_epi32(quad[0], quad[1]), _mm256_slli_epi32(offset, 5));
+    return _mm256_fmadd_ps(_mm256_mul_ps(d, _mm256_set1_ps(a.d)), _mm256_cvtepi32_ps(isum), acc);
+  }
+};
+
+// The K-format tiles above against several tokens: each tile loaded once per pass of up to 16
+// tokens, whose accumulators live across the pass.
+template <class Tile, int64_t kTileBytes>
+void GemmRows8KTiles(const void* group, const void* act, int64_t act_stride, int64_t num_tokens,
+                     int64_t n, float* out, int64_t out_stride) {
   const std::byte* tiles = static_cast<const std::byte*>(group);
   const std::byte* rows = static_cast<const std::byte*>(act);
-  Rows8Q4KTile tile;
-  constexpr int64_t kTokensPerPass = 16;  // accumulators kept across the tiles of a pass
+  Tile tile;
+  constexpr int64_t kTokensPerPass = 16;
   __m256 acc[kTokensPerPass];
   for (int64_t t0 = 0; t0 < num_tokens; t0 += kTokensPerPass) {
     const int64_t count = std::min(kTokensPerPass, num_tokens - t0);
     for (int64_t t = 0; t < count; ++t) acc[t] = _mm256_setzero_ps();
     for (int64_t b = 0; b < n / kQKK; ++b) {
-      const std::byte* at = tiles + b * Rows8Q4K::kTileBytes;
-      for (int64_t off = 0; off < Rows8Q4K::kTileBytes; off += 64) {
-        _mm_prefetch(reinterpret_cast<const char*>(at) + Rows8Q4K::kTileBytes + off, _MM_HINT_T0);
+      const std::byte* at = tiles + b * kTileBytes;
+      for (int64_t off = 0; off < kTileBytes; off += 64) {
+        _mm_prefetch(reinterpret_cast<const char*>(at) + kTileBytes + off, _MM_HINT_T0);
       }
       tile.Load(at);
       for (int64_t t = 0; t < count; ++t) {
@@ -596,13 +660,4 @@ void GemmRows8Q4K(const void* group, const void* act, int64_t act_stride, int64_
     }
     for (int64_t t = 0; t < count; ++t) _mm256_storeu_ps(out + (t0 + t) * out_stride, acc[t]);
   }
-}
-
-// The K formats, token by token for now (their tiles are unpacked per token).
-template <QuantDot8Fn kDot>
-void GemmRows8PerToken(const void* group, const void* act, int64_t act_stride, int64_t num_tokens,
-                       int64_t n, float* out, int64_t out_stride) {
-  const std::byte* rows = static_cast<const std::byte*>(act);
-  for (int64_t t = 0; t < num_tokens; ++t)
-    kDot(group, rows + t * act_stride, n, out + t * out_stride);
 }
