@@ -76,6 +76,15 @@ test(`${CLIENTS} concurrent streaming clients for ${SECONDS} s`, async () => {
   assert.equal(m["tgi_request_failure{err=\"overloaded\"}"] ?? 0, 0);
   console.log(`load: ${streams} streams of ${MAX_NEW} tokens by ${CLIENTS} clients in ${SECONDS} s; ` +
     `RSS ${rssStart} -> ${rssMid} -> ${rssEnd} KiB`);
+  // Where serving time went: the engine thread's steps, its hand-off of events, and the event
+  // dispatcher's callbacks (JSON, SSE, metrics, logs), which run off the engine thread.
+  const step = m["streamgen_engine_step_seconds"], handoff = m["streamgen_event_handoff_seconds"];
+  const delivery = m["streamgen_event_delivery_seconds"], events = m["streamgen_events_delivered"];
+  assert.ok(events >= streams * MAX_NEW, `${events} events delivered for ${streams} streams`);
+  assert.ok(step > 0 && handoff >= 0 && delivery > 0, `step ${step} s, handoff ${handoff} s, delivery ${delivery} s`);
+  console.log(`serving cost: hand-off ${(100 * handoff / step).toFixed(3)}% of the engine thread's ` +
+    `step time; callbacks ${(1e6 * delivery / events).toFixed(1)} us per event on the dispatcher ` +
+    `thread (${(100 * delivery / step).toFixed(2)}% of step time, off the engine thread)`);
 });
 
 test("a disconnect storm leaves no held slots or KV blocks", async () => {

@@ -7,6 +7,7 @@
 
 #include "engine/runtime/executor.h"
 #include "engine/scheduler/scheduler.h"
+#include "engine/serving/event_dispatcher.h"
 #include "engine/serving/sequence_state.h"
 
 namespace sg {
@@ -33,6 +34,7 @@ class Engine::Impl {
     SG_ASSIGN_OR_RETURN(executor_, Executor::Create(model_, pool_, eo));
     vocab_ = static_cast<int32_t>(model_.config.vocab_size);
     logits_.resize(static_cast<size_t>(LogitRows(options_)) * vocab_);
+    jobs_.resize(static_cast<size_t>(options_.max_batch_size));
     stats_.kv_blocks_total = executor_->kv_pool().num_blocks();
     stats_.kv_blocks_free = executor_->kv_pool().num_free_blocks();
     return OkStatus();
@@ -82,9 +84,18 @@ class Engine::Impl {
       cv_.notify_one();
     }
     if (thread_.joinable()) thread_.join();
+    dispatcher_.Stop();
   }
 
-  const EngineStats& stats() const { return stats_; }
+  // Any thread: the dispatcher's counters are copied in here, so they are current even while the
+  // engine thread sleeps.
+  const EngineStats& stats() const {
+    stats_.delivery_nanos.store(static_cast<int64_t>(dispatcher_.delivery_nanos()),
+                                std::memory_order_relaxed);
+    stats_.events_delivered.store(static_cast<int64_t>(dispatcher_.delivered()),
+                                  std::memory_order_relaxed);
+    return stats_;
+  }
   const EngineOptions& options() const { return options_; }
   int64_t logits_buffer_bytes() const {
     return static_cast<int64_t>(logits_.size() * sizeof(float));
@@ -119,9 +130,16 @@ class Engine::Impl {
       std::chrono::steady_clock::time_point deadline;
       {
         std::unique_lock lock(mu_);
-        cv_.wait(lock, [&] {
+        auto work = [&] {
           return !inbox_.empty() || !cancels_.empty() || stopping_ || !seqs_.empty();
-        });
+        };
+        if (dispatcher_.has_unpublished()) {
+          // Events wait for a free ring slot (the dispatcher is behind): retry shortly rather
+          // than sleep on them.
+          cv_.wait_for(lock, std::chrono::milliseconds(1), work);
+        } else {
+          cv_.wait(lock, work);
+        }
         inbox.swap(inbox_);
         cancels.swap(cancels_);
         stopping = stopping_;
@@ -132,9 +150,16 @@ class Engine::Impl {
       if (stopping && (seqs_.empty() || std::chrono::steady_clock::now() >= deadline)) {
         FailAll(GenerationErrorKind::kShutdown, "the server shut down before the generation ended");
         UpdateStats();
-        return;
+        return;  // Shutdown then stops the dispatcher, which delivers what is queued
       }
-      if (!seqs_.empty()) RunStep();
+      if (!seqs_.empty()) {
+        const auto t0 = std::chrono::steady_clock::now();
+        RunStep();
+        AddNanos(stats_.step_nanos, t0);
+      }
+      const auto t1 = std::chrono::steady_clock::now();
+      dispatcher_.Publish();  // this iteration's events, once; the callbacks run off this thread
+      AddNanos(stats_.handoff_nanos, t1);
       UpdateStats();
     }
   }
@@ -149,7 +174,7 @@ class Engine::Impl {
       GenerationEvent e;
       e.error = GenerationError{GenerationErrorKind::kGeneration,
                                 "the request does not fit the KV cache (--max-batch-total-tokens)"};
-      p.callback(std::move(e));
+      dispatcher_.Add(std::make_shared<GenerationCallback>(std::move(p.callback)), std::move(e));
       return;
     }
     auto state = std::make_unique<SequenceState>(p.id, std::move(p.request), std::move(p.callback),
@@ -171,7 +196,7 @@ class Engine::Impl {
     for (auto& [id, state] : seqs_) {
       GenerationEvent e;
       e.error = GenerationError{kind, message};
-      state->callback(std::move(e));
+      dispatcher_.Add(state->callback, std::move(e));
       scheduler_.Remove(id);
     }
     seqs_.clear();
@@ -203,14 +228,14 @@ class Engine::Impl {
         auto it = seqs_.find(s.id);
         GenerationEvent e;
         e.error = GenerationError{GenerationErrorKind::kGeneration, status.message()};
-        it->second->callback(std::move(e));
+        dispatcher_.Add(it->second->callback, std::move(e));
         Drop(s.id, false);
       }
       return;
     }
     scheduler_.OnStepDone(plan);
     const SteadyTime done = std::chrono::steady_clock::now();
-    int64_t row = 0;
+    int64_t row = 0, num_jobs = 0;
     for (size_t i = 0; i < plan.sequences.size(); ++i) {
       const ScheduledSequence& s = plan.sequences[i];
       const int64_t n_rows = batch_[i].all_logits ? s.num_tokens : 1;
@@ -222,19 +247,43 @@ class Engine::Impl {
                               vocab_);
       }
       if (!s.completes_prompt) continue;
-      std::span<float> last(first + (n_rows - 1) * vocab_, vocab_);
-      top_.clear();
-      SampledToken token =
-          st.sampler.Sample(last, st.request.top_n_tokens, &top_, st.request.token_logprob);
-      GenerationEvent event = st.AcceptToken(token, top_, done);
-      const bool finished = event.end.has_value();
-      st.callback(std::move(event));
+      SampleJob& job = jobs_[num_jobs++];
+      job.state = &st;
+      job.logits = first + (n_rows - 1) * vocab_;
+    }
+    // Sampling, stop checks and detokenizing of every sequence that gets a token, split over the
+    // pool: a job touches only its own sequence's sampler, stop criteria and detokenizer (the
+    // tokenizer is read-only), so the step's sampling costs its longest job, not the sum.
+    pool_.ParallelFor(num_jobs, [&](int64_t b, int64_t e) {
+      for (int64_t j = b; j < e; ++j) {
+        SampleJob& job = jobs_[j];
+        SequenceState& st = *job.state;
+        job.top.clear();
+        const SampledToken token =
+            st.sampler.Sample(std::span<float>(job.logits, static_cast<size_t>(vocab_)),
+                              st.request.top_n_tokens, &job.top, st.request.token_logprob);
+        job.event = st.AcceptToken(token, job.top, done);
+      }
+    });
+    for (int64_t j = 0; j < num_jobs; ++j) {
+      SequenceState& st = *jobs_[j].state;
+      const uint64_t id = st.id;
+      const bool finished = jobs_[j].event.end.has_value();
+      dispatcher_.Add(st.callback, std::move(jobs_[j].event));
+      jobs_[j].event = GenerationEvent();
       if (finished) {
-        Drop(s.id, false);
+        Drop(id, false);
       } else {
-        scheduler_.OnTokenAppended(s.id);
+        scheduler_.OnTokenAppended(id);
       }
     }
+  }
+
+  static void AddNanos(std::atomic<int64_t>& counter, std::chrono::steady_clock::time_point since) {
+    counter.fetch_add(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          std::chrono::steady_clock::now() - since)
+                          .count(),
+                      std::memory_order_relaxed);
   }
 
   void UpdateStats() {
@@ -253,9 +302,17 @@ class Engine::Impl {
   int32_t vocab_ = 0;
   std::vector<float> logits_;  // {LogitRows(options_), vocab}
   std::vector<StepSequence> batch_;
-  std::vector<SampledToken> top_;
+  // One per sequence that gets a token in a step; sized max_batch_size once (Init).
+  struct SampleJob {
+    SequenceState* state = nullptr;
+    float* logits = nullptr;  // its row in logits_
+    std::vector<SampledToken> top;
+    GenerationEvent event;
+  };
+  std::vector<SampleJob> jobs_;
   std::unordered_map<uint64_t, std::unique_ptr<SequenceState>> seqs_;  // engine thread only
-  EngineStats stats_;
+  mutable EngineStats stats_;   // atomics; stats() refreshes the dispatcher's two from any thread
+  EventDispatcher dispatcher_;  // Add/Publish on the engine thread; Stop after it joined
 
   std::mutex mu_;  // guards the inbox, cancels and the stop request
   std::condition_variable cv_;

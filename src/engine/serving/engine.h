@@ -9,13 +9,19 @@
 //      vanished client costs at most the step that was already running;
 //   3. Scheduler::Schedule() -> one step (decode tokens of running sequences, prefill chunks,
 //      admissions), Executor::Step, then for each sequence whose prompt is fully computed: sample,
-//      detokenize, check stop, emit an event; finished sequences release their KV;
-//   4. sleep on a condition variable when there is nothing to do.
+//      detokenize, check stop (these per-sequence jobs split over the compute pool), queue an
+//      event; finished sequences release their KV;
+//   4. publish the iteration's events to the event dispatcher (event_dispatcher.h: a lock-free
+//      hand-off once per step), whose own thread runs the callbacks -- the server's JSON, SSE
+//      framing, metrics and logging never run on the engine thread;
+//   5. sleep on a condition variable when there is nothing to do.
 // A failed step fails every request in it with GenerationErrorKind::kGeneration (TGI: the whole
 // batch fails) and the engine keeps serving.
 //
 // Thread rules: Submit, Cancel, Stats, Shutdown may be called from any thread and never block on
-// a step (they take the inbox mutex only). Callbacks run on the engine thread.
+// a step (they take the inbox mutex only). Callbacks run on the event dispatcher's thread, one
+// at a time, each request's in order (a request rejected by Submit during shutdown gets its error
+// on the caller's thread).
 #pragma once
 
 #include <atomic>
@@ -62,6 +68,13 @@ struct EngineStats {
   std::atomic<int64_t> steps_prefill{0};  // steps that contained a prefill chunk
   std::atomic<int64_t> steps_decode{0};   // steps with decode tokens only
   std::atomic<int64_t> cancelled{0};      // sequences dropped because the client left
+  // Where time goes (nanoseconds so far): the engine thread in steps (forward, sampling,
+  // detokenizing), the engine thread handing events to the dispatcher, and the dispatcher thread
+  // in callbacks; and the events delivered.
+  std::atomic<int64_t> step_nanos{0};
+  std::atomic<int64_t> handoff_nanos{0};
+  std::atomic<int64_t> delivery_nanos{0};
+  std::atomic<int64_t> events_delivered{0};
 };
 
 class Engine {
@@ -79,7 +92,7 @@ class Engine {
 
   void Start();  // spawns the engine thread
 
-  // Queues a request; events arrive through `on_event` on the engine thread. Returns the id to
+  // Queues a request; events arrive through `on_event` on the dispatcher thread. Returns the id to
   // pass to Cancel. Never blocks on a step. The request must be valid (the server validated it).
   uint64_t Submit(GenerationRequest request, GenerationCallback on_event);
 

@@ -80,8 +80,9 @@ struct GenerationEvent {
   std::optional<GenerationError> error;
 };
 
-// Called on the ENGINE thread for every event of a request, in order. It must not block and must
-// not call back into the engine (post the event to the connection's own executor/queue instead).
+// Called for every event of a request, in order, on the engine's event dispatcher thread (never on
+// the engine thread: event_dispatcher.h). It may call Engine::Cancel; it should not block for
+// long, since every request's events wait behind it.
 using GenerationCallback = std::function<void(GenerationEvent&&)>;
 
 }  // namespace sg

@@ -1,6 +1,6 @@
 // One request's state inside the engine, as small parts: the token ids, the KV allocation, the
 // sampler, the stop criteria, the detokenizer, the timing and the event callback.
-// Thread rules: engine thread only.
+// Thread rules: engine thread only (the callback itself runs on the event dispatcher's thread).
 #pragma once
 
 #include <cstdint>
@@ -33,7 +33,8 @@ struct SequenceState {
 
   uint64_t id;
   GenerationRequest request;
-  GenerationCallback callback;
+  // Shared with the event dispatcher's queued deliveries, which may outlive this state.
+  std::shared_ptr<GenerationCallback> callback;
   std::vector<int32_t> ids;  // prompt, then generated ids
   KvAllocation kv;
   Sampler sampler;

@@ -4,9 +4,9 @@
 // One request's life: I/O thread (parse: plain-text 400/422) -> validation worker (chat template:
 // template and tool errors are HTTP errors even for streams; then, as TGI's generate path, the SSE
 // headers, the concurrency permit and validation, whose errors arrive in-band on streams as
-// {"error":{"message","http_status_code":422}} followed by `data: [DONE]`) -> engine thread (one
-// chunk per token; the finish chunk, the include_usage chunk, `data: [DONE]`). A disconnect
-// cancels the engine request.
+// {"error":{"message","http_status_code":422}} followed by `data: [DONE]`) -> engine -> event
+// dispatcher thread (one chunk per token; the finish chunk, the include_usage chunk, `data:
+// [DONE]`). A disconnect cancels the engine request.
 #include <spdlog/spdlog.h>
 
 #include <mutex>
@@ -35,7 +35,7 @@ struct ChatCall {
   bool logprobs = false;
   bool include_usage = false;
 
-  std::mutex mu;  // guards engine_id, done, permit, tokens (engine thread vs disconnect)
+  std::mutex mu;  // guards engine_id, done, permit, tokens (event dispatcher thread vs disconnect)
   uint64_t engine_id = 0;
   bool done = false;  // answered (success or error) or the client left
   std::atomic<bool> gone{false};

@@ -2,9 +2,9 @@
 // the `stream` field) and /invocations (dispatch on the body's shape).
 //
 // One request's life: I/O thread (parse, take a permit or refuse `overloaded`) -> validation
-// worker (validate + tokenize, API contract §3.2) -> engine thread (events) -> the SSE stream or
-// the JSON body. A disconnect cancels the engine request; the permit returns when the last holder
-// (engine callback or HTTP side) lets the context go.
+// worker (validate + tokenize, API contract §3.2) -> engine thread -> event dispatcher thread
+// (events) -> the SSE stream or the JSON body. A disconnect cancels the engine request; the permit
+// returns when the last holder (engine callback or HTTP side) lets the context go.
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/post.hpp>
@@ -41,12 +41,12 @@ struct NativeCall : std::enable_shared_from_this<NativeCall> {
     std::vector<std::vector<TokenInfo>> top_tokens;
     std::optional<GenerationEnd> end;
   };
-  std::mutex mu;  // guards sequences, finished, failed (engine thread vs disconnect)
+  std::mutex mu;  // guards sequences, finished, failed (event dispatcher thread vs disconnect)
   std::vector<Sequence> sequences;
   int finished = 0;
   bool failed = false;
   std::atomic<bool> gone{false};
-  uint32_t index = 0;      // stream event index (engine thread only)
+  uint32_t index = 0;      // stream event index (event dispatcher thread only)
   bool list_body = false;  // POST / non-streamed
 };
 

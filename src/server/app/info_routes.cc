@@ -44,6 +44,10 @@ void MetricsRoute(ServerApp& app, std::shared_ptr<http::ResponseWriter> w) {
   g.requests_in_flight = Routes::Gate(app).in_use();
   g.steps_prefill = s.steps_prefill.load();
   g.steps_decode = s.steps_decode.load();
+  g.engine_step_seconds = static_cast<double>(s.step_nanos.load()) * 1e-9;
+  g.event_handoff_seconds = static_cast<double>(s.handoff_nanos.load()) * 1e-9;
+  g.event_delivery_seconds = static_cast<double>(s.delivery_nanos.load()) * 1e-9;
+  g.events_delivered = s.events_delivered.load();
   w->Respond({200, "text/plain; charset=utf-8", {}, Routes::GetMetrics(app).Render(g)});
 }
 

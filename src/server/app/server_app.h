@@ -6,7 +6,8 @@
 //
 // Thread rules: RegisterRoutes before the server starts; Load once on the main thread (the routes
 // answer 503 until it succeeded); Shutdown once. Handlers run on HTTP I/O threads and never block:
-// tokenization and validation run on the validation workers, generation on the engine thread.
+// tokenization and validation run on the validation workers, generation on the engine thread,
+// events (JSON, SSE, metrics, logs) on the engine's event dispatcher thread.
 #pragma once
 
 #include <atomic>

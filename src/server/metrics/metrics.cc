@@ -51,6 +51,10 @@ enum Id : size_t {
   kKvBlocksFree,
   kKvBlocksTotal,
   kRequestsInFlight,
+  kEngineStepSeconds,
+  kEventHandoffSeconds,
+  kEventDeliverySeconds,
+  kEventsDelivered,
   kRequestDuration,
   kRequestValidationDuration,
   kRequestQueueDuration,
@@ -89,6 +93,16 @@ constexpr Def kDefs[kNumMetrics] = {
     {"streamgen_kv_blocks_total", Kind::kGauge, "Blocks in the KV cache pool", Labels::kNone,
      Buckets::kNone},
     {"streamgen_requests_in_flight", Kind::kGauge, "Requests holding a concurrency permit",
+     Labels::kNone, Buckets::kNone},
+    {"streamgen_engine_step_seconds", Kind::kGauge,
+     "Engine thread time in steps so far (forward pass, sampling, detokenizing)", Labels::kNone,
+     Buckets::kNone},
+    {"streamgen_event_handoff_seconds", Kind::kGauge,
+     "Engine thread time handing events to the dispatcher so far", Labels::kNone, Buckets::kNone},
+    {"streamgen_event_delivery_seconds", Kind::kGauge,
+     "Dispatcher thread time in event callbacks so far (JSON, SSE, metrics, logs)", Labels::kNone,
+     Buckets::kNone},
+    {"streamgen_events_delivered", Kind::kGauge, "Events delivered to requests so far",
      Labels::kNone, Buckets::kNone},
     {"tgi_request_duration", Kind::kHistogram, "Request duration", Labels::kNone,
      Buckets::kDuration},
@@ -226,6 +240,14 @@ void Metrics::SetRequestsInFlight(int64_t n) {
   registry_->cell(kRequestsInFlight).Set(static_cast<double>(n));
 }
 
+void Metrics::SetEngineCosts(double step_seconds, double handoff_seconds, double delivery_seconds,
+                             int64_t events_delivered) {
+  registry_->cell(kEngineStepSeconds).Set(step_seconds);
+  registry_->cell(kEventHandoffSeconds).Set(handoff_seconds);
+  registry_->cell(kEventDeliverySeconds).Set(delivery_seconds);
+  registry_->cell(kEventsDelivered).Set(static_cast<double>(events_delivered));
+}
+
 bool Metrics::IncCounter(std::string_view name, std::string_view labels) {
   for (size_t id = 0; id < kNumMetrics; ++id) {
     const Def& d = kDefs[id];
@@ -289,6 +311,8 @@ std::string Metrics::Render(const Gauges& g) {
   SetBatchMaxTotalTokens(g.batch_max_total_tokens);
   SetKvBlocks(g.kv_blocks_free, g.kv_blocks_total);
   SetRequestsInFlight(g.requests_in_flight);
+  SetEngineCosts(g.engine_step_seconds, g.event_handoff_seconds, g.event_delivery_seconds,
+                 g.events_delivered);
   if (g.steps_prefill > 0) SetBatchInferenceCount(BatchMethod::kPrefill, g.steps_prefill);
   if (g.steps_decode > 0) SetBatchInferenceCount(BatchMethod::kDecode, g.steps_decode);
   return Render();

@@ -5,9 +5,14 @@
 // metrics.cc. Metrics TGI never describes (tgi_request_failure, tgi_batch_inference_failure,
 // tgi_batch_max_total_tokens) have no HELP line, as in TGI.
 //
-// Our additions: `tgi_batch_max_total_tokens` is exported (TGI loses it, §7.3), and three gauges
-// of our own: streamgen_kv_blocks_free / streamgen_kv_blocks_total (the KV block pool) and
-// streamgen_requests_in_flight (requests holding a concurrency permit).
+// Our additions: `tgi_batch_max_total_tokens` is exported (TGI loses it, §7.3), and gauges of our
+// own: streamgen_kv_blocks_free / streamgen_kv_blocks_total (the KV block pool),
+// streamgen_requests_in_flight (requests holding a concurrency permit), and the cost split of
+// serving: streamgen_engine_step_seconds (engine thread time in steps),
+// streamgen_event_handoff_seconds (engine thread time handing events over),
+// streamgen_event_delivery_seconds (the dispatcher thread's time in callbacks: JSON, SSE,
+// metrics, logs) and streamgen_events_delivered. handoff / step is what serving costs the step;
+// delivery / events is the server's cost per generated token.
 //
 // Thread rules: every method may be called from any thread at any time. Recording is lock-free
 // (a few relaxed atomic operations; a histogram sample adds a binary search over its bounds).
@@ -41,6 +46,10 @@ struct Gauges {
   int64_t kv_blocks_free = 0;
   int64_t kv_blocks_total = 0;
   int64_t requests_in_flight = 0;
+  double engine_step_seconds = 0;
+  double event_handoff_seconds = 0;
+  double event_delivery_seconds = 0;
+  int64_t events_delivered = 0;
   int64_t steps_prefill = 0;  // forward steps so far: tgi_batch_inference_count (when > 0)
   int64_t steps_decode = 0;
 };
@@ -87,6 +96,8 @@ class Metrics {
   // --- Ours.
   void SetKvBlocks(int64_t free_blocks, int64_t total_blocks);
   void SetRequestsInFlight(int64_t n);
+  void SetEngineCosts(double step_seconds, double handoff_seconds, double delivery_seconds,
+                      int64_t events_delivered);
 
   // --- By name, for callers that hold TGI's names: `labels` is "" or one `key="value"` pair
   // of the metric's label (err=..., method=...). Unknown names or labels are ignored (false).
