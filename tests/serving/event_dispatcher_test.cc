@@ -28,7 +28,7 @@ TEST(EventDispatcher, DeliversEveryEventInOrderOffTheProducerThread) {
   EventDispatcher d;
   std::vector<EventDispatcher::CallbackRef> callbacks;
   for (int r = 0; r < kRequests; ++r) {
-    callbacks.push_back(std::make_shared<GenerationCallback>([&, r](GenerationEvent&& e) {
+    callbacks.push_back(std::make_shared<EventTarget>([&, r](GenerationEvent&& e) {
       if (std::this_thread::get_id() == producer) on_producer = true;
       got[r].push_back(e.token->id);
     }));
@@ -53,7 +53,7 @@ TEST(EventDispatcher, AFullRingNeverBlocksTheProducer) {
   std::atomic<bool> release{false};
   std::atomic<int> count{0};
   EventDispatcher d;
-  auto slow = std::make_shared<GenerationCallback>([&](GenerationEvent&&) {
+  auto slow = std::make_shared<EventTarget>([&](GenerationEvent&&) {
     while (!release.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     ++count;
   });
@@ -73,12 +73,29 @@ TEST(EventDispatcher, KeepsTheCallbackAliveUntilDelivered) {
   std::atomic<int> count{0};
   EventDispatcher d;
   {
-    auto cb = std::make_shared<GenerationCallback>([&](GenerationEvent&&) { ++count; });
+    auto cb = std::make_shared<EventTarget>([&](GenerationEvent&&) { ++count; });
     d.Add(cb, TokenEvent(1));
   }  // the producer's reference is gone before the event is published
   d.Publish();
   d.Stop();
   EXPECT_EQ(count.load(), 1);
+}
+
+// A cancelled target's queued events are skipped; other targets' are not.
+TEST(EventDispatcher, SkipsTheQueuedEventsOfACancelledTarget) {
+  std::atomic<int> kept{0}, dropped{0};
+  EventDispatcher d;
+  auto keep = std::make_shared<EventTarget>([&](GenerationEvent&&) { ++kept; });
+  auto drop = std::make_shared<EventTarget>([&](GenerationEvent&&) { ++dropped; });
+  for (int i = 0; i < 10; ++i) {
+    d.Add(keep, TokenEvent(i));
+    d.Add(drop, TokenEvent(i));
+  }
+  drop->cancelled = true;  // before publication: none of its events may arrive
+  d.Publish();
+  d.Stop();
+  EXPECT_EQ(kept.load(), 10);
+  EXPECT_EQ(dropped.load(), 0);
 }
 
 TEST(EventDispatcher, StopWithNothingQueuedAndTwice) {

@@ -174,7 +174,7 @@ class Engine::Impl {
       GenerationEvent e;
       e.error = GenerationError{GenerationErrorKind::kGeneration,
                                 "the request does not fit the KV cache (--max-batch-total-tokens)"};
-      dispatcher_.Add(std::make_shared<GenerationCallback>(std::move(p.callback)), std::move(e));
+      dispatcher_.Add(std::make_shared<EventTarget>(std::move(p.callback)), std::move(e));
       return;
     }
     auto state = std::make_unique<SequenceState>(p.id, std::move(p.request), std::move(p.callback),
@@ -187,6 +187,8 @@ class Engine::Impl {
   void Drop(uint64_t id, bool cancelled) {
     auto it = seqs_.find(id);
     if (it == seqs_.end()) return;
+    // Its events still queued in the dispatcher are not delivered (the client is gone).
+    if (cancelled) it->second->callback->cancelled.store(true, std::memory_order_release);
     scheduler_.Remove(id);
     seqs_.erase(it);
     if (cancelled) stats_.cancelled.fetch_add(1, std::memory_order_relaxed);

@@ -69,7 +69,10 @@ void EventDispatcher::Run() {
     std::vector<Delivery>& slot = slots_[tail % kSlots];
     const auto start = std::chrono::steady_clock::now();
     last_batch = start;
-    for (Delivery& d : slot) (*d.callback)(std::move(d.event));
+    for (Delivery& d : slot) {
+      if (!d.callback->cancelled.load(std::memory_order_acquire))
+        d.callback->fn(std::move(d.event));
+    }
     const uint64_t count = slot.size();
     slot.clear();  // callbacks released here, on this thread
     const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(

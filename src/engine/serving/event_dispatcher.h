@@ -22,15 +22,25 @@
 #include <cstdint>
 #include <memory>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "engine/serving/generation.h"
 
 namespace sg {
 
+// One request's receiver of events. `cancelled` is set by the engine thread when it drops the
+// request for a cancellation; the dispatcher then skips the request's queued events, so none is
+// delivered after the engine let the request go (one already being delivered may finish).
+struct EventTarget {
+  explicit EventTarget(GenerationCallback f) : fn(std::move(f)) {}
+  GenerationCallback fn;
+  std::atomic<bool> cancelled{false};
+};
+
 class EventDispatcher {
  public:
-  using CallbackRef = std::shared_ptr<GenerationCallback>;
+  using CallbackRef = std::shared_ptr<EventTarget>;
 
   EventDispatcher();   // starts the dispatcher thread
   ~EventDispatcher();  // Stop()

@@ -21,7 +21,7 @@ SequenceState::SequenceState(uint64_t id_in, GenerationRequest request_in,
                              std::span<const int32_t> eos_ids, int32_t vocab_size)
     : id(id_in),
       request(std::move(request_in)),
-      callback(std::make_shared<GenerationCallback>(std::move(callback_in))),
+      callback(std::make_shared<EventTarget>(std::move(callback_in))),
       ids(request.prompt_ids),
       sampler(request.sampling, vocab_size, request.prompt_ids),
       stop(request.stopping, eos_ids),

@@ -10,6 +10,7 @@
 #include "engine/runtime/kv_block_pool.h"
 #include "engine/sampling/sampler.h"
 #include "engine/sampling/stop_criteria.h"
+#include "engine/serving/event_dispatcher.h"
 #include "engine/serving/generation.h"
 #include "engine/text/detokenizer.h"
 #include "engine/text/tokenizer.h"
@@ -34,7 +35,7 @@ struct SequenceState {
   uint64_t id;
   GenerationRequest request;
   // Shared with the event dispatcher's queued deliveries, which may outlive this state.
-  std::shared_ptr<GenerationCallback> callback;
+  std::shared_ptr<EventTarget> callback;
   std::vector<int32_t> ids;  // prompt, then generated ids
   KvAllocation kv;
   Sampler sampler;
