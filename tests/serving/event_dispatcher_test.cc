@@ -98,6 +98,24 @@ TEST(EventDispatcher, SkipsTheQueuedEventsOfACancelledTarget) {
   EXPECT_EQ(dropped.load(), 0);
 }
 
+// The dispatcher lets go of a callback right after its event, not after the whole batch: the
+// server's concurrency permit lives in what the callback holds (the 256-client load test saw 429s
+// while finished streams' permits waited for the rest of their step's events).
+TEST(EventDispatcher, ReleasesEachCallbackRightAfterItsEvent) {
+  EventDispatcher d;
+  auto first = std::make_shared<EventTarget>([](GenerationEvent&&) {});
+  std::weak_ptr<EventTarget> first_weak = first;
+  std::atomic<bool> released_before_second{false};
+  auto second = std::make_shared<EventTarget>(
+      [&](GenerationEvent&&) { released_before_second = first_weak.expired(); });
+  d.Add(first, TokenEvent(1));
+  d.Add(second, TokenEvent(2));
+  first.reset();  // the engine dropped the finished request
+  d.Publish();
+  d.Stop();
+  EXPECT_TRUE(released_before_second.load());
+}
+
 TEST(EventDispatcher, StopWithNothingQueuedAndTwice) {
   EventDispatcher d;
   d.Stop();

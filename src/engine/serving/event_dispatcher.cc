@@ -70,11 +70,16 @@ void EventDispatcher::Run() {
     const auto start = std::chrono::steady_clock::now();
     last_batch = start;
     for (Delivery& d : slot) {
-      if (!d.callback->cancelled.load(std::memory_order_acquire))
+      if (!d.callback->cancelled.load(std::memory_order_acquire)) {
         d.callback->fn(std::move(d.event));
+      }
+      // Released at once, not with the batch: after a request's last event this is usually the
+      // last reference to what its callback holds (the server's call state and its concurrency
+      // permit), and its client may already be sending the next request.
+      d.callback.reset();
     }
     const uint64_t count = slot.size();
-    slot.clear();  // callbacks released here, on this thread
+    slot.clear();
     const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                         std::chrono::steady_clock::now() - start)
                         .count();
