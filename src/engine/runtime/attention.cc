@@ -114,11 +114,11 @@ void AttendHeadReference(const AttentionArgs& a, const float* q, float* out) {
   const int64_t n = a.num_positions;
   // Every K and V row of the head widened to f32, then the math in double.
   std::vector<float> k(static_cast<size_t>(n * d)), v(static_cast<size_t>(n * d));
+  std::vector<float> buf(static_cast<size_t>(d));
   for (int64_t p = 0; p < n; ++p) {
     const int32_t block = a.blocks[static_cast<size_t>(p / kKvBlockTokens)];
     const int64_t slot = p % kKvBlockTokens;
     const int64_t offset = slot * a.pool->row_bytes();
-    std::vector<float> buf(static_cast<size_t>(d));
     const HeadRows kr =
         LoadHead(*a.pool, a.pool->KBlock(block, a.layer) + offset, a.kv_head, 1, buf.data(), simd);
     std::copy(kr.data, kr.data + d, k.begin() + p * d);

@@ -29,6 +29,19 @@ std::string_view KvCacheDTypeName(DType dtype) {
   }
 }
 
+int64_t KvHeadBytes(DType dtype, int64_t head_dim) {
+  switch (dtype) {
+    case DType::kF32:
+      return 4 * head_dim;
+    case DType::kF16:
+      return 2 * head_dim;
+    case DType::kQ8_0:
+      return head_dim % 32 == 0 ? head_dim / 32 * 34 : 0;
+    default:
+      return 0;
+  }
+}
+
 StatusOr<std::unique_ptr<KvBlockPool>> KvBlockPool::Create(const KvShape& shape,
                                                            int64_t token_budget,
                                                            int64_t max_tokens_per_sequence) {
@@ -47,24 +60,13 @@ StatusOr<std::unique_ptr<KvBlockPool>> KvBlockPool::Create(const KvShape& shape,
       shape.num_layers > (int64_t{1} << 20)) {
     return InvalidArgumentError("KV cache: size overflows");
   }
-  int64_t head_bytes = 0;
-  switch (shape.dtype) {
-    case DType::kF32:
-      head_bytes = 4 * shape.head_dim;
-      break;
-    case DType::kF16:
-      head_bytes = 2 * shape.head_dim;
-      break;
-    case DType::kQ8_0:
-      if (shape.head_dim % 32 != 0) {
-        return InvalidArgumentError(
-            "KV cache: q8_0 needs a head_dim that is a multiple of 32, not " +
-            std::to_string(shape.head_dim));
-      }
-      head_bytes = shape.head_dim / 32 * 34;
-      break;
-    default:
-      return InvalidArgumentError("KV cache: element type must be f32, f16 or q8_0");
+  const int64_t head_bytes = KvHeadBytes(shape.dtype, shape.head_dim);
+  if (head_bytes == 0 && shape.dtype == DType::kQ8_0) {
+    return InvalidArgumentError("KV cache: q8_0 needs a head_dim that is a multiple of 32, not " +
+                                std::to_string(shape.head_dim));
+  }
+  if (head_bytes == 0) {
+    return InvalidArgumentError("KV cache: element type must be f32, f16 or q8_0");
   }
   const int64_t row = shape.num_kv_heads * head_bytes;  // < 2^43 by the bounds above
   const int64_t tile = kKvBlockTokens * row;

@@ -46,6 +46,10 @@ StatusOr<DType> ParseKvCacheDType(std::string_view name);
 // The --kv-cache-dtype name of a pool element type ("f32", "f16", "q8_0").
 std::string_view KvCacheDTypeName(DType dtype);
 
+// Bytes of one head's head_dim elements of one token in a pool element type, or 0 when the pool
+// cannot hold that combination (another type; q8_0 with head_dim not a multiple of 32).
+int64_t KvHeadBytes(DType dtype, int64_t head_dim);
+
 class KvBlockPool;
 
 // The blocks of one sequence, in position order. Move-only; frees its blocks on destruction.

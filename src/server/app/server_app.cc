@@ -20,10 +20,8 @@ int64_t RoundUp(int64_t n, int64_t m) { return (n + m - 1) / m * m; }
 
 // K and V of one token position over all layers, in the cache's element type.
 int64_t KvBytesPerToken(const ModelConfig& m, DType kv_dtype) {
-  const int64_t head_bytes = kv_dtype == DType::kF32   ? 4 * m.head_dim
-                             : kv_dtype == DType::kF16 ? 2 * m.head_dim
-                                                       : m.head_dim / 32 * 34;
-  return m.num_layers * 2 * m.num_kv_heads * std::max<int64_t>(1, head_bytes);
+  return m.num_layers * 2 * m.num_kv_heads *
+         std::max<int64_t>(1, KvHeadBytes(kv_dtype, m.head_dim));
 }
 
 // Automatic limits (API contract §5.1, adapted to a CPU): max_total_tokens = the model's context;
