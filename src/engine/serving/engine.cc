@@ -271,8 +271,7 @@ class Engine::Impl {
       SequenceState& st = *jobs_[j].state;
       const uint64_t id = st.id;
       const bool finished = jobs_[j].event.end.has_value();
-      dispatcher_.Add(st.callback, std::move(jobs_[j].event));
-      jobs_[j].event = GenerationEvent();
+      dispatcher_.Add(st.callback, std::move(jobs_[j].event));  // reassigned by the next step
       if (finished) {
         Drop(id, false);
       } else {
