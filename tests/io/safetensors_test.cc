@@ -14,7 +14,7 @@ using testing::ExpectError;
 using testing::Map;
 using testing::SafetensorsBytes;
 
-constexpr char kName[] = "model.safetensors: ";
+constexpr char kFileName[] = "model.safetensors: ";
 
 StatusOr<std::unique_ptr<SafetensorsFile>> ParseHeader(const std::string& header,
                                                        size_t data_bytes = 16) {
@@ -23,10 +23,10 @@ StatusOr<std::unique_ptr<SafetensorsFile>> ParseHeader(const std::string& header
 }
 
 void ExpectDataLoss(const std::string& header, const std::string& needle, size_t data_bytes = 16) {
-  ExpectError(ParseHeader(header, data_bytes), StatusCode::kDataLoss, kName, needle);
+  ExpectError(ParseHeader(header, data_bytes), StatusCode::kDataLoss, kFileName, needle);
 }
 
-std::vector<uint8_t> Iota(size_t n) {
+std::vector<uint8_t> Ramp(size_t n) {
   std::vector<uint8_t> v(n);
   for (size_t i = 0; i < n; ++i) v[i] = static_cast<uint8_t>(i * 3 + 5);
   return v;
@@ -36,9 +36,9 @@ TEST(SafetensorsTest, RoundTrip) {
   testing::TempDir dir;
   const std::string path = dir.File("model.safetensors");
   std::vector<SafetensorsWriteTensor> tensors = {
-      {"z.weight", DType::kF32, {2, 3}, Iota(24)},   {"a.weight", DType::kBF16, {4}, Iota(8)},
-      {"m.weight", DType::kF16, {1, 1, 3}, Iota(6)}, {"ids", DType::kI64, {2}, Iota(16)},
-      {"scalar", DType::kF32, {}, Iota(4)},          {"empty", DType::kF32, {0, 7}, {}},
+      {"z.weight", DType::kF32, {2, 3}, Ramp(24)},   {"a.weight", DType::kBF16, {4}, Ramp(8)},
+      {"m.weight", DType::kF16, {1, 1, 3}, Ramp(6)}, {"ids", DType::kI64, {2}, Ramp(16)},
+      {"scalar", DType::kF32, {}, Ramp(4)},          {"empty", DType::kF32, {0, 7}, {}},
   };
   ASSERT_TRUE(WriteSafetensors(path, tensors, {{"format", "pt"}}).ok());
   auto st = SafetensorsFile::Open(path);
@@ -66,19 +66,19 @@ TEST(SafetensorsTest, RoundTrip) {
 TEST(SafetensorsTest, WriterRefusesBadInput) {
   testing::TempDir dir;
   const std::string path = dir.File("x.safetensors");
-  EXPECT_FALSE(WriteSafetensors(path, {{"a", DType::kF32, {2}, Iota(7)}}).ok());
-  EXPECT_FALSE(WriteSafetensors(path, {{"a", DType::kQ4_0, {32}, Iota(18)}}).ok());
+  EXPECT_FALSE(WriteSafetensors(path, {{"a", DType::kF32, {2}, Ramp(7)}}).ok());
+  EXPECT_FALSE(WriteSafetensors(path, {{"a", DType::kQ4_0, {32}, Ramp(18)}}).ok());
   EXPECT_FALSE(
-      WriteSafetensors(path, {{"a", DType::kF32, {1}, Iota(4)}, {"a", DType::kF32, {1}, Iota(4)}})
+      WriteSafetensors(path, {{"a", DType::kF32, {1}, Ramp(4)}, {"a", DType::kF32, {1}, Ramp(4)}})
           .ok());
-  EXPECT_FALSE(WriteSafetensors(path, {{"bad\xff", DType::kF32, {1}, Iota(4)}}).ok());
+  EXPECT_FALSE(WriteSafetensors(path, {{"bad\xff", DType::kF32, {1}, Ramp(4)}}).ok());
 }
 
 TEST(SafetensorsTest, TruncatedAtEveryPrefix) {
   testing::TempDir dir;
   const std::string path = dir.File("model.safetensors");
   ASSERT_TRUE(WriteSafetensors(
-                  path, {{"a", DType::kF32, {2, 2}, Iota(16)}, {"b", DType::kF16, {3}, Iota(6)}},
+                  path, {{"a", DType::kF32, {2, 2}, Ramp(16)}, {"b", DType::kF16, {3}, Ramp(6)}},
                   {{"k", "v"}})
                   .ok());
   auto full = MappedFile::Open(path);
@@ -96,16 +96,16 @@ TEST(SafetensorsTest, TruncatedAtEveryPrefix) {
 
 TEST(SafetensorsTest, BadHeaderLength) {
   std::vector<uint8_t> tiny = {1, 2, 3};
-  ExpectError(SafetensorsFile::Parse(Map(tiny, "model.safetensors")), StatusCode::kDataLoss, kName,
-              "too short");
+  ExpectError(SafetensorsFile::Parse(Map(tiny, "model.safetensors")), StatusCode::kDataLoss,
+              kFileName, "too short");
   testing::RawBytes past_end;
   past_end.U64(1000).Raw("{}");
   ExpectError(SafetensorsFile::Parse(Map(past_end.bytes(), "model.safetensors")),
-              StatusCode::kDataLoss, kName, "header length: 1000 exceeds the 2 bytes");
+              StatusCode::kDataLoss, kFileName, "header length: 1000 exceeds the 2 bytes");
   testing::RawBytes huge;
   huge.U64(uint64_t{1} << 63).Raw("{}");
   ExpectError(SafetensorsFile::Parse(Map(huge.bytes(), "model.safetensors")), StatusCode::kDataLoss,
-              kName, "exceeds the limit");
+              kFileName, "exceeds the limit");
 }
 
 TEST(SafetensorsTest, BadJson) {
@@ -137,7 +137,7 @@ TEST(SafetensorsTest, WrongDtype) {
   ExpectDataLoss(R"({"a": {"dtype": "Q4", "shape": [1], "data_offsets": [0, 4]}})",
                  "tensor 'a': unknown dtype \"Q4\"");
   ExpectError(ParseHeader(R"({"a": {"dtype": "BOOL", "shape": [1], "data_offsets": [0, 1]}})"),
-              StatusCode::kUnimplemented, kName,
+              StatusCode::kUnimplemented, kFileName,
               "dtype BOOL is not supported; safetensors weights must be F32, F16 or BF16 (for a "
               "quantized model, use a GGUF file)");
   auto i8 = ParseHeader(R"({"a": {"dtype": "I8", "shape": [3], "data_offsets": [0, 3]}})");

@@ -63,7 +63,7 @@ std::vector<std::byte> Packed(DType type, const std::vector<std::byte>& plain, i
   return packed;
 }
 
-const int64_t kSizes[] = {32, 64, 96, 224, 576, 2048, 2080};
+const int64_t kRowSizes[] = {32, 64, 96, 224, 576, 2048, 2080};
 
 class Rows8Test : public ::testing::Test {
  protected:
@@ -87,7 +87,7 @@ void ExpectPackingRoundTrips(DType type, int64_t n, std::mt19937& rng) {
 TEST_F(Rows8Test, PackingIsARearrangementOfThePlainRows) {
   std::mt19937 rng(1);
   for (DType type : kRows8Types) {
-    for (int64_t n : kSizes) ExpectPackingRoundTrips(type, n, rng);
+    for (int64_t n : kRowSizes) ExpectPackingRoundTrips(type, n, rng);
   }
 }
 
@@ -145,7 +145,7 @@ TEST_F(Rows8Test, EveryTargetEqualsTheScalarTwinBitForBit) {
     const QuantDotKernels& k = GetSimdKernels().quant;
     for (DType type : kRows8Types) {
       ASSERT_NE(QuantDot8For(k, type), nullptr) << target << " " << DTypeName(type);
-      for (int64_t n : kSizes) {
+      for (int64_t n : kRowSizes) {
         for (int rep = 0; rep < 3; ++rep) {
           const std::vector<std::byte> packed = Packed(type, RandomRows(type, n, rng), n);
           const std::vector<uint8_t> a = QuantizedActivation(n, rng);
@@ -292,7 +292,7 @@ TEST_F(Rows8Test, TwinMatchesDequantizedDoubleDot) {
   const QuantDotKernels& twin = ScalarQuantDotKernels();
   for (DType type : kRows8Types) {
     const QuantTraits* t = GetQuantTraits(type);
-    for (int64_t n : kSizes) {
+    for (int64_t n : kRowSizes) {
       const std::vector<std::byte> plain = RandomRows(type, n, rng);
       const std::vector<std::byte> packed = Packed(type, plain, n);
       const std::vector<uint8_t> a = QuantizedActivation(n, rng);

@@ -13,8 +13,8 @@
 namespace sg {
 namespace {
 
-constexpr float kInf = std::numeric_limits<float>::infinity();
-constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+constexpr float kInfinity = std::numeric_limits<float>::infinity();
+constexpr float kNotANumber = std::numeric_limits<float>::quiet_NaN();
 
 // Reference log-softmax in double of the scores we expect after processing.
 std::vector<double> RefLogSoftmax(const std::vector<double>& x) {
@@ -32,7 +32,7 @@ std::vector<double> RefLogSoftmax(const std::vector<double>& x) {
 std::vector<float> AllLogprobs(Sampler& sampler, std::vector<float> logits) {
   std::vector<SampledToken> top;
   sampler.Sample(logits, static_cast<int>(logits.size()), &top);
-  std::vector<float> out(logits.size(), -kInf);
+  std::vector<float> out(logits.size(), -kInfinity);
   for (const SampledToken& t : top) out[t.id] = t.logprob;
   return out;
 }
@@ -42,7 +42,7 @@ void ExpectLogprobs(const std::vector<float>& got, const std::vector<double>& pr
   ASSERT_EQ(got.size(), want.size());
   for (size_t i = 0; i < got.size(); ++i) {
     if (std::isinf(want[i])) {
-      EXPECT_EQ(got[i], -kInf) << "id " << i;
+      EXPECT_EQ(got[i], -kInfinity) << "id " << i;
     } else {
       EXPECT_NEAR(got[i], want[i], 1e-6) << "id " << i;
     }
@@ -166,10 +166,10 @@ TEST(SamplerTest, NanLogitsAreNeverChosen) {
   sampled.do_sample = true;
   sampled.seed = 3;
   Sampler g(greedy, 3, {}), s(sampled, 3, {});
-  std::vector<float> logits = {kNaN, -5.0f, kNaN};
+  std::vector<float> logits = {kNotANumber, -5.0f, kNotANumber};
   EXPECT_EQ(g.Sample(logits, 0, nullptr).id, 1);
   for (int i = 0; i < 100; ++i) {
-    logits = {kNaN, -5.0f, kNaN};
+    logits = {kNotANumber, -5.0f, kNotANumber};
     std::vector<SampledToken> top;
     const SampledToken t = s.Sample(logits, 3, &top);
     EXPECT_EQ(t.id, 1);
@@ -184,11 +184,11 @@ TEST(SamplerTest, AllNanGivesIdZeroWithMinusInfinityAndKeepsTheDrawCount) {
   p.do_sample = true;
   p.seed = 11;
   Sampler a(p, 4, {}), b(p, 4, {});
-  std::vector<float> bad = {kNaN, kNaN, -kInf, kNaN};
+  std::vector<float> bad = {kNotANumber, kNotANumber, -kInfinity, kNotANumber};
   std::vector<SampledToken> top;
   const SampledToken t = a.Sample(bad, 4, &top);
   EXPECT_EQ(t.id, 0);
-  EXPECT_EQ(t.logprob, -kInf);
+  EXPECT_EQ(t.logprob, -kInfinity);
   EXPECT_TRUE(top.empty());
   // `a` consumed one draw on the bad row, `b` one on a good row: their next draws agree.
   std::vector<float> good = {0.0f, 0.0f, 0.0f, 0.0f};
@@ -203,13 +203,13 @@ TEST(SamplerTest, PlusInfinityIsAPointMass) {
   SamplingParams sampled;
   sampled.do_sample = true;
   Sampler g(SamplingParams{}, 4, {}), s(sampled, 4, {});
-  std::vector<float> logits = {1.0f, kInf, 2.0f, kInf};
+  std::vector<float> logits = {1.0f, kInfinity, 2.0f, kInfinity};
   const SampledToken t = g.Sample(logits, 0, nullptr);
   EXPECT_EQ(t.id, 1);
   EXPECT_NEAR(t.logprob, -std::log(2.0), 1e-6);
   int seen[4] = {};
   for (int i = 0; i < 200; ++i) {
-    logits = {1.0f, kInf, 2.0f, kInf};
+    logits = {1.0f, kInfinity, 2.0f, kInfinity};
     ++seen[s.Sample(logits, 0, nullptr).id];
   }
   EXPECT_EQ(seen[0] + seen[2], 0);
@@ -258,10 +258,10 @@ TEST(SamplerTest, OutOfDomainParametersAreNeutral) {
   SamplingParams p;
   p.temperature = 0.0f;
   p.repetition_penalty = -1.0f;
-  p.frequency_penalty = kNaN;
+  p.frequency_penalty = kNotANumber;
   p.top_k = -4;
-  p.top_p = kNaN;
-  p.typical_p = kNaN;
+  p.top_p = kNotANumber;
+  p.typical_p = kNotANumber;
   const std::vector<int32_t> prompt = {0, -5, 99};  // out-of-range ids are ignored
   Sampler sampler(p, 3, prompt);
   ExpectLogprobs(AllLogprobs(sampler, {0.0f, 1.0f, 2.0f}), {0, 1, 2});
@@ -280,9 +280,12 @@ TEST(SamplerTest, LogitsBeyondTheVocabularyAreIgnored) {
 // that overflow under a small temperature, all-NaN.
 std::vector<std::vector<float>> ArgmaxRows() {
   std::vector<std::vector<float>> rows = {
-      {1.0f, 3.0f, 3.0f, 2.0f, 0.5f, -1.0f}, {kNaN, -5.0f, kNaN, -6.0f, -5.0f, kNaN},
-      {1.0f, kInf, 2.0f, kInf, kNaN, -kInf}, {-kInf, -kInf, kNaN, -kInf, 0.0f, -kInf},
-      {kNaN, kNaN, -kInf, kNaN, kNaN, kNaN}, {2e38f, 3e38f, 2.5e38f, -3e38f, 1.0f, 0.0f},
+      {1.0f, 3.0f, 3.0f, 2.0f, 0.5f, -1.0f},
+      {kNotANumber, -5.0f, kNotANumber, -6.0f, -5.0f, kNotANumber},
+      {1.0f, kInfinity, 2.0f, kInfinity, kNotANumber, -kInfinity},
+      {-kInfinity, -kInfinity, kNotANumber, -kInfinity, 0.0f, -kInfinity},
+      {kNotANumber, kNotANumber, -kInfinity, kNotANumber, kNotANumber, kNotANumber},
+      {2e38f, 3e38f, 2.5e38f, -3e38f, 1.0f, 0.0f},
       {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f},
   };
   std::mt19937 rng(5);
@@ -316,8 +319,8 @@ TEST(SamplerTest, GreedyWithoutLogprobIsArgmaxOnlyAndPicksTheSameId) {
       const SampledToken want = full.Sample(a, 0, nullptr, /*with_logprob=*/true);
       const SampledToken got = fast.Sample(b, 0, nullptr, /*with_logprob=*/false);
       EXPECT_EQ(got.id, want.id) << "setting " << k << " call " << calls;
-      if (want.logprob == -kInf) {  // nothing finite: id 0 with -inf either way
-        EXPECT_EQ(got.logprob, -kInf);
+      if (want.logprob == -kInfinity) {  // nothing finite: id 0 with -inf either way
+        EXPECT_EQ(got.logprob, -kInfinity);
         ++empty_rows;
       } else {
         EXPECT_TRUE(std::isnan(got.logprob)) << "setting " << k << " call " << calls;
@@ -357,7 +360,7 @@ TEST(SamplerTest, LogprobTopNOrSamplingNormalizeTheRow) {
 
 TEST(LogSoftmaxAtTest, EqualsTheRowBitForBit) {
   std::vector<std::vector<float>> rows = ArgmaxRows();
-  rows.push_back({0.5f, -1.0f, 2.0f, -kInf, 1e-3f, 17.25f});
+  rows.push_back({0.5f, -1.0f, 2.0f, -kInfinity, 1e-3f, 17.25f});
   for (const std::vector<float>& row : rows) {
     std::vector<float> out(row.size());
     LogSoftmaxRow(row, out);
@@ -370,23 +373,23 @@ TEST(LogSoftmaxAtTest, EqualsTheRowBitForBit) {
 }
 
 TEST(LogSoftmaxRowTest, MatchesReference) {
-  const std::vector<float> logits = {0.5f, -1.0f, 2.0f, -kInf};
+  const std::vector<float> logits = {0.5f, -1.0f, 2.0f, -kInfinity};
   std::vector<float> out(4);
   LogSoftmaxRow(logits, out);
   const std::vector<double> want = RefLogSoftmax({0.5, -1.0, 2.0, -INFINITY});
   for (int i = 0; i < 3; ++i) EXPECT_NEAR(out[i], want[i], 1e-6);
-  EXPECT_EQ(out[3], -kInf);
+  EXPECT_EQ(out[3], -kInfinity);
 }
 
 TEST(LogSoftmaxRowTest, DegenerateRows) {
   std::vector<float> out(3);
-  LogSoftmaxRow(std::vector<float>{kNaN, 1.0f, 1.0f}, out);
-  EXPECT_EQ(out[0], -kInf);
+  LogSoftmaxRow(std::vector<float>{kNotANumber, 1.0f, 1.0f}, out);
+  EXPECT_EQ(out[0], -kInfinity);
   EXPECT_NEAR(out[1], -std::log(2.0), 1e-6);
-  LogSoftmaxRow(std::vector<float>{kNaN, kNaN, -kInf}, out);
-  EXPECT_EQ(out, (std::vector<float>{-kInf, -kInf, -kInf}));
-  LogSoftmaxRow(std::vector<float>{kInf, 1.0f, kNaN}, out);
-  EXPECT_EQ(out, (std::vector<float>{0.0f, -kInf, -kInf}));
+  LogSoftmaxRow(std::vector<float>{kNotANumber, kNotANumber, -kInfinity}, out);
+  EXPECT_EQ(out, (std::vector<float>{-kInfinity, -kInfinity, -kInfinity}));
+  LogSoftmaxRow(std::vector<float>{kInfinity, 1.0f, kNotANumber}, out);
+  EXPECT_EQ(out, (std::vector<float>{0.0f, -kInfinity, -kInfinity}));
 }
 
 }  // namespace

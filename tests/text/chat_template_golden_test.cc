@@ -16,13 +16,12 @@
 #include <vector>
 
 #include "engine/text/jinja/chat_template.h"
+#include "support/test_data.h"
 
 namespace sg {
 namespace {
 
 using ojson = nlohmann::ordered_json;
-
-const std::string kRef = STREAMGEN_SHARED_DIR "/refdata";
 
 // The special tokens each model's tokenizer gave the template when the goldens were rendered
 // (transformers passes them as variables). They are not stored beside the goldens; these were
@@ -77,7 +76,7 @@ std::string ReadFile(const std::string& path) {
 std::vector<std::string> TemplateNames() {
   std::vector<std::string> names;
   std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator(kRef + "/templates", ec)) {
+  for (const auto& e : std::filesystem::directory_iterator(test::kRefdataDir + "/templates", ec)) {
     if (e.path().extension() == ".jinja") names.push_back(e.path().stem().string());
   }
   std::sort(names.begin(), names.end());
@@ -98,17 +97,18 @@ class ChatTemplateGoldenTest : public testing::TestWithParam<std::string> {};
 
 TEST_P(ChatTemplateGoldenTest, MatchesPython) {
   const std::string name = GetParam();
-  const ojson convs = ojson::parse(ReadFile(kRef + "/golden/conversations.json"), nullptr, false);
+  const ojson convs =
+      ojson::parse(ReadFile(test::kRefdataDir + "/golden/conversations.json"), nullptr, false);
   ASSERT_TRUE(convs.is_object());
   const ojson& fixed = convs["fixed_date"];
   RenderOptions options;
   options.date =
       RenderDate{fixed["year"].get<int>(), fixed["month"].get<int>(), fixed["day"].get<int>()};
 
-  auto tmpl = ChatTemplate::Compile(ReadFile(kRef + "/templates/" + name + ".jinja"));
+  auto tmpl = ChatTemplate::Compile(ReadFile(test::kRefdataDir + "/templates/" + name + ".jinja"));
   ASSERT_TRUE(tmpl.ok()) << tmpl.status().ToString();
 
-  std::ifstream rows(kRef + "/golden/templates/" + name + ".jsonl");
+  std::ifstream rows(test::kRefdataDir + "/golden/templates/" + name + ".jsonl");
   std::string line;
   int checked = 0;
   while (std::getline(rows, line)) {

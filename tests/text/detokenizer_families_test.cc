@@ -14,13 +14,13 @@
 #include "detokenizer_utf8.h"
 #include "engine/text/detokenizer.h"
 #include "engine/text/tokenizer.h"
+#include "support/test_data.h"
 
 namespace sg {
 namespace {
 
 using testing::IsValidUtf8;
 
-const std::string kRefdata = STREAMGEN_SHARED_DIR "/refdata";
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
 
 std::vector<nlohmann::json> ReadJsonl(const std::string& path) {
@@ -32,17 +32,17 @@ std::vector<nlohmann::json> ReadJsonl(const std::string& path) {
   return rows;
 }
 
-struct Streamed {
+struct FamilyStream {
   std::string text;
   bool pieces_valid = true;
   bool special_flags_right = true;
 };
 
-Streamed Stream(const Tokenizer& tok, const std::vector<int32_t>& ids, bool skip,
-                const std::vector<int32_t>* prompt = nullptr) {
+FamilyStream StreamFamily(const Tokenizer& tok, const std::vector<int32_t>& ids, bool skip,
+                          const std::vector<int32_t>* prompt = nullptr) {
   IncrementalDetokenizer detok(tok, skip);
   if (prompt != nullptr) detok.SetPrompt(*prompt);
-  Streamed out;
+  FamilyStream out;
   for (int32_t id : ids) {
     const TextPiece p = detok.Push(id);
     out.pieces_valid = out.pieces_valid && IsValidUtf8(p.text);
@@ -59,12 +59,12 @@ class FamilyTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     StatusOr<std::unique_ptr<Tokenizer>> tok =
-        Tokenizer::Load(kRefdata + "/tokenizers/" + GetParam());
+        Tokenizer::Load(test::kRefdataDir + "/tokenizers/" + GetParam());
     ASSERT_TRUE(tok.ok()) << tok.status().ToString();
     tok_ = std::move(*tok);
   }
   std::string Golden(const std::string& file) const {
-    return kRefdata + "/golden/tokenize/" + GetParam() + "/" + file;
+    return test::kRefdataDir + "/golden/tokenize/" + GetParam() + "/" + file;
   }
   std::unique_ptr<Tokenizer> tok_;
 };
@@ -75,11 +75,11 @@ TEST_P(FamilyTest, GoldenStreamsMatchHuggingFaceDecode) {
   for (const nlohmann::json& row : rows) {
     ASSERT_TRUE(row.is_object());
     const std::vector<int32_t> ids = row["ids_special"].get<std::vector<int32_t>>();
-    const Streamed kept = Stream(*tok_, ids, false);
+    const FamilyStream kept = StreamFamily(*tok_, ids, false);
     EXPECT_EQ(kept.text, row["text"].get<std::string>()) << "row " << row["id"];
     EXPECT_TRUE(kept.pieces_valid) << "row " << row["id"];
     EXPECT_TRUE(kept.special_flags_right) << "row " << row["id"];
-    const Streamed skipped = Stream(*tok_, ids, true);
+    const FamilyStream skipped = StreamFamily(*tok_, ids, true);
     EXPECT_EQ(skipped.text, row["text_skip"].get<std::string>()) << "row " << row["id"];
     EXPECT_TRUE(skipped.pieces_valid) << "row " << row["id"];
   }
@@ -125,12 +125,12 @@ TEST_P(FamilyTest, RandomStreamsConcatenateToDecode) {
     std::vector<int32_t> all = prompt;
     all.insert(all.end(), ids.begin(), ids.end());
     for (bool skip : {false, true}) {
-      const Streamed s = Stream(*tok_, ids, skip);
+      const FamilyStream s = StreamFamily(*tok_, ids, skip);
       ASSERT_EQ(s.text, tok_->Decode(ids, skip)) << "iter " << iter << " skip " << skip;
       ASSERT_TRUE(s.pieces_valid) << "iter " << iter;
       ASSERT_TRUE(s.special_flags_right) << "iter " << iter;
 
-      const Streamed sp = Stream(*tok_, ids, skip, &prompt);
+      const FamilyStream sp = StreamFamily(*tok_, ids, skip, &prompt);
       ASSERT_TRUE(sp.pieces_valid) << "iter " << iter;
       const std::string before = tok_->Decode(prompt, skip), after = tok_->Decode(all, skip);
       if (before.ends_with(kReplacement) || !after.starts_with(before)) continue;
@@ -144,16 +144,16 @@ TEST_P(FamilyTest, RandomStreamsConcatenateToDecode) {
 // A GGUF vocabulary goes through the same pipeline: llama-spm holds llama2's pieces id for id.
 TEST(GgufFamilyTest, LlamaSpmGgufStreamsLlama2Goldens) {
   StatusOr<std::unique_ptr<Tokenizer>> tok =
-      Tokenizer::Load(kRefdata + "/gguf-vocab/ggml-vocab-llama-spm.gguf");
+      Tokenizer::Load(test::kRefdataDir + "/gguf-vocab/ggml-vocab-llama-spm.gguf");
   ASSERT_TRUE(tok.ok()) << tok.status().ToString();
   const std::vector<nlohmann::json> rows =
-      ReadJsonl(kRefdata + "/golden/tokenize/llama2/tokenize.jsonl");
+      ReadJsonl(test::kRefdataDir + "/golden/tokenize/llama2/tokenize.jsonl");
   ASSERT_GT(rows.size(), 200u);
   for (const nlohmann::json& row : rows) {
     const std::vector<int32_t> ids = row["ids_special"].get<std::vector<int32_t>>();
-    EXPECT_EQ(Stream(**tok, ids, false).text, row["text"].get<std::string>())
+    EXPECT_EQ(StreamFamily(**tok, ids, false).text, row["text"].get<std::string>())
         << "row " << row["id"];
-    EXPECT_EQ(Stream(**tok, ids, true).text, row["text_skip"].get<std::string>())
+    EXPECT_EQ(StreamFamily(**tok, ids, true).text, row["text_skip"].get<std::string>())
         << "row " << row["id"];
   }
 }

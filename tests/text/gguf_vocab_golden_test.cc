@@ -13,13 +13,12 @@
 #include "engine/core/mapped_file.h"
 #include "engine/text/gguf_vocab.h"
 #include "engine/text/tokenizer.h"
+#include "support/test_data.h"
 
 namespace sg {
 namespace {
 
 using json = nlohmann::json;
-
-const std::string kRefdata = STREAMGEN_SHARED_DIR "/refdata";
 
 std::vector<json> ReadJsonLines(const std::string& path) {
   std::ifstream in(path);
@@ -35,7 +34,7 @@ std::vector<json> ReadJsonLines(const std::string& path) {
 }
 
 std::unique_ptr<Tokenizer> FromGguf(const std::string& name) {
-  auto gguf = GgufFile::Open(kRefdata + "/gguf-vocab/ggml-vocab-" + name + ".gguf");
+  auto gguf = GgufFile::Open(test::kRefdataDir + "/gguf-vocab/ggml-vocab-" + name + ".gguf");
   EXPECT_TRUE(gguf.ok()) << gguf.status().message();
   if (!gguf.ok()) return nullptr;
   auto pair = TokenizerJsonFromGguf(*gguf.value());
@@ -52,7 +51,8 @@ TEST_P(GgufVocabGoldenTest, EncodesLikeHuggingFace) {
   const std::string name = GetParam();
   std::unique_ptr<Tokenizer> tok = FromGguf(name);
   ASSERT_NE(tok, nullptr);
-  const auto rows = ReadJsonLines(kRefdata + "/golden/gguf-vocab/ggml-vocab-" + name + ".jsonl");
+  const auto rows =
+      ReadJsonLines(test::kRefdataDir + "/golden/gguf-vocab/ggml-vocab-" + name + ".jsonl");
   ASSERT_FALSE(rows.empty());
   int agree = 0;
   for (const json& row : rows) {
@@ -78,7 +78,7 @@ INSTANTIATE_TEST_SUITE_P(AllFiles, GgufVocabGoldenTest,
 
 // Tokenizer::Load takes a GGUF path and goes through the same translation.
 TEST(GgufVocabLoadTest, LoadFromGgufPathMatchesTranslation) {
-  auto tok = Tokenizer::Load(kRefdata + "/gguf-vocab/ggml-vocab-qwen2.gguf");
+  auto tok = Tokenizer::Load(test::kRefdataDir + "/gguf-vocab/ggml-vocab-qwen2.gguf");
   ASSERT_TRUE(tok.ok()) << tok.status().message();
   EXPECT_EQ(tok.value()->Encode("Hello world", false).ids, (std::vector<int32_t>{9707, 1879}));
   EXPECT_EQ(tok.value()->settings().eos_token_id, 151643);
@@ -91,7 +91,7 @@ TEST(GgufVocabLoadTest, LoadFromGgufPathMatchesTranslation) {
 // Every tokenizer.ggml.pre of the table yields a pre-tokenizer the Tokenizer accepts (each regex
 // compiles) and that loses no byte: with a bytes-only vocabulary, decode(encode(x)) == x.
 TEST(GgufVocabLoadTest, EveryKnownPreTokenizerCompilesAndRoundTrips) {
-  auto gpt2 = GgufFile::Open(kRefdata + "/gguf-vocab/ggml-vocab-gpt-2.gguf");
+  auto gpt2 = GgufFile::Open(test::kRefdataDir + "/gguf-vocab/ggml-vocab-gpt-2.gguf");
   ASSERT_TRUE(gpt2.ok()) << gpt2.status().message();
   const GgufArray* all = gpt2.value()->Find("tokenizer.ggml.tokens")->AsArray();
   ASSERT_NE(all, nullptr);
@@ -137,9 +137,9 @@ TEST_P(GgufVsTokenizerJsonTest, SameIdsAndTextOnTestStrings) {
   const Pairing p = GetParam();
   std::unique_ptr<Tokenizer> tok = FromGguf(p.gguf);
   ASSERT_NE(tok, nullptr);
-  const auto strings = ReadJsonLines(kRefdata + "/golden/test_strings.jsonl");
-  const auto golden =
-      ReadJsonLines(kRefdata + "/golden/tokenize/" + std::string(p.family) + "/tokenize.jsonl");
+  const auto strings = ReadJsonLines(test::kRefdataDir + "/golden/test_strings.jsonl");
+  const auto golden = ReadJsonLines(test::kRefdataDir + "/golden/tokenize/" +
+                                    std::string(p.family) + "/tokenize.jsonl");
   ASSERT_EQ(strings.size(), golden.size());
   int checked = 0;
   int agree = 0;

@@ -12,16 +12,15 @@
 #include <string>
 
 #include "engine/core/mapped_file.h"
+#include "support/test_data.h"
 
 namespace sg {
 namespace {
 
 using json = nlohmann::json;
 
-const std::string kRefdata = STREAMGEN_SHARED_DIR "/refdata";
-
 std::unique_ptr<GgufFile> OpenVocab(const std::string& name) {
-  auto f = GgufFile::Open(kRefdata + "/gguf-vocab/ggml-vocab-" + name + ".gguf");
+  auto f = GgufFile::Open(test::kRefdataDir + "/gguf-vocab/ggml-vocab-" + name + ".gguf");
   EXPECT_TRUE(f.ok()) << f.status().message();
   return f.ok() ? std::move(f).value() : nullptr;
 }
@@ -45,7 +44,7 @@ json ReadJson(const std::string& path) {
 }
 
 json RefTokenizer(const std::string& family) {
-  return ReadJson(kRefdata + "/tokenizers/" + family + "/tokenizer.json");
+  return ReadJson(test::kRefdataDir + "/tokenizers/" + family + "/tokenizer.json");
 }
 
 // Merges as "a b" strings whether stored as strings or as pairs.

@@ -9,19 +9,18 @@
 #include <vector>
 
 #include "engine/text/tokenizer.h"
+#include "support/test_data.h"
 
 namespace sg {
 namespace {
-
-const std::string kRef = STREAMGEN_SHARED_DIR "/refdata";
 
 class GgufLoadTest : public testing::TestWithParam<std::string> {};
 
 TEST_P(GgufLoadTest, MatchesAutoTokenizerIds) {
   const std::string name = GetParam();
-  auto tok = Tokenizer::Load(kRef + "/gguf-vocab/ggml-vocab-" + name + ".gguf");
+  auto tok = Tokenizer::Load(test::kRefdataDir + "/gguf-vocab/ggml-vocab-" + name + ".gguf");
   ASSERT_TRUE(tok.ok()) << tok.status().ToString();
-  std::ifstream in(kRef + "/golden/gguf-vocab/ggml-vocab-" + name + ".jsonl");
+  std::ifstream in(test::kRefdataDir + "/golden/gguf-vocab/ggml-vocab-" + name + ".jsonl");
   std::string line;
   int ok = 0, total = 0, reported = 0;
   while (std::getline(in, line)) {
@@ -46,7 +45,7 @@ INSTANTIATE_TEST_SUITE_P(Vocabs, GgufLoadTest,
                                          "deepseek-coder"));
 
 TEST(GgufLoad, MissingFileIsNotFound) {
-  EXPECT_FALSE(Tokenizer::Load(kRef + "/gguf-vocab/nope.gguf").ok());
+  EXPECT_FALSE(Tokenizer::Load(test::kRefdataDir + "/gguf-vocab/nope.gguf").ok());
 }
 
 }  // namespace

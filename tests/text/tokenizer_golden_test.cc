@@ -10,11 +10,10 @@
 #include <vector>
 
 #include "engine/text/tokenizer.h"
+#include "support/test_data.h"
 
 namespace sg {
 namespace {
-
-const std::string kRef = STREAMGEN_SHARED_DIR "/refdata";
 
 std::vector<nlohmann::json> ReadJsonl(const std::string& path) {
   std::vector<nlohmann::json> rows;
@@ -29,7 +28,7 @@ std::vector<nlohmann::json> ReadJsonl(const std::string& path) {
 
 std::map<int64_t, std::string> TestStrings() {
   std::map<int64_t, std::string> texts;
-  for (const auto& row : ReadJsonl(kRef + "/golden/test_strings.jsonl")) {
+  for (const auto& row : ReadJsonl(test::kRefdataDir + "/golden/test_strings.jsonl")) {
     texts[row["id"].get<int64_t>()] = row["text"].get<std::string>();
   }
   return texts;
@@ -45,10 +44,10 @@ class GoldenTest : public testing::TestWithParam<std::string> {};
 
 TEST_P(GoldenTest, TokenizeJsonl) {
   const std::string family = GetParam();
-  auto tok = Tokenizer::Load(kRef + "/tokenizers/" + family);
+  auto tok = Tokenizer::Load(test::kRefdataDir + "/tokenizers/" + family);
   ASSERT_TRUE(tok.ok()) << tok.status().ToString();
   std::map<int64_t, std::string> texts = TestStrings();
-  auto rows = ReadJsonl(kRef + "/golden/tokenize/" + family + "/tokenize.jsonl");
+  auto rows = ReadJsonl(test::kRefdataDir + "/golden/tokenize/" + family + "/tokenize.jsonl");
   ASSERT_FALSE(rows.empty());
   std::map<std::string, std::pair<int, int>> agree;  // field -> (ok, total)
   int reported = 0;
@@ -96,9 +95,9 @@ TEST_P(GoldenTest, TokenizeJsonl) {
 
 TEST_P(GoldenTest, DecodeSingleJsonl) {
   const std::string family = GetParam();
-  auto tok = Tokenizer::Load(kRef + "/tokenizers/" + family);
+  auto tok = Tokenizer::Load(test::kRefdataDir + "/tokenizers/" + family);
   ASSERT_TRUE(tok.ok()) << tok.status().ToString();
-  auto rows = ReadJsonl(kRef + "/golden/tokenize/" + family + "/decode_single.jsonl");
+  auto rows = ReadJsonl(test::kRefdataDir + "/golden/tokenize/" + family + "/decode_single.jsonl");
   ASSERT_FALSE(rows.empty());
   int ok_piece = 0, ok_text = 0, ok_skip = 0, reported = 0;
   for (const auto& row : rows) {
@@ -125,9 +124,9 @@ TEST_P(GoldenTest, DecodeSingleJsonl) {
 // template writes them itself).
 TEST(GoldenChat, RenderedTemplatesTokenize) {
   for (const std::string family : {"llama3", "qwen3"}) {
-    auto tok = Tokenizer::Load(kRef + "/tokenizers/" + family);
+    auto tok = Tokenizer::Load(test::kRefdataDir + "/tokenizers/" + family);
     ASSERT_TRUE(tok.ok()) << tok.status().ToString();
-    auto rows = ReadJsonl(kRef + "/golden/tokenize/" + family + "/chat.jsonl");
+    auto rows = ReadJsonl(test::kRefdataDir + "/golden/tokenize/" + family + "/chat.jsonl");
     ASSERT_FALSE(rows.empty());
     int ok = 0, total = 0;
     for (const auto& row : rows) {

@@ -11,16 +11,15 @@
 #include <vector>
 
 #include "engine/text/tokenizer.h"
+#include "support/test_data.h"
 
 namespace sg {
 namespace {
 
-const std::string kRef = STREAMGEN_SHARED_DIR "/refdata";
-
 using Offsets = std::vector<std::pair<uint32_t, uint32_t>>;
 
 std::unique_ptr<Tokenizer> Family(const std::string& name) {
-  auto tok = Tokenizer::Load(kRef + "/tokenizers/" + name);
+  auto tok = Tokenizer::Load(test::kRefdataDir + "/tokenizers/" + name);
   EXPECT_TRUE(tok.ok()) << tok.status().ToString();
   return tok.ok() ? std::move(tok).value() : nullptr;
 }
@@ -69,7 +68,7 @@ TEST(TokenizerOffsets, MatchesHfOnEveryGoldenString) {
   std::string dump = env ? env : STREAMGEN_SOURCE_DIR "/tests/text/tokenizer_hf_offsets.jsonl";
   std::map<int64_t, std::string> texts;
   {
-    std::ifstream in(kRef + "/golden/test_strings.jsonl");
+    std::ifstream in(test::kRefdataDir + "/golden/test_strings.jsonl");
     std::string line;
     while (std::getline(in, line)) {
       auto j = nlohmann::json::parse(line);

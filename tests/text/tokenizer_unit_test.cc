@@ -22,7 +22,7 @@ nlohmann::json Cases() {
   return nlohmann::json::parse(ss.str(), nullptr, false);
 }
 
-uint32_t CharIndex(const std::string& text, uint32_t byte) {
+uint32_t CodePointIndex(const std::string& text, uint32_t byte) {
   uint32_t n = 0;
   for (uint32_t i = 0; i < byte && i < text.size(); ++i) {
     if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) ++n;
@@ -43,7 +43,8 @@ TEST(TokenizerUnit, MatchesHfOnEveryCase) {
       Encoding e = (*tok)->Encode(text, false);
       EXPECT_EQ(e.ids, in["ids"].get<std::vector<int32_t>>()) << name << " [" << text << "]";
       std::vector<std::vector<uint32_t>> offsets;
-      for (auto [b, end] : e.offsets) offsets.push_back({CharIndex(text, b), CharIndex(text, end)});
+      for (auto [b, end] : e.offsets)
+        offsets.push_back({CodePointIndex(text, b), CodePointIndex(text, end)});
       EXPECT_EQ(offsets, in["offsets"].get<std::vector<std::vector<uint32_t>>>())
           << name << " [" << text << "]";
       EXPECT_EQ((*tok)->Encode(text, true).ids, in["ids_special"].get<std::vector<int32_t>>())

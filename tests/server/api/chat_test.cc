@@ -17,14 +17,14 @@ namespace sg::api {
 namespace {
 
 const std::string kFp = std::string(STREAMGEN_VERSION) + "-native";
-const std::string kP = "Input validation error: ";
+const std::string kInvalid = "Input validation error: ";
 const char kChatMl[] =
     "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] "
     "+ '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ "
     "'<|im_start|>assistant\\n' "
     "}}{% endif %}";
 
-ChatRequest Parsed(std::string_view body) {
+ChatRequest ParsedChat(std::string_view body) {
   auto r = ParseChatRequest(body);
   EXPECT_TRUE(std::holds_alternative<ChatRequest>(r))
       << body << " -> " << std::get<BodyError>(r).message;
@@ -37,7 +37,7 @@ BodyError BodyErrorOf(std::string_view body) {
 }
 
 TEST(ChatParse, FieldsAndDefaults) {
-  ChatRequest c = Parsed(R"({"messages":[{"role":"user","content":"hi"}]})");
+  ChatRequest c = ParsedChat(R"({"messages":[{"role":"user","content":"hi"}]})");
   ASSERT_EQ(c.messages.size(), 1u);
   EXPECT_EQ(c.messages[0].role, "user");
   EXPECT_EQ(c.messages[0].content, "hi");
@@ -45,7 +45,7 @@ TEST(ChatParse, FieldsAndDefaults) {
   EXPECT_FALSE(c.logprobs);
   EXPECT_FALSE(c.include_usage);
   EXPECT_EQ(c.tool_choice, ToolChoice::kAuto);
-  c = Parsed(
+  c = ParsedChat(
       R"({"model":"tgi","messages":[],"stream":true,"stream_options":{"include_usage":true},)"
       R"("logprobs":true,"top_logprobs":2,"max_completion_tokens":7,"stop":["a","b"],"seed":5,)"
       R"("temperature":0.5,"top_p":0.9,"frequency_penalty":0.1,"presence_penalty":0.2,"n":3,)"
@@ -62,11 +62,11 @@ TEST(ChatParse, FieldsAndDefaults) {
   // Our extension: a bare string is one stop sequence.
   EXPECT_EQ(BodyErrorOf(R"({"messages":[],"stop":"x"})").status,
             422);  // a bare string: TGI refuses
-  EXPECT_TRUE(Parsed(R"({"messages":[],"stop":null})").stop.empty());
+  EXPECT_TRUE(ParsedChat(R"({"messages":[],"stop":null})").stop.empty());
 }
 
 TEST(ChatParse, MessagesAsTgiConvertsThem) {
-  ChatRequest c = Parsed(
+  ChatRequest c = ParsedChat(
       R"({"messages":[{"role":"system","content":[{"type":"text","text":"a"},)"
       R"({"type":"image_url","image_url":{"url":"http://x/y.png"}},{"type":"text","text":"b"}]},)"
       R"({"role":"assistant","tool_calls":[{"id":"0","type":"function","function":{"name":"f",)"
@@ -92,20 +92,20 @@ TEST(ChatParse, MessagesAsTgiConvertsThem) {
 }
 
 TEST(ChatParse, ToolsAndToolChoice) {
-  ChatRequest c =
-      Parsed(R"({"messages":[],"tools":[{"type":"function","function":{"name":"w","parameters":)"
-             R"({"type":"object"}}}],"tool_choice":{"type":"function","function":{"name":"w"}}})");
+  ChatRequest c = ParsedChat(
+      R"({"messages":[],"tools":[{"type":"function","function":{"name":"w","parameters":)"
+      R"({"type":"object"}}}],"tool_choice":{"type":"function","function":{"name":"w"}}})");
   ASSERT_TRUE(c.tools);
   EXPECT_EQ((*c.tools)[0].name, "w");
   EXPECT_EQ(c.tool_choice, ToolChoice::kFunction);
   EXPECT_EQ(c.tool_choice_name, "w");
-  c = Parsed(R"({"messages":[],"tool_choice":"get_weather"})");
+  c = ParsedChat(R"({"messages":[],"tool_choice":"get_weather"})");
   EXPECT_EQ(c.tool_choice, ToolChoice::kFunction);
   EXPECT_EQ(c.tool_choice_name, "get_weather");
-  EXPECT_EQ(Parsed(R"({"messages":[],"tool_choice":"required"})").tool_choice,
+  EXPECT_EQ(ParsedChat(R"({"messages":[],"tool_choice":"required"})").tool_choice,
             ToolChoice::kRequired);
-  EXPECT_EQ(Parsed(R"({"messages":[],"tool_choice":null})").tool_choice, ToolChoice::kAuto);
-  EXPECT_TRUE(Parsed(R"({"messages":[],"response_format":{"type":"json","value":{}}})")
+  EXPECT_EQ(ParsedChat(R"({"messages":[],"tool_choice":null})").tool_choice, ToolChoice::kAuto);
+  EXPECT_TRUE(ParsedChat(R"({"messages":[],"response_format":{"type":"json","value":{}}})")
                   .has_response_format);
 }
 
@@ -173,7 +173,7 @@ class ChatPromptTest : public ::testing::Test {
     return p.ok() ? std::move(*p) : nullptr;
   }
   std::variant<ChatPrompt, ApiError> Apply(const ChatPrompter& p, std::string_view body) {
-    return p.Apply(Parsed(body), RenderDate{2024, 7, 26});
+    return p.Apply(ParsedChat(body), RenderDate{2024, 7, 26});
   }
   std::string Text(const ChatPrompter& p, std::string_view body) {
     auto r = Apply(p, body);
@@ -318,7 +318,7 @@ class ChatValidationTest : public ChatPromptTest {
   static void TearDownTestSuite() { delete tokenizer_; }
   std::variant<ValidRequest, ApiError> Validate(std::string_view body, std::string tmpl = kChatMl) {
     auto p = Prompter(tmpl);
-    ChatRequest c = Parsed(body);
+    ChatRequest c = ParsedChat(body);
     auto prompt = p->Apply(c);
     if (auto* e = std::get_if<ApiError>(&prompt)) return *e;
     ValidateOptions o;
@@ -366,36 +366,38 @@ TEST_F(ChatValidationTest, Mapping) {
 
 TEST_F(ChatValidationTest, MessagesByteForByte) {
   const std::string m = R"({"messages":[{"role":"user","content":"hi"}],)";
-  EXPECT_EQ(Error(m + R"("temperature":-1})"), kP + "`temperature` must be strictly positive");
+  EXPECT_EQ(Error(m + R"("temperature":-1})"),
+            kInvalid + "`temperature` must be strictly positive");
   EXPECT_EQ(Error(m + R"("presence_penalty":-2})"),
-            kP + "`repetition_penalty` must be strictly positive");
+            kInvalid + "`repetition_penalty` must be strictly positive");
   EXPECT_EQ(Error(m + R"("frequency_penalty":2.5})"),
-            kP + "`frequency_penalty` must be >= -2.0 and <= 2.0");
-  EXPECT_EQ(Error(m + R"("top_p":1.0})"), kP + "`top_p` must be > 0.0 and < 1.0");
-  EXPECT_EQ(Error(m + R"("max_tokens":0})"), kP + "`max_new_tokens` must be strictly positive");
+            kInvalid + "`frequency_penalty` must be >= -2.0 and <= 2.0");
+  EXPECT_EQ(Error(m + R"("top_p":1.0})"), kInvalid + "`top_p` must be > 0.0 and < 1.0");
+  EXPECT_EQ(Error(m + R"("max_tokens":0})"),
+            kInvalid + "`max_new_tokens` must be strictly positive");
   EXPECT_EQ(Error(m + R"("stop":["a","b","c","d","e"]})"),
-            kP + "`stop` supports up to 4 stop sequences. Given: 5");
+            kInvalid + "`stop` supports up to 4 stop sequences. Given: 5");
   EXPECT_EQ(Error(m + R"("top_logprobs":6})"),
-            kP + "`top_n_tokens` must be >= 0 and <= 5. Given: 6");
+            kInvalid + "`top_n_tokens` must be >= 0 and <= 5. Given: 6");
   // The reported max_new_tokens is the value capped at 1024, not the one sent.
   const int64_t n = static_cast<int64_t>(
       tokenizer_->Encode("<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n", false)
           .ids.size());
   EXPECT_EQ(Error(m + R"("max_tokens":5000})"),
-            kP + "`inputs` tokens + `max_new_tokens` must be <= 1024. Given: " + std::to_string(n) +
-                " `inputs` tokens and 1024 `max_new_tokens`");
+            kInvalid + "`inputs` tokens + `max_new_tokens` must be <= 1024. Given: " +
+                std::to_string(n) + " `inputs` tokens and 1024 `max_new_tokens`");
   limits_.max_input_tokens = 10;
   EXPECT_EQ(Error(m + R"("max_tokens":1})"),
-            kP + "`inputs` must have less than 10 tokens. Given: " + std::to_string(n));
+            kInvalid + "`inputs` must have less than 10 tokens. Given: " + std::to_string(n));
   limits_.max_input_tokens = 1023;
   EXPECT_EQ(Error(R"({"messages":[{"role":"user","content":""}]})",
                   "{% for m in messages %}{{ m.content }}{% endfor %}"),
-            kP + "`inputs` cannot be empty");
+            kInvalid + "`inputs` cannot be empty");
   // Tools and response_format need a grammar: refused as TGI with --disable-grammar-support.
   EXPECT_EQ(Error(m + R"("response_format":{"type":"json","value":{}}})"),
-            kP + "grammar is not supported");
+            kInvalid + "grammar is not supported");
   EXPECT_EQ(Error(m + R"("tools":[{"type":"function","function":{"name":"w","arguments":{}}}]})"),
-            kP + "grammar is not supported");
+            kInvalid + "grammar is not supported");
 }
 
 // §11.2 in the server's key order (the snapshot's keys are sorted by the snapshot tool).

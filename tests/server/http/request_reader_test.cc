@@ -15,13 +15,13 @@
 namespace sg::http {
 namespace {
 
-void Noop(Request&&, std::shared_ptr<ResponseWriter>) {}
+void IgnoreRequest(Request&&, std::shared_ptr<ResponseWriter>) {}
 
-RouteTable Routes() {
+RouteTable ReaderRoutes() {
   RouteTable t;
-  t.Add("POST", "/generate", {.json_body = true}, Noop);
-  t.Add("GET", "/health", {}, Noop);
-  t.Add("GET", "/info", {}, Noop);
+  t.Add("POST", "/generate", {.json_body = true}, IgnoreRequest);
+  t.Add("GET", "/health", {}, IgnoreRequest);
+  t.Add("GET", "/info", {}, IgnoreRequest);
   return t;
 }
 
@@ -45,7 +45,7 @@ std::string FieldLine(const char* prefix, size_t i) {
 }
 
 ConnectionOutcome Decide(const std::string& bytes, const ServerOptions& o = {}) {
-  return DecideConnection(bytes, {}, Routes(), o);
+  return DecideConnection(bytes, {}, ReaderRoutes(), o);
 }
 
 // The single answer `bytes` get, checking that the connection closes after an error.
@@ -233,7 +233,8 @@ TEST(DecideConnectionTest, AnyDeliveryGivesTheSameAnswers) {
   for (size_t step : {1u, 2u, 3u, 7u, 64u}) {
     std::vector<size_t> cuts;
     for (size_t c = step; c < stream.size(); c += step) cuts.push_back(c);
-    const ConnectionOutcome pieces = DecideConnection(stream, cuts, Routes(), ServerOptions{});
+    const ConnectionOutcome pieces =
+        DecideConnection(stream, cuts, ReaderRoutes(), ServerOptions{});
     EXPECT_EQ(pieces.statuses, whole.statuses) << "pieces of " << step;
     EXPECT_EQ(pieces.closed, whole.closed);
   }
