@@ -19,6 +19,7 @@
 #include "engine/model/model.h"
 #include "engine/serving/engine.h"
 #include "engine/text/tokenizer.h"
+#include "server/app/async_log.h"
 #include "server/app/serve_config.h"
 #include "server/app/server_app.h"
 #include "server/http/http_server.h"
@@ -109,17 +110,15 @@ void AddFlags(CLI::App* cmd, ServeConfig* c) {
 }
 
 int Serve(ServeConfig config) {
-  if (config.json_output) {
-    spdlog::set_pattern(
-        R"({"timestamp":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","target":"streamgen","message":"%v"})",
-        spdlog::pattern_time_type::utc);
-  }
   // Signals are taken by one thread with sigwait: block them before any thread starts.
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // Before the first thread that logs starts, after the mask (its writer thread inherits it);
+  // stopped (queue written out) when Serve returns, after the server and app are gone.
+  server::ScopedAsyncLogging async_logging(config.json_output);
 
   if (config.model_id.empty()) {
     StatusOr<std::string> found = FindDefaultModel();

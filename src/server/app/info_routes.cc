@@ -5,6 +5,7 @@
 #include "server/api/openapi.h"
 #include "server/api/tgi_json.h"
 #include "server/api/tgi_request.h"
+#include "server/app/async_log.h"
 #include "server/app/request_log.h"
 #include "server/app/routes.h"
 #include "server/metrics/metrics.h"
@@ -48,6 +49,7 @@ void MetricsRoute(ServerApp& app, std::shared_ptr<http::ResponseWriter> w) {
   g.event_handoff_seconds = static_cast<double>(s.handoff_nanos.load()) * 1e-9;
   g.event_delivery_seconds = static_cast<double>(s.delivery_nanos.load()) * 1e-9;
   g.events_delivered = s.events_delivered.load();
+  g.log_messages_dropped = LogMessagesDropped();
   w->Respond({200, "text/plain; charset=utf-8", {}, Routes::GetMetrics(app).Render(g)});
 }
 

@@ -55,6 +55,7 @@ enum Id : size_t {
   kEventHandoffSeconds,
   kEventDeliverySeconds,
   kEventsDelivered,
+  kLogMessagesDropped,
   kRequestDuration,
   kRequestValidationDuration,
   kRequestQueueDuration,
@@ -104,6 +105,9 @@ constexpr Def kDefs[kNumMetrics] = {
      Buckets::kNone},
     {"streamgen_events_delivered", Kind::kGauge, "Events delivered to requests so far",
      Labels::kNone, Buckets::kNone},
+    {"streamgen_log_messages_dropped", Kind::kGauge,
+     "Log messages dropped because the log queue was full (stdout stalled)", Labels::kNone,
+     Buckets::kNone},
     {"tgi_request_duration", Kind::kHistogram, "Request duration", Labels::kNone,
      Buckets::kDuration},
     {"tgi_request_validation_duration", Kind::kHistogram, "Request validation duration",
@@ -248,6 +252,10 @@ void Metrics::SetEngineCosts(double step_seconds, double handoff_seconds, double
   registry_->cell(kEventsDelivered).Set(static_cast<double>(events_delivered));
 }
 
+void Metrics::SetLogMessagesDropped(int64_t n) {
+  registry_->cell(kLogMessagesDropped).Set(static_cast<double>(n));
+}
+
 bool Metrics::IncCounter(std::string_view name, std::string_view labels) {
   for (size_t id = 0; id < kNumMetrics; ++id) {
     const Def& d = kDefs[id];
@@ -313,6 +321,7 @@ std::string Metrics::Render(const Gauges& g) {
   SetRequestsInFlight(g.requests_in_flight);
   SetEngineCosts(g.engine_step_seconds, g.event_handoff_seconds, g.event_delivery_seconds,
                  g.events_delivered);
+  SetLogMessagesDropped(g.log_messages_dropped);
   if (g.steps_prefill > 0) SetBatchInferenceCount(BatchMethod::kPrefill, g.steps_prefill);
   if (g.steps_decode > 0) SetBatchInferenceCount(BatchMethod::kDecode, g.steps_decode);
   return Render();

@@ -12,7 +12,8 @@
 // streamgen_event_handoff_seconds (engine thread time handing events over),
 // streamgen_event_delivery_seconds (the dispatcher thread's time in callbacks: JSON, SSE,
 // metrics, logs) and streamgen_events_delivered. handoff / step is what serving costs the step;
-// delivery / events is the server's cost per generated token.
+// delivery / events is the server's cost per generated token. streamgen_log_messages_dropped
+// counts log lines the asynchronous log queue dropped (server/app/async_log.h).
 //
 // Thread rules: every method may be called from any thread at any time. Recording is lock-free
 // (a few relaxed atomic operations; a histogram sample adds a binary search over its bounds).
@@ -50,6 +51,7 @@ struct Gauges {
   double event_handoff_seconds = 0;
   double event_delivery_seconds = 0;
   int64_t events_delivered = 0;
+  int64_t log_messages_dropped = 0;
   int64_t steps_prefill = 0;  // forward steps so far: tgi_batch_inference_count (when > 0)
   int64_t steps_decode = 0;
 };
@@ -98,6 +100,7 @@ class Metrics {
   void SetRequestsInFlight(int64_t n);
   void SetEngineCosts(double step_seconds, double handoff_seconds, double delivery_seconds,
                       int64_t events_delivered);
+  void SetLogMessagesDropped(int64_t n);
 
   // --- By name, for callers that hold TGI's names: `labels` is "" or one `key="value"` pair
   // of the metric's label (err=..., method=...). Unknown names or labels are ignored (false).

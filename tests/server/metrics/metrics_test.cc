@@ -145,6 +145,7 @@ TEST(Metrics, SampledGaugesAndStepCounts) {
   g.event_handoff_seconds = 0.001;
   g.event_delivery_seconds = 0.25;
   g.events_delivered = 100;
+  g.log_messages_dropped = 3;
   const std::string text = m.Render(g);
   EXPECT_EQ(
       text,
@@ -197,6 +198,11 @@ TEST(Metrics, SampledGaugesAndStepCounts) {
       "# HELP streamgen_events_delivered Events delivered to requests so far\n"
       "# TYPE streamgen_events_delivered gauge\n"
       "streamgen_events_delivered 100\n"
+      "\n"
+      "# HELP streamgen_log_messages_dropped Log messages dropped because the log queue was full "
+      "(stdout stalled)\n"
+      "# TYPE streamgen_log_messages_dropped gauge\n"
+      "streamgen_log_messages_dropped 3\n"
       "\n");
 }
 
