@@ -25,7 +25,7 @@ struct ServeConfig {
   int64_t max_client_batch_size = 4;
   int64_t validation_workers = 2;
   // Batching.
-  int64_t max_batch_prefill_tokens = 0;  // 0: min(512, max_input_tokens rounded up to 16)
+  int64_t max_batch_prefill_tokens = 0;  // 0: min(256, max_input_tokens rounded up to 16)
   int64_t max_batch_total_tokens = 0;    // 0: KV positions fitting the memory budget
   int64_t max_batch_size = 0;            // 0: max_concurrent_requests (capped at 512)
   std::string kv_cache_dtype = "f16";    // f32 | f16 | q8_0
