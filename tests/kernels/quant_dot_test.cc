@@ -265,5 +265,51 @@ TEST_F(QuantDotTest, HalfDotsWithinFloatSummationBound) {
   }
 }
 
+// The several-token half kernels: every output equals the same target's one-row kernel bit for
+// bit (so batching sequences never changes a sequence's logits), for row and token counts that
+// fill the SIMD tiles and leave each remainder, at row, token and output strides wider than a
+// row, storing and accumulating.
+TEST_F(QuantDotTest, HalfGemmEqualsTheOneRowKernelBitForBit) {
+  std::mt19937 rng(6);
+  for (const std::string& target : CompiledSimdTargets()) {
+    ASSERT_TRUE(ForceSimdTarget(target).ok()) << target;
+    const QuantDotKernels& k = GetSimdKernels().quant;
+    for (bool bf16 : {false, true}) {
+      const HalfDotFn dot = bf16 ? k.bf16 : k.f16;
+      const HalfGemmFn gemm = bf16 ? k.bf16_gemm : k.f16_gemm;
+      ASSERT_NE(gemm, nullptr) << target;
+      for (int64_t n : {8, 13, 32, 40, 576, 2056}) {
+        const int64_t w_stride = n + 5, x_stride = n + 3;
+        for (int64_t rows : {1, 3, 4, 9}) {
+          for (int64_t tokens : {1, 2, 3, 5}) {
+            std::vector<uint16_t> w(static_cast<size_t>(rows * w_stride));
+            for (uint16_t& v : w) {
+              const float f = RandomFloats(1, rng)[0];
+              v = bf16 ? F32ToBf16(f) : F32ToF16(f);
+            }
+            const std::vector<float> x = RandomFloats(tokens * x_stride, rng);
+            const int64_t out_stride = rows + 2;
+            for (bool accumulate : {false, true}) {
+              std::vector<float> got(static_cast<size_t>(tokens * out_stride), 0.5f);
+              gemm(w.data(), w_stride, rows, x.data(), x_stride, tokens, n, got.data(), out_stride,
+                   accumulate);
+              for (int64_t t = 0; t < tokens; ++t) {
+                for (int64_t r = 0; r < rows; ++r) {
+                  const float one = dot(w.data() + r * w_stride, x.data() + t * x_stride, n);
+                  const float want = accumulate ? 0.5f + one : one;
+                  ASSERT_EQ(std::memcmp(&want, &got[t * out_stride + r], 4), 0)
+                      << target << (bf16 ? " bf16" : " f16") << " n=" << n << " rows " << rows
+                      << " tokens " << tokens << " token " << t << " row " << r;
+                }
+                EXPECT_EQ(got[t * out_stride + rows], 0.5f);  // past the rows: untouched
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace sg

@@ -208,6 +208,7 @@ struct RowKernel {
   QuantDot8Fn qdot8 = nullptr;   // kRows8 weights: the group kernel (then qdot, qdot4 are null)
   QuantGemm8Fn gemm8 = nullptr;  // its several-token form
   HalfDotFn hdot = nullptr;      // f16/bf16 widening kernel
+  HalfGemmFn hgemm = nullptr;    // its several-token form
   const SimdKernels* simd = nullptr;
   uint64_t row_bytes = 0;
   int64_t in = 0;
@@ -215,6 +216,10 @@ struct RowKernel {
   // kRows8 weights, several tokens: the groups of [r0, r1) by blocks of tokens through gemm8.
   void GroupsByTokens(int64_t r0, int64_t r1, int64_t num_tokens, const std::byte* qx,
                       int64_t qx_stride, float* y, int64_t y_stride, bool accumulate) const;
+
+  // F16/BF16 weights, several tokens: [r0, r1) against blocks of tokens through hgemm.
+  void HalfRowsByTokens(int64_t r0, int64_t r1, int64_t num_tokens, const float* x, float* y,
+                        int64_t y_stride, bool accumulate) const;
 
   // y[t * y_stride + r] (+)= row r . input t, for r in [r0, r1) and every token.
   void Rows(int64_t r0, int64_t r1, int64_t num_tokens, const float* x, const std::byte* qx,
@@ -238,6 +243,10 @@ struct RowKernel {
           for (int i = 0; i < kRows8; ++i) Store(yt + i, eight[i], accumulate);
         }
       }
+      return;
+    }
+    if (hgemm != nullptr && num_tokens > 1) {
+      HalfRowsByTokens(r0, r1, num_tokens, x, y, y_stride, accumulate);
       return;
     }
     int64_t r = r0;
@@ -293,6 +302,23 @@ void RowKernel::GroupsByTokens(int64_t r0, int64_t r1, int64_t num_tokens, const
   }
 }
 
+// Tokens per hgemm call: a block's f32 activation rows (4 * in bytes each) stay in L2 (256 KiB)
+// while the range's rows pass over them, 4 at a time; between 8 and 64 tokens.
+int64_t HalfTokenBlock(int64_t in) {
+  return std::clamp<int64_t>((256 << 10) / (4 * std::max<int64_t>(in, 1)), 8, 64);
+}
+
+void RowKernel::HalfRowsByTokens(int64_t r0, int64_t r1, int64_t num_tokens, const float* x,
+                                 float* y, int64_t y_stride, bool accumulate) const {
+  const auto* rows =
+      reinterpret_cast<const uint16_t*>(w->data + static_cast<uint64_t>(r0) * row_bytes);
+  const int64_t block = HalfTokenBlock(in);
+  for (int64_t t0 = 0; t0 < num_tokens; t0 += block) {
+    hgemm(rows, static_cast<int64_t>(row_bytes / 2), r1 - r0, x + t0 * in, in,
+          std::min(block, num_tokens - t0), in, y + t0 * y_stride + r0, y_stride, accumulate);
+  }
+}
+
 RowKernel MakeRowKernel(const TensorView& w) {
   RowKernel k;
   k.w = &w;
@@ -307,8 +333,14 @@ RowKernel MakeRowKernel(const TensorView& w) {
   }
   k.qdot = QuantDotFor(k.simd->quant, w.type);
   k.qdot4 = QuantDot4For(k.simd->quant, w.type);
-  if (w.type == DType::kF16) k.hdot = k.simd->quant.f16;
-  if (w.type == DType::kBF16) k.hdot = k.simd->quant.bf16;
+  if (w.type == DType::kF16) {
+    k.hdot = k.simd->quant.f16;
+    k.hgemm = k.simd->quant.f16_gemm;
+  }
+  if (w.type == DType::kBF16) {
+    k.hdot = k.simd->quant.bf16;
+    k.hgemm = k.simd->quant.bf16_gemm;
+  }
   return k;
 }
 

@@ -57,6 +57,15 @@ using QuantDotFn = float (*)(const void* w_row, const void* act, int64_t n);
 // F16 or BF16 weight row (bit patterns) with an f32 vector, n elements; widened in registers.
 using HalfDotFn = float (*)(const uint16_t* w_row, const float* x, int64_t n);
 
+// Several F16 or BF16 rows against several f32 token rows (prefill chunks, batched decode):
+// out[t * out_stride + r] (+)= the same table's HalfDotFn on row r (at w + r * w_stride elements)
+// and token t (at x + t * x_stride floats), bit for bit, for r < num_rows, t < num_tokens;
+// `accumulate` adds to out instead of storing. SIMD targets widen each weight vector once for
+// several tokens.
+using HalfGemmFn = void (*)(const uint16_t* w, int64_t w_stride, int64_t num_rows, const float* x,
+                            int64_t x_stride, int64_t num_tokens, int64_t n, float* out,
+                            int64_t out_stride, bool accumulate);
+
 // Four consecutive rows (w, w + row_bytes, ...) with one activation row: out[k] equals the
 // one-row kernel on row k bit for bit. The rows are streamed together (4 weight streams per
 // core reach more of DRAM's bandwidth than one) and each activation block is loaded once.
@@ -83,6 +92,7 @@ inline constexpr int kNumQuantDotTypes = 8;
 struct QuantDotKernels {
   QuantDotFn q4_0, q4_1, q5_0, q5_1, q8_0, q4_k, q5_k, q6_k;
   HalfDotFn f16, bf16;
+  HalfGemmFn f16_gemm, bf16_gemm;         // their several-token forms
   QuantDot4Fn rows4[kNumQuantDotTypes];   // q4_0 ... q6_k as above
   QuantDot8Fn rows8[kNumQuantDotTypes];   // kRows8 groups; null where the format has no layout
   QuantGemm8Fn gemm8[kNumQuantDotTypes];  // the same groups against several tokens

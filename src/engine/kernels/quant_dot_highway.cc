@@ -380,6 +380,64 @@ float DotHalf(const uint16_t* w, const float* x, int64_t n) {
   return s;
 }
 
+// Several half rows against several tokens, each output bit for bit DotHalf: the same four FMA
+// chains per output (chain k takes the 8 lanes at 32j + 8k, chain 0 also the 8-lane tail), reduced
+// the same way. One chain of a 4-row x 2-token tile is in registers at a time (8 accumulators, 4
+// widened weight vectors): each widened weight vector serves 2 tokens and each token vector 4
+// rows, where DotHalf widens and loads one weight and one token vector per FMA. The 4 rows (8 KiB
+// of halves at n = 1024) stay in L1 while the tokens stream past them. A partial tile repeats
+// its last row or token (computed, not stored), so the body keeps its fixed shape.
+template <bool kBf16>
+void GemmHalf(const uint16_t* w, int64_t w_stride, int64_t num_rows, const float* x,
+              int64_t x_stride, int64_t num_tokens, int64_t n, float* out, int64_t out_stride,
+              bool accumulate) {
+  constexpr int kR = 4, kT = 2;
+  const int64_t n32 = n / 32 * 32, n8 = n / 8 * 8;
+  for (int64_t r0 = 0; r0 < num_rows; r0 += kR) {
+    const int64_t rows = std::min<int64_t>(kR, num_rows - r0);
+    const uint16_t* wr[kR];
+    for (int r = 0; r < kR; ++r) wr[r] = w + (r0 + std::min<int64_t>(r, rows - 1)) * w_stride;
+    for (int64_t t0 = 0; t0 < num_tokens; t0 += kT) {
+      const int64_t tokens = std::min<int64_t>(kT, num_tokens - t0);
+      const float* xt[kT];
+      for (int t = 0; t < kT; ++t) xt[t] = x + (t0 + std::min<int64_t>(t, tokens - 1)) * x_stride;
+      __m256 chains[4][kR][kT];
+      for (int k = 0; k < 4; ++k) {
+        __m256 acc[kR][kT];
+        for (int r = 0; r < kR; ++r) {
+          for (int t = 0; t < kT; ++t) acc[r][t] = _mm256_setzero_ps();
+        }
+        auto body = [&](int64_t i) {
+          __m256 wv[kR];
+          for (int r = 0; r < kR; ++r) wv[r] = Widen<kBf16>(wr[r] + i);
+          for (int t = 0; t < kT; ++t) {
+            const __m256 xv = _mm256_loadu_ps(xt[t] + i);
+            for (int r = 0; r < kR; ++r) acc[r][t] = _mm256_fmadd_ps(wv[r], xv, acc[r][t]);
+          }
+        };
+        for (int64_t i = 8 * k; i < n32; i += 32) body(i);
+        if (k == 0) {
+          for (int64_t i = n32; i < n8; i += 8) body(i);
+        }
+        for (int r = 0; r < kR; ++r) {
+          for (int t = 0; t < kT; ++t) chains[k][r][t] = acc[r][t];
+        }
+      }
+      for (int64_t t = 0; t < tokens; ++t) {
+        for (int64_t r = 0; r < rows; ++r) {
+          float s = ReduceVec(_mm256_add_ps(_mm256_add_ps(chains[0][r][t], chains[1][r][t]),
+                                            _mm256_add_ps(chains[2][r][t], chains[3][r][t])));
+          for (int64_t i = n8; i < n; ++i) {
+            s += (kBf16 ? Bf16ToF32(wr[r][i]) : F16ToF32(wr[r][i])) * xt[t][i];
+          }
+          float& o = out[(t0 + t) * out_stride + r0 + r];
+          o = accumulate ? o + s : s;
+        }
+      }
+    }
+  }
+}
+
 #include "engine/kernels/rows8_kernels-inl.h"  // NOLINT(build/include): per target, in this namespace
 
 QuantDotKernels TargetQuantDot() {
@@ -394,6 +452,8 @@ QuantDotKernels TargetQuantDot() {
       &DotK<Q6KOp>,
       &DotHalf<false>,
       &DotHalf<true>,
+      &GemmHalf<false>,
+      &GemmHalf<true>,
       {&DotLegacy4<Q4_0Op>, &DotLegacy4<Q4_1Op>, &DotLegacy4<Q5_0Op>, &DotLegacy4<Q5_1Op>,
        &DotLegacy4<Q8_0Op>, &DotK4<Q45KOp<false>>, &DotK4<Q45KOp<true>>, &DotK4<Q6KOp>},
       {&DotRows8<Rows8Q4_0>, nullptr, &DotRows8<Rows8Q5_0>, nullptr, &DotRows8<Rows8Q8_0>,

@@ -231,6 +231,20 @@ void GemmByToken(const void* group, const void* act, int64_t act_stride, int64_t
     kDot(group, rows + t * act_stride, n, out + t * out_stride);
 }
 
+// The several-token form of a half-row kernel: the definition, row by row and token by token.
+template <HalfDotFn kDot>
+void GemmHalfByToken(const uint16_t* w, int64_t w_stride, int64_t num_rows, const float* x,
+                     int64_t x_stride, int64_t num_tokens, int64_t n, float* out,
+                     int64_t out_stride, bool accumulate) {
+  for (int64_t t = 0; t < num_tokens; ++t) {
+    for (int64_t r = 0; r < num_rows; ++r) {
+      const float v = kDot(w + r * w_stride, x + t * x_stride, n);
+      float& o = out[t * out_stride + r];
+      o = accumulate ? o + v : v;
+    }
+  }
+}
+
 const QuantDotKernels& ScalarQuantDotKernels() {
   static const QuantDotKernels kScalar = {
       &DotLegacy<BlockQ4_0, CodesQ4_0, false>,
@@ -243,6 +257,8 @@ const QuantDotKernels& ScalarQuantDotKernels() {
       &DotQ6_K,
       &DotF16,
       &DotBf16,
+      &GemmHalfByToken<&DotF16>,
+      &GemmHalfByToken<&DotBf16>,
       {&FourRows<&DotLegacy<BlockQ4_0, CodesQ4_0, false>>,
        &FourRows<&DotLegacy<BlockQ4_1, CodesQ4_1, true>>,
        &FourRows<&DotLegacy<BlockQ5_0, CodesQ5_0, false>>,
