@@ -60,6 +60,7 @@ inline __m256i Rows8CodeSums(const Rows8Codes& w, const ActQ8Block& a) {
 }
 
 struct Rows8Q4_0 {
+  static constexpr int kGemmTokens = 8;  // tokens per unpacked tile (GemmRows8)
   static constexpr int64_t kTileBytes = kRows8 * static_cast<int64_t>(sizeof(BlockQ4_0));
   using Codes = Rows8Codes;
   static Codes Unpack(const std::byte* tile) {
@@ -107,6 +108,7 @@ inline constexpr Q5SpreadMasks kQ5SpreadMasks = MakeQ5SpreadMasks();
 // Q5_0: the Q4_0 tile plus fifth bits (rows8.h). Codes are taken unsigned, q = nibble | bit << 4
 // in [0, 31], and the offset comes out as 16 * sum a.
 struct Rows8Q5_0 {
+  static constexpr int kGemmTokens = 8;  // tokens per unpacked tile (GemmRows8)
   static constexpr int64_t kTileBytes = kRows8 * static_cast<int64_t>(sizeof(BlockQ5_0));
 
   // 0x10 in the bytes whose fifth bit is set, for quad h and qh byte cb.
@@ -142,6 +144,7 @@ struct Rows8Q5_0 {
 };
 
 struct Rows8Q8_0 {
+  static constexpr int kGemmTokens = 4;  // tokens per unpacked tile (GemmRows8)
   static constexpr int64_t kTileBytes = kRows8 * static_cast<int64_t>(sizeof(BlockQ8_0));
   // Lane r: sum_i w_i a_i of row r, as |a_i| * (w_i with a_i's sign); no code is -128
   // (Rows8Eligible), so the sign flip is exact.
@@ -421,9 +424,12 @@ void DotRows8(const void* group, const void* act, int64_t n, float* out) {
 
 // ---- several tokens per group: the tile's codes unpacked once ----------------------------------
 
-// Tokens whose activation rows share one unpacked tile (the accumulators of four tokens and the
-// eight code vectors are most of the 16 AVX2 registers).
-constexpr int kGemmTokens = 4;
+// Most tokens whose activation rows share one unpacked tile; each Op says how many it takes
+// (Op::kGemmTokens): 8 for Q4_0/Q5_0, whose per-token work is small enough that unpacking once
+// per 8 tokens instead of 4 pays (kernel_bench q4_0 2048 x 2048, 512 tokens, 2 threads, Zen 3:
+// 279/217 -> 301/306 GFLOP/s; q5_0 143/196 -> 182/224), 4 for Q8_0, which measured slower with 8
+// (196/157 -> 154/142: its sign flips need more registers per token).
+constexpr int kGemmTokens = 8;
 
 // DotRows8<Op> for kT tokens: act[t] is token t's activation row, out[t] its 8 outputs.
 template <class Op, int kT>
@@ -457,13 +463,26 @@ void GemmRows8(const void* group, const void* act, int64_t act_stride, int64_t n
   const int64_t nb = n / kQK;
   const ActQ8Block* a[kGemmTokens];
   float* o[kGemmTokens];
-  for (int64_t t = 0; t < num_tokens; t += kGemmTokens) {
-    const int64_t count = std::min<int64_t>(kGemmTokens, num_tokens - t);
+  static_assert(Op::kGemmTokens >= 1 && Op::kGemmTokens <= kGemmTokens);
+  for (int64_t t = 0; t < num_tokens; t += Op::kGemmTokens) {
+    const int64_t count = std::min<int64_t>(Op::kGemmTokens, num_tokens - t);
     for (int64_t j = 0; j < count; ++j) {
       a[j] = reinterpret_cast<const ActQ8Block*>(rows + (t + j) * act_stride);
       o[j] = out + (t + j) * out_stride;
     }
     switch (count) {
+      case 8:
+        GemmRows8Tokens<Op, 8>(tiles, a, nb, o);
+        break;
+      case 7:
+        GemmRows8Tokens<Op, 7>(tiles, a, nb, o);
+        break;
+      case 6:
+        GemmRows8Tokens<Op, 6>(tiles, a, nb, o);
+        break;
+      case 5:
+        GemmRows8Tokens<Op, 5>(tiles, a, nb, o);
+        break;
       case 4:
         GemmRows8Tokens<Op, 4>(tiles, a, nb, o);
         break;
