@@ -7,8 +7,10 @@
 // Exactness (quant_dot.h): integer parts are exact in every path (no maddubs pair can saturate:
 // |w| <= 128 unsigned against |a| <= 127 gives at most 2 * 128 * 127 = 32512); the float parts
 // are the twin's operations in the twin's order (one FMA per lane per block, the same reduction).
+#include <array>
 #include <cstdint>
 #include <cstring>
+#include <utility>
 
 #include "engine/core/half.h"
 #include "engine/kernels/quant_dot.h"

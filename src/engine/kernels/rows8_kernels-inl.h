@@ -454,6 +454,18 @@ void GemmRows8Tokens(const std::byte* tiles, const ActQ8Block* const* act, int64
   for (int t = 0; t < kT; ++t) _mm256_storeu_ps(out[t], _mm256_add_ps(acc[t][0], acc[t][1]));
 }
 
+using GemmRows8TokensFn = void (*)(const std::byte*, const ActQ8Block* const*, int64_t,
+                                   float* const*);
+template <class Op, size_t... kCounts>
+constexpr std::array<GemmRows8TokensFn, sizeof...(kCounts)> GemmRows8Table(
+    std::index_sequence<kCounts...>) {
+  return {&GemmRows8Tokens<Op, static_cast<int>(kCounts) + 1>...};
+}
+// GemmRows8Tokens<Op, c> at index c - 1, for c = 1 .. Op::kGemmTokens.
+template <class Op>
+inline constexpr std::array<GemmRows8TokensFn, Op::kGemmTokens> kGemmRows8ByCount =
+    GemmRows8Table<Op>(std::make_index_sequence<Op::kGemmTokens>());
+
 // out[t * out_stride + r] = DotRows8<Op>(group, token t's row, n)[r] for every token.
 template <class Op>
 void GemmRows8(const void* group, const void* act, int64_t act_stride, int64_t num_tokens,
@@ -470,32 +482,7 @@ void GemmRows8(const void* group, const void* act, int64_t act_stride, int64_t n
       a[j] = reinterpret_cast<const ActQ8Block*>(rows + (t + j) * act_stride);
       o[j] = out + (t + j) * out_stride;
     }
-    switch (count) {
-      case 8:
-        GemmRows8Tokens<Op, 8>(tiles, a, nb, o);
-        break;
-      case 7:
-        GemmRows8Tokens<Op, 7>(tiles, a, nb, o);
-        break;
-      case 6:
-        GemmRows8Tokens<Op, 6>(tiles, a, nb, o);
-        break;
-      case 5:
-        GemmRows8Tokens<Op, 5>(tiles, a, nb, o);
-        break;
-      case 4:
-        GemmRows8Tokens<Op, 4>(tiles, a, nb, o);
-        break;
-      case 3:
-        GemmRows8Tokens<Op, 3>(tiles, a, nb, o);
-        break;
-      case 2:
-        GemmRows8Tokens<Op, 2>(tiles, a, nb, o);
-        break;
-      default:
-        GemmRows8Tokens<Op, 1>(tiles, a, nb, o);
-        break;
-    }
+    kGemmRows8ByCount<Op>[count - 1](tiles, a, nb, o);
   }
 }
 
