@@ -10,6 +10,7 @@
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
+import { streamGenerate } from "./sse_client.mjs";
 import { startServer } from "../tests/e2e/server.mjs";
 
 const [model, nArg, newArg] = process.argv.slice(2);
@@ -20,41 +21,16 @@ const binary = process.env.STREAMGEN_BIN ?? path.join(root, "build", "src", "cli
 const corpus = fs.readFileSync(path.join(root, "..", "shared", "data", "tinyshakespeare.txt"), "utf8");
 const prompts = Array.from({ length: N }, (_, i) => corpus.slice(1000 * i, 1000 * i + 420));
 
-async function stream(url, inputs, onToken) {
-  const r = await fetch(`${url}/generate_stream`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ inputs, parameters: { max_new_tokens: NEW } }),
-  });
-  const reader = r.body.getReader();
-  const decoder = new TextDecoder();
-  let buf = "", last = null;
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    buf += decoder.decode(value, { stream: true });
-    let at;
-    while ((at = buf.indexOf("\n\n")) >= 0) {
-      const block = buf.slice(0, at);
-      buf = buf.slice(at + 2);
-      if (!block.startsWith("data:")) continue;
-      last = JSON.parse(block.slice(5));
-      onToken(performance.now());
-    }
-  }
-  return last;
-}
-
 const server = await startServer(["--max-concurrent-requests", String(N + 8),
   "--max-batch-size", String(N), "--max-total-tokens", "1024"], { model });
 try {
   const alone = [];
   for (const p of prompts) {  // the reference texts, one request at a time
-    alone.push((await stream(server.url, p, () => {})).generated_text);
+    alone.push((await streamGenerate(server.url, p, NEW, () => {})).generated_text);
   }
   const firsts = [], ends = [], times = prompts.map(() => []);
   const results = await Promise.all(prompts.map(async (p, i) => {
-    const last = await stream(server.url, p, (t) => times[i].push(t));
+    const last = await streamGenerate(server.url, p, NEW, (t) => times[i].push(t));
     firsts.push(times[i][0]);
     ends.push(times[i].at(-1));
     return last;

@@ -10,6 +10,7 @@
 // token for longer (higher ITL tail).
 import fs from "node:fs";
 import path from "node:path";
+import { streamGenerate } from "./sse_client.mjs";
 import { startServer } from "../tests/e2e/server.mjs";
 
 const [model, budgetsArg, streamsArg] = process.argv.slice(2);
@@ -23,33 +24,6 @@ const longPrompts = Array.from({ length: LONG }, (_, i) =>
   corpus.slice(200000 + 5000 * i, 200000 + 5000 * i + 3300));
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-// Streams one request; calls onToken(ms) per token event; resolves with the final event.
-async function stream(url, inputs, maxNew, onToken) {
-  const r = await fetch(`${url}/generate_stream`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ inputs, parameters: { max_new_tokens: maxNew } }),
-  });
-  if (r.status !== 200) throw new Error(`status ${r.status}: ${await r.text()}`);
-  const reader = r.body.getReader();
-  const decoder = new TextDecoder();
-  let buf = "", last = null;
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    buf += decoder.decode(value, { stream: true });
-    let at;
-    while ((at = buf.indexOf("\n\n")) >= 0) {
-      const block = buf.slice(0, at);
-      buf = buf.slice(at + 2);
-      if (!block.startsWith("data:")) continue;
-      last = JSON.parse(block.slice(5));
-      onToken(performance.now());
-    }
-  }
-  return last;
-}
 
 const mean = (a) => a.reduce((s, x) => s + x, 0) / a.length;
 const quantile = (a, q) => {
@@ -78,11 +52,11 @@ for (const budget of budgets) {
       console.log(`long prompts ${Math.min(...n)}..${Math.max(...n)} tokens, ` +
         `running streams' prompts ${Math.min(...m)}..${Math.max(...m)} tokens`);
     }
-    await stream(server.url, longPrompts[0], 2, () => {});  // warm up
+    await streamGenerate(server.url, longPrompts[0], 2, () => {});  // warm up
     const times = shortPrompts.map(() => []);
     let started = 0, allStreaming;
     const streaming = new Promise((r) => { allStreaming = r; });
-    const running = shortPrompts.map((p, i) => stream(server.url, p, DECODE_TOKENS, (t) => {
+    const running = shortPrompts.map((p, i) => streamGenerate(server.url, p, DECODE_TOKENS, (t) => {
       if (times[i].length === 0 && ++started === STREAMS) allStreaming();
       times[i].push(t);
     }));
@@ -93,7 +67,7 @@ for (const budget of budgets) {
       await sleep(3000 * i);
       const sent = performance.now();
       let first = null;
-      await stream(server.url, p, 8, (t) => { if (first === null) first = t; });
+      await streamGenerate(server.url, p, 8, (t) => { if (first === null) first = t; });
       ttft.push(first - sent);
     });
     await Promise.all(longs);

@@ -2,19 +2,14 @@
 
 #include <spdlog/async.h>
 #include <spdlog/async_logger.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
-#include <atomic>
 #include <memory>
 
 namespace sg::server {
 namespace {
 
 constexpr size_t kQueueMessages = 8192;
-
-// Written by Start/Stop only (see the header's thread rules); read by LogMessagesDropped.
-std::atomic<spdlog::details::thread_pool*> g_pool{nullptr};
 
 }  // namespace
 
@@ -32,11 +27,11 @@ void StartAsyncLogging(bool json_output) {
         R"({"timestamp":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","target":"streamgen","message":"%v"})",
         spdlog::pattern_time_type::utc);
   }
-  g_pool.store(pool.get(), std::memory_order_release);
 }
 
 void StopAsyncLogging() {
-  if (g_pool.exchange(nullptr, std::memory_order_acq_rel) == nullptr) return;
+  // The registry's thread pool is what Start set up and Stop clears: it says whether we run.
+  if (spdlog::thread_pool() == nullptr) return;
   std::shared_ptr<spdlog::logger> async = spdlog::default_logger();
   async->flush();
   auto sync =
@@ -51,7 +46,7 @@ void StopAsyncLogging() {
 }
 
 int64_t LogMessagesDropped() {
-  spdlog::details::thread_pool* pool = g_pool.load(std::memory_order_acquire);
+  const std::shared_ptr<spdlog::details::thread_pool> pool = spdlog::thread_pool();
   return pool == nullptr ? 0 : static_cast<int64_t>(pool->overrun_counter());
 }
 
