@@ -44,9 +44,10 @@ HEADS = 8
 KV_HEADS = 4
 HEAD_DIM = DIM // HEADS
 FFN = 640
-CONTEXT = 256
+CONTEXT = 2048  # long enough for a tool prompt with its schema (issue 14)
 ROPE_THETA = 10000.0
 NORM_EPS = 1e-5
+DROPOUT = 0.0  # training only (attention probabilities, residual branches); set by --dropout
 
 BOS_ID, EOS_ID, UNK_ID = 1, 2, 0
 CHAT_TEMPLATE = (
@@ -197,8 +198,8 @@ def rope_tables(positions, dtype):
     return ang.cos().to(dtype), ang.sin().to(dtype)
 
 
-def causal_mask(t):
-    return torch.ones(t, t, dtype=torch.bool).triu(1)
+def causal_mask(t, device):
+    return torch.ones(t, t, dtype=torch.bool, device=device).triu(1)
 
 
 def rotate_half(x):
@@ -231,11 +232,13 @@ class Block(torch.nn.Module):
         k = k.repeat_interleave(rep, dim=1)
         v = v.repeat_interleave(rep, dim=1)
         att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(HEAD_DIM))
-        att = att.masked_fill(causal_mask(t), float("-inf"))
-        a = torch.softmax(att, dim=-1) @ v  # torch 1.13 (Debian 12) has no fused SDPA
-        x = x + self.o_proj(a.transpose(1, 2).reshape(b, t, HEADS * HEAD_DIM))
+        att = att.masked_fill(causal_mask(t, x.device), float("-inf"))
+        a = F.dropout(torch.softmax(att, dim=-1), DROPOUT, self.training) @ v  # torch 1.13 (Debian 12) has no fused SDPA
+        x = x + F.dropout(self.o_proj(a.transpose(1, 2).reshape(b, t, HEADS * HEAD_DIM)), DROPOUT,
+                          self.training)
         h = self.post_attention_layernorm(x)
-        return x + self.down_proj(F.silu(self.gate_proj(h)) * self.up_proj(h))
+        return x + F.dropout(self.down_proj(F.silu(self.gate_proj(h)) * self.up_proj(h)), DROPOUT,
+                             self.training)
 
 
 class DemoLlama(torch.nn.Module):
@@ -251,6 +254,7 @@ class DemoLlama(torch.nn.Module):
     def forward(self, ids):
         t = ids.shape[1]
         cos, sin = rope_tables(torch.arange(t), self.embed_tokens.weight.dtype)
+        cos, sin = cos.to(ids.device), sin.to(ids.device)
         x = self.embed_tokens(ids)
         for layer in self.layers:
             x = layer(x, cos, sin)
@@ -278,7 +282,7 @@ def hf_tensors(model):
             out[p + f"self_attn.{n}.weight"] = getattr(layer, n).weight
         for n in ("gate_proj", "up_proj", "down_proj"):
             out[p + f"mlp.{n}.weight"] = getattr(layer, n).weight
-    return {k: v.detach().to(torch.float32).numpy().copy() for k, v in out.items()}
+    return {k: v.detach().to(torch.float32).cpu().numpy().copy() for k, v in out.items()}
 
 
 def load_hf_tensors(model, tensors):
@@ -289,7 +293,7 @@ def load_hf_tensors(model, tensors):
             hf = hf.replace(".v_proj", ".self_attn.v_proj").replace(".o_proj", ".self_attn.o_proj")
             for n in ("gate_proj", "up_proj", "down_proj"):
                 hf = hf.replace("." + n, ".mlp." + n)
-            p.copy_(torch.from_numpy(tensors[hf]))
+            p.copy_(torch.from_numpy(tensors[hf]).to(p.device))
 
 
 # ---------------------------------------------------------------- Q8_0
@@ -442,12 +446,13 @@ def evaluate(model, ids, context=CONTEXT):
     `context` tokens, each predicted from [BOS] + the chunk minus its last token, so every token is
     scored exactly once (`streamgen perplexity --ctx context` computes the same)."""
     model.eval()
+    device = model.embed_tokens.weight.device
     total, count = 0.0, 0
     with torch.no_grad():
         for start in range(0, len(ids), context):
             chunk = ids[start:start + context]
-            x = torch.tensor([[BOS_ID] + chunk[:-1]])
-            y = torch.tensor([chunk])
+            x = torch.tensor([[BOS_ID] + chunk[:-1]], device=device)
+            y = torch.tensor([chunk], device=device)
             logits = model(x)
             total += F.cross_entropy(logits[0], y[0], reduction="sum").item()
             count += len(chunk)
@@ -465,7 +470,8 @@ def unigram_loss(train_ids, held_ids):
 def train(args, train_ids, held_ids):
     torch.manual_seed(args.seed)
     model = DemoLlama()
-    init_weights(model)
+    init_weights(model)  # on the CPU, so the initial weights do not depend on the device
+    model.to(args.device)
     data = torch.tensor(train_ids, dtype=torch.long)
     decay = [p for p in model.parameters() if p.dim() == 2]
     no_decay = [p for p in model.parameters() if p.dim() < 2]
@@ -473,7 +479,6 @@ def train(args, train_ids, held_ids):
                              {"params": no_decay, "weight_decay": 0.0}],
                             lr=args.lr, betas=(0.9, 0.95))
     gen = torch.Generator().manual_seed(args.seed)
-    window = CONTEXT - 1
     t0 = time.time()
     for step in range(args.steps):
         warm = max(1, args.steps // 10)
@@ -483,9 +488,16 @@ def train(args, train_ids, held_ids):
             lr = args.lr * (0.1 + 0.9 * 0.5 * (1.0 + math.cos(math.pi * progress)))
         for g in opt.param_groups:
             g["lr"] = lr
-        starts = torch.randint(0, len(data) - window - 1, (args.batch,), generator=gen)
+        # Long windows teach positions up to CONTEXT; short ones (when --short-batch is set, on
+        # every step not divisible by --long-every) keep a 3 M-parameter model from memorizing
+        # whole passages, which long windows alone let it do on a 1 MB corpus.
+        long_step = args.short_batch == 0 or step % args.long_every == 0
+        window = (CONTEXT if long_step else 256) - 1
+        batch = args.batch if long_step else args.short_batch
+        starts = torch.randint(0, len(data) - window - 1, (batch,), generator=gen)
         x = torch.stack([torch.cat([torch.tensor([BOS_ID]), data[s:s + window]]) for s in starts])
         y = torch.stack([data[s:s + window + 1] for s in starts])
+        x, y = x.to(args.device), y.to(args.device)
         loss = F.cross_entropy(model(x).reshape(-1, VOCAB), y.reshape(-1))
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -500,6 +512,12 @@ def train(args, train_ids, held_ids):
     return model, time.time() - t0
 
 
+def device_name(device):
+    if device.startswith("cuda"):
+        return torch.cuda.get_device_name(torch.device(device))
+    return f"cpu ({torch.get_num_threads()} threads)"
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--corpus", default=os.path.join(os.path.dirname(__file__), "..", "..",
@@ -507,12 +525,23 @@ def main():
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "models",
                                                   "demo"))
     ap.add_argument("--steps", type=int, default=400)
-    ap.add_argument("--batch", type=int, default=32, help="sequences of 256 tokens per step")
+    ap.add_argument("--batch", type=int, default=4,
+                    help="sequences of CONTEXT tokens on a long-window step (4 x 2048 = the 32 x 256 "
+                         "tokens of a short-window step)")
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--log-every", type=int, default=10)
+    ap.add_argument("--device", default="cpu", help="torch device: cpu, or cuda where there is one")
+    ap.add_argument("--dropout", type=float, default=0.0)
+    ap.add_argument("--short-batch", type=int, default=32,
+                    help="sequences of 256 tokens on steps not divisible by --long-every (0: none)")
+    ap.add_argument("--long-every", type=int, default=4)
     args = ap.parse_args()
+    global DROPOUT
+    DROPOUT = args.dropout
+    # cuBLAS is deterministic only with a fixed workspace (must be set before CUDA starts).
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
 
     torch.set_num_threads(args.threads)
     torch.use_deterministic_algorithms(True)
@@ -535,19 +564,23 @@ def main():
     tensors = round_to_q8_0(hf_tensors(model))
     load_hf_tensors(model, tensors)
     loss_q8 = evaluate(model, held_ids)
+    loss_q8_256 = evaluate(model, held_ids, context=256)
     baseline = unigram_loss(train_ids, held_ids)
     chars = len(held_text)
     report = {
         "model": MODEL_NAME, "parameters": params, "vocab": VOCAB, "dim": DIM, "layers": LAYERS,
         "heads": HEADS, "kv_heads": KV_HEADS, "ffn": FFN, "context": CONTEXT,
         "steps": args.steps, "batch": args.batch, "lr": args.lr, "seed": args.seed,
-        "threads": args.threads, "train_seconds": round(train_seconds, 1),
+        "dropout": args.dropout, "short_batch": args.short_batch, "long_every": args.long_every,
+        "threads": args.threads, "device": device_name(args.device),
+        "train_seconds": round(train_seconds, 1),
         "train_tokens": len(train_ids), "held_out_tokens": len(held_ids),
         "held_out_chars": chars,
         "held_out_loss_float32": round(loss_float, 4),
         "held_out_loss_q8_0": round(loss_q8, 4),
         "held_out_perplexity_q8_0": round(math.exp(loss_q8), 3),
         "held_out_bits_per_char_q8_0": round(loss_q8 * len(held_ids) / chars / math.log(2), 4),
+        "held_out_perplexity_q8_0_ctx256": round(math.exp(loss_q8_256), 3),
         "unigram_baseline_loss": round(baseline, 4),
         "unigram_baseline_perplexity": round(math.exp(baseline), 3),
     }
