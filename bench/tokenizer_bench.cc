@@ -21,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "bench_files.h"
 #include "engine/core/machine.h"
 #include "engine/text/tokenizer.h"
 
@@ -69,14 +70,7 @@ bool ParseOptions(int argc, char** argv, Options* o) {
   return !o->data_dir.empty() && o->runs > 0 && !o->families.empty();
 }
 
-bool ReadFile(const std::string& path, std::string* out) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return false;
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  *out = std::move(ss).str();
-  return true;
-}
+using sg::bench::ReadFile;
 
 std::string Repeat(std::string_view unit, int n) {
   std::string s;

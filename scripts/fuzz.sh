@@ -3,9 +3,10 @@
 # scripts/configure_sanitized.sh) and runs each for SECONDS.
 #   scripts/fuzz.sh [SECONDS]     (default 30)
 # Seed corpora are written at run time (fuzz_seed_writer, fuzz_tokenizer_seeds, the real chat
-# templates of refdata); the corpora grow across runs under build-asan/fuzz-work/. Targets run one
-# per core at a time ($JOBS). Prints one line per target; exits non-zero if any target crashed (the
-# crashing input is kept under build-asan/fuzz-work/artifacts-<target>/).
+# templates of refdata, a few regex patterns, the test schemas); the corpora grow across runs under
+# build-asan/fuzz-work/. Targets run one per core at a time ($JOBS). Prints one line per target;
+# exits non-zero if any target crashed (the crashing input is kept under
+# build-asan/fuzz-work/artifacts-<target>/).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-30}
@@ -51,8 +52,16 @@ printf '{"messages":[{"role":"user","content":[{"type":"text","text":"hi"}]}],"s
   >"$work/corpus-request_json/seed3"
 mkdir -p "$work/corpus-jinja_template"
 cp "$shared"/refdata/templates/*.jinja "$work/corpus-jinja_template/" 2>/dev/null
+mkdir -p "$work/corpus-regex"
+printf '^[A-Z]{2}-\\d{4}$' >"$work/corpus-regex/seed1"
+printf '(?:[a-z0-9._%%+-]+)@(?<host>[^\\s@]+\\.[a-z]{2,})|\\u{1F600}*?' >"$work/corpus-regex/seed2"
+printf '(a|b)*a(a|b){12}' >"$work/corpus-regex/seed3"
+printf '[^"\\\\\\x00-\\x1f]{0,64}\\.?\\uD83D\\uDE00[\\s\\S]' >"$work/corpus-regex/seed4"
+mkdir -p "$work/corpus-json_schema"
+cp tests/constrain/schemas/*.json "$work/corpus-json_schema/"
 # Slowest first (fewest executions per second), so the last one to start is a quick one.
-targets=(jinja_template tokenizer_json tokenizer_encode request_json gguf safetensors http_request)
+targets=(jinja_template tokenizer_json tokenizer_encode request_json json_schema regex gguf
+  safetensors http_request)
 
 # Runs one target for $seconds; its exit status goes to $work/<target>.rc.
 run_target() {

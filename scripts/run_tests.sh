@@ -82,16 +82,17 @@ sanitized_suite() {
 }
 
 if [ "${STREAMGEN_SKIP_SANITIZE:-0}" != 1 ]; then
-  phase "ASan+UBSan: build (with the fuzz targets), then the parser, model, runtime, tokenizer and HTTP tests"
+  phase "ASan+UBSan: build (with the fuzz targets), then the parser, model, runtime, tokenizer, constraint and HTTP tests"
   # Clang. Its UBSan vptr check probes memory through a pipe, so a sanitized server cannot be run
   # out of descriptors without false reports: the e2e descriptor-exhaustion test is Release-only.
   sanitized_suite asan build-asan chat_template_tests detokenizer_tests tokenizer_abuse_tests \
     model_tests http_tests io_tests chat_template_source_tests serving_tests api_tests \
-    runtime_tests sampling_tests scheduler_tests cli_tests app_tests streamgen fuzz_targets ||
+    runtime_tests sampling_tests scheduler_tests cli_tests app_tests constrain_tests streamgen \
+    fuzz_targets ||
     status=1
-  phase "TSan: build, then the thread pool, kernels, runtime, scheduler, engine and HTTP tests"
+  phase "TSan: build, then the thread pool, kernels, runtime, scheduler, engine, grammar cache and HTTP tests"
   sanitized_suite tsan build-tsan kernels_tests http_tests runtime_tests core_tests \
-    scheduler_tests serving_tests app_tests || status=1
+    scheduler_tests serving_tests app_tests constrain_tests || status=1
 fi
 
 phase "end-to-end (node --test, real npm clients against streamgen serve)"

@@ -60,22 +60,59 @@ RowNormalizer Normalize(std::span<const float> logits) {
 double UniformDouble(std::mt19937_64& rng) { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
 
 Sampler::Sampler(const SamplingParams& params, int32_t vocab_size,
-                 std::span<const int32_t> prompt_ids)
-    : params_(Sanitized(params)), vocab_size_(std::max<int32_t>(0, vocab_size)), rng_(params.seed) {
+                 std::span<const int32_t> prompt_ids, int32_t max_new_tokens)
+    : params_(Sanitized(params)),
+      vocab_size_(std::max<int32_t>(0, vocab_size)),
+      rng_(params.seed),
+      remaining_tokens_(std::max<int32_t>(1, max_new_tokens)) {
   penalties_ = params_.repetition_penalty != 1.0f || params_.frequency_penalty != 0.0f;
   filters_ = params_.top_k > 0 || params_.top_p < 1.0f || params_.typical_p < 1.0f;
   if (penalties_) {
     counts_.assign(vocab_size_, 0);
     seen_.reserve(std::min<size_t>(vocab_size_, prompt_ids.size() + 256));
-    for (int32_t id : prompt_ids) Accept(id);
+    for (int32_t id : prompt_ids) Count(id);
+  }
+  // A grammar built for another vocabulary cannot mask this one: the server never submits that
+  // (one GrammarCache per model), and a mismatch leaves the sequence unconstrained rather than
+  // indexing out of bounds.
+  if (params_.grammar != nullptr && params_.grammar->index().vocab_size() <= vocab_size_) {
+    matcher_.emplace(params_.grammar);
   }
   scratch_.resize(vocab_size_);
   order_.resize(vocab_size_);
 }
 
-void Sampler::Accept(int32_t id) {
+void Sampler::Count(int32_t id) {
   if (!penalties_ || id < 0 || id >= vocab_size_) return;
   if (counts_[id]++ == 0) seen_.push_back(id);
+}
+
+void Sampler::Accept(int32_t id) {
+  Count(id);
+  if (matcher_) matcher_->Accept(id);
+  if (remaining_tokens_ > 1) --remaining_tokens_;
+}
+
+int32_t Sampler::NearestAllowedToken() const {
+  const Grammar& grammar = matcher_->grammar();
+  const int32_t state = matcher_->state();
+  if (matcher_->CanEnd() && !grammar.index().eos_ids().empty()) {
+    return grammar.index().eos_ids().front();
+  }
+  const TokenMask& mask = grammar.MaskFor(state);
+  int32_t best = -1;
+  int32_t best_distance = std::numeric_limits<int32_t>::max();
+  for (int32_t id = 0; id < grammar.index().vocab_size(); ++id) {
+    if (!mask.Test(id)) continue;
+    const int32_t next = grammar.NextState(state, id);
+    if (next == ByteDfa::kDead) continue;
+    const int32_t distance = grammar.dfa().MinBytesToAccept(next);
+    if (distance < best_distance) {
+      best_distance = distance;
+      best = id;
+    }
+  }
+  return best < 0 ? 0 : best;
 }
 
 SampledToken Sampler::Sample(std::span<float> logits, int top_n, std::vector<SampledToken>* top,
@@ -91,6 +128,8 @@ SampledToken Sampler::Sample(std::span<float> logits, int top_n, std::vector<Sam
   if (params_.frequency_penalty != 0.0f) {
     ApplyFrequencyPenalty(scores, seen_, counts_, params_.frequency_penalty);
   }
+  // The grammar mask sits between the penalties and the warpers, as in TGI (§3.4).
+  if (matcher_) matcher_->ApplyMask(scores, remaining_tokens_);
   if (params_.temperature != 1.0f) ApplyTemperature(scores, params_.temperature);
   // After the elementwise steps, so that an overflow to +-inf or a NaN they produce is caught too.
   // Argmax only with no filter on skips this pass: the strict `>` argmax below never picks a NaN
@@ -112,7 +151,7 @@ SampledToken Sampler::Sample(std::span<float> logits, int top_n, std::vector<Sam
   }
   // Drawn before the early return so that every call consumes exactly one draw.
   const double u = params_.do_sample ? UniformDouble(rng_) : 0.0;
-  if (argmax < 0) return {0, kNegInf};  // nothing finite: see the header
+  if (argmax < 0) return {matcher_ ? NearestAllowedToken() : 0, kNegInf};  // see the header
   if (argmax_only) return {argmax, std::numeric_limits<float>::quiet_NaN()};
 
   // sum = sum_i exp(score_i - max) >= 1, accumulated in double from the same floats the draw

@@ -1,6 +1,7 @@
 // Chooses the next token of one sequence from its logits row, as TGI's backend does (§3.4):
-// logit processors in the order repetition penalty -> frequency penalty -> temperature -> top-k
-// -> top-p -> typical-p, then argmax (greedy) or a multinomial draw from the request's own RNG.
+// logit processors in the order repetition penalty -> frequency penalty -> grammar mask ->
+// temperature -> top-k -> top-p -> typical-p, then argmax (greedy) or a multinomial draw from the
+// request's own RNG.
 // The reported logprob (and the top-n alternatives) are log-softmax of the PROCESSED scores, so a
 // token removed by a filter has logprob -inf. Each processor runs when its parameter is not
 // neutral (TGI builds its warpers that way); do_sample only picks argmax vs draw. The server sets
@@ -28,16 +29,27 @@
 // -inf and an empty top-n list; a sampling Sampler still consumes its one uniform draw so later
 // draws do not shift.
 //
-// Thread rules: one Sampler per sequence; used by the engine thread only. Sample() does not
-// allocate (scratch is sized to the vocabulary at construction); the caller's `top` vector only
+// Grammar (SamplingParams::grammar): a GrammarMatcher masks the row after the penalties and before
+// temperature and the filters (TGI's processor order), so logprobs and top-n are those of the
+// constrained distribution. The mask knows how many tokens are left (max_new_tokens minus the
+// tokens accepted so far) and only lets the text take paths that can still be completed in time. If
+// nothing the grammar allows has a finite score, the sampler takes the allowed token that leads
+// closest to a complete text (never a token the grammar forbids).
+//
+// Thread rules: one Sampler per sequence; used by one thread at a time. Sample() does not
+// allocate (scratch is sized to the vocabulary at construction; with a grammar, the first visit of
+// a state computes and caches its mask once); the caller's `top` vector only
 // grows when its capacity is below the list length (ties can make it longer than top_n).
 #pragma once
 
 #include <cstdint>
+#include <limits>
+#include <optional>
 #include <random>
 #include <span>
 #include <vector>
 
+#include "engine/constrain/grammar.h"
 #include "engine/sampling/sampling_params.h"
 
 namespace sg {
@@ -51,8 +63,10 @@ struct SampledToken {
 
 class Sampler {
  public:
-  // prompt_ids: the context the penalties count (the prompt after truncation).
-  Sampler(const SamplingParams& params, int32_t vocab_size, std::span<const int32_t> prompt_ids);
+  // prompt_ids: the context the penalties count (the prompt after truncation). max_new_tokens: the
+  // sequence's budget, which a grammar's mask keeps the text completable within.
+  Sampler(const SamplingParams& params, int32_t vocab_size, std::span<const int32_t> prompt_ids,
+          int32_t max_new_tokens = std::numeric_limits<int32_t>::max());
 
   // Picks the next token from `logits` (vocab_size floats; modified in place as scratch).
   // top_n > 0 also fills `top` with the top_n most likely tokens of the processed distribution,
@@ -64,8 +78,11 @@ class Sampler {
   SampledToken Sample(std::span<float> logits, int top_n, std::vector<SampledToken>* top,
                       bool with_logprob = true);
 
-  // Adds `id` to the history the penalties count.
+  // Adds `id` to the history the penalties count and advances the grammar, if any.
   void Accept(int32_t id);
+
+  // The grammar's state, or null when unconstrained.
+  const GrammarMatcher* grammar() const { return matcher_ ? &*matcher_ : nullptr; }
 
   const SamplingParams& params() const { return params_; }
 
@@ -84,6 +101,14 @@ class Sampler {
   bool penalties_ = false;      // repetition or frequency penalty on: counts_ is sized
   bool filters_ = false;        // top-k, top-p or typical-p on
   int64_t normalized_rows_ = 0;
+  std::optional<GrammarMatcher> matcher_;  // set when params_.grammar is
+  int32_t remaining_tokens_;               // max_new_tokens minus tokens accepted
+
+  // The allowed token whose next state is nearest to acceptance (EOS when it is allowed): the
+  // choice when the masked row has no finite score.
+  int32_t NearestAllowedToken() const;
+
+  void Count(int32_t id);  // the penalties' history only
 
   // Fills `top` from the processed scores: every finite token whose score is >= the n-th largest,
   // most likely first, lower id first on ties. lse: logsumexp of `scores`.

@@ -4,10 +4,13 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace sg {
+
+class Grammar;  // engine/constrain/grammar.h
 
 // Token selection. Defaults are the neutral values: greedy, no penalties, no filters.
 struct SamplingParams {
@@ -21,6 +24,10 @@ struct SamplingParams {
   float repetition_penalty = 1.0f;  // > 0; CTRL penalty over prompt + generated ids; 1 = off
   float frequency_penalty = 0.0f;   // [-2, 2]; logit -= count * penalty; 0 = off
   uint64_t seed = 0;                // the request's RNG seed (used only when do_sample)
+  // Structured output (TGI's `grammar`): every token is drawn from those that keep the text a
+  // prefix of the grammar's language, EOS only once it is complete. Null = unconstrained. Shared
+  // and immutable; compiled by the server (GrammarCache) before the request is submitted.
+  std::shared_ptr<const Grammar> grammar;
 };
 
 struct StoppingParams {

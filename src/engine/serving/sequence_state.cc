@@ -23,7 +23,7 @@ SequenceState::SequenceState(uint64_t id_in, GenerationRequest request_in,
       request(std::move(request_in)),
       callback(std::make_shared<EventTarget>(std::move(callback_in))),
       ids(request.prompt_ids),
-      sampler(request.sampling, vocab_size, request.prompt_ids),
+      sampler(request.sampling, vocab_size, request.prompt_ids, request.stopping.max_new_tokens),
       stop(request.stopping, eos_ids),
       detokenizer(tokenizer, /*skip_special_tokens=*/false),
       tokenizer_(tokenizer) {
@@ -61,7 +61,15 @@ GenerationEvent SequenceState::AcceptToken(const SampledToken& token, std::vecto
         TokenInfo{t.id, tokenizer_.Decode(std::span<const int32_t>(&t.id, 1), false), t.logprob,
                   tokenizer_.IsSpecial(t.id)});
   }
-  if (std::optional<FinishReason> reason = stop.Push(token.id, piece.text)) {
+  std::optional<FinishReason> reason = stop.Push(token.id, piece.text);
+  // A complete text that nothing may follow ends the sequence even when the model has no EOS
+  // token to say so (the grammar would otherwise mask every token).
+  const GrammarMatcher* grammar = sampler.grammar();
+  if (!reason && grammar != nullptr && grammar->MustEnd() &&
+      grammar->grammar().index().eos_ids().empty()) {
+    reason = FinishReason::kEosToken;
+  }
+  if (reason) {
     timing.finished = now;
     GenerationEnd end;
     end.finish_reason = *reason;
