@@ -74,6 +74,10 @@ void AddFlags(CLI::App* cmd, ServeConfig* c) {
   cmd->add_flag("--enable-prefill-logprobs", c->enable_prefill_logprobs,
                 "Let decoder_input_details return prompt logprobs")
       ->envname("ENABLE_PREFILL_LOGPROBS");
+  cmd->add_flag("--disable-grammar-support", c->disable_grammar_support,
+                "Refuse `grammar`, `response_format` and tool use (422 \"grammar is not "
+                "supported\"), as TGI does with this flag")
+      ->envname("DISABLE_GRAMMAR_SUPPORT");
   cmd->add_option("--api-key", c->api_key, "Bearer key for the generation routes")
       ->envname("API_KEY");
   cmd->add_option("--cors-allow-origin", c->cors_allow_origin, "Allowed origin (repeat)")

@@ -93,12 +93,29 @@ TEST(SamplerGrammarTest, LogprobsAreThoseOfTheConstrainedDistribution) {
   EXPECT_NEAR(top[2].logprob, 0.5 - lse, 1e-6);
 }
 
-TEST(SamplerGrammarTest, TheBudgetKeepsTheTextCompletable) {
-  // The model always wants another "x"; with 4 tokens the text must still end in "y".
-  Sampler sampler(WithGrammar("x+y"), kVocab, {}, 4);
+TEST(SamplerGrammarTest, TheBudgetKeepsTheTextCompletableWithRoomForEos) {
+  // The model always wants another "x"; with 5 tokens the text must still end in "y", and EOS
+  // must come before the last token (an EOS in last place would report `length`).
+  Sampler sampler(WithGrammar("x+y"), kVocab, {}, 5);
   const std::vector<float> logits = {0.0f, 9.0f, 1.0f, 0.0f, 0.0f, 0.0f};
-  EXPECT_EQ(RunGreedy(sampler, logits, 4), (std::vector<int32_t>{kX, kX, kX, kY}));
+  EXPECT_EQ(RunGreedy(sampler, logits, 5), (std::vector<int32_t>{kX, kX, kY, kEos}));
   EXPECT_TRUE(sampler.grammar()->CanEnd());
+}
+
+TEST(SamplerGrammarTest, ACompleteTextThatCouldGoOnGetsEosBeforeTheLastToken) {
+  // [xy]+ accepts after every token; the model prefers more text, but EOS comes in time.
+  Sampler sampler(WithGrammar("[xy]+"), kVocab, {}, 4);
+  const std::vector<float> logits = {0.0f, 9.0f, 1.0f, 0.0f, 0.0f, 0.0f};
+  EXPECT_EQ(RunGreedy(sampler, logits, 4), (std::vector<int32_t>{kX, kX, kEos}));
+}
+
+TEST(SamplerGrammarTest, ABudgetTooSmallForTheGrammarEndsByLength) {
+  // "xyxy" needs at least 2 tokens and EOS a third; with 2 the text may be complete but EOS does
+  // not fit, and the sampler never picks a forbidden token on the way.
+  Sampler sampler(WithGrammar("xyxy"), kVocab, {}, 2);
+  const std::vector<float> logits = {9.0f, 1.0f, 1.0f, 2.0f, 5.0f, 0.0f};
+  EXPECT_EQ(RunGreedy(sampler, logits, 2), (std::vector<int32_t>{kXY, kXY}));
+  EXPECT_TRUE(sampler.grammar()->MustEnd());
 }
 
 TEST(SamplerGrammarTest, SampledRunsAlwaysFinishWithinTheBudget) {
@@ -110,6 +127,10 @@ TEST(SamplerGrammarTest, SampledRunsAlwaysFinishWithinTheBudget) {
     const std::vector<float> logits = {3.0f, 1.0f, 1.0f, 1.0f, 1.0f, 0.0f};
     std::vector<int32_t> ids = RunGreedy(sampler, logits, 5);
     EXPECT_TRUE(sampler.grammar()->CanEnd()) << "seed " << seed;
+    // Ends with EOS before the last allowed token (eos_token, never length).
+    ASSERT_FALSE(ids.empty());
+    EXPECT_LT(ids.size(), 5u) << "seed " << seed;
+    EXPECT_EQ(ids.back(), kEos) << "seed " << seed;
     for (size_t i = 0; i + 1 < ids.size(); ++i) EXPECT_NE(ids[i], kEos) << "seed " << seed;
   }
 }

@@ -93,6 +93,27 @@ void Sampler::Accept(int32_t id) {
   if (remaining_tokens_ > 1) --remaining_tokens_;
 }
 
+void Sampler::ApplyGrammar(std::span<float> scores) {
+  const std::span<const int32_t> eos = matcher_->grammar().index().eos_ids();
+  if (eos.empty()) {
+    matcher_->ApplyMask(scores, remaining_tokens_);
+    return;
+  }
+  // The text must be complete two tokens before the budget ends, so that EOS fits before the
+  // last token: an EOS that is the max_new_tokens-th token reports `length` (the length check
+  // runs first, §3.5), and a complete text should end with eos_token. With two tokens or fewer
+  // left, a complete text gets EOS alone.
+  if (remaining_tokens_ <= 2 && matcher_->CanEnd()) {
+    for (size_t id = 0; id < scores.size(); ++id) {
+      if (std::find(eos.begin(), eos.end(), static_cast<int32_t>(id)) == eos.end()) {
+        scores[id] = kNegInf;
+      }
+    }
+    return;
+  }
+  matcher_->ApplyMask(scores, std::max(1, remaining_tokens_ - 2));
+}
+
 int32_t Sampler::NearestAllowedToken() const {
   const Grammar& grammar = matcher_->grammar();
   const int32_t state = matcher_->state();
@@ -129,7 +150,7 @@ SampledToken Sampler::Sample(std::span<float> logits, int top_n, std::vector<Sam
     ApplyFrequencyPenalty(scores, seen_, counts_, params_.frequency_penalty);
   }
   // The grammar mask sits between the penalties and the warpers, as in TGI (§3.4).
-  if (matcher_) matcher_->ApplyMask(scores, remaining_tokens_);
+  if (matcher_) ApplyGrammar(scores);
   if (params_.temperature != 1.0f) ApplyTemperature(scores, params_.temperature);
   // After the elementwise steps, so that an overflow to +-inf or a NaN they produce is caught too.
   // Argmax only with no filter on skips this pass: the strict `>` argmax below never picks a NaN

@@ -32,7 +32,9 @@
 // Grammar (SamplingParams::grammar): a GrammarMatcher masks the row after the penalties and before
 // temperature and the filters (TGI's processor order), so logprobs and top-n are those of the
 // constrained distribution. The mask knows how many tokens are left (max_new_tokens minus the
-// tokens accepted so far) and only lets the text take paths that can still be completed in time. If
+// tokens accepted so far) and only lets the text take paths that can still be completed in time,
+// two tokens early, so that EOS comes before the last token and the sequence ends with eos_token
+// (an EOS that is the last allowed token reports `length`). If
 // nothing the grammar allows has a finite score, the sampler takes the allowed token that leads
 // closest to a complete text (never a token the grammar forbids).
 //
@@ -109,6 +111,8 @@ class Sampler {
   int32_t NearestAllowedToken() const;
 
   void Count(int32_t id);  // the penalties' history only
+  // The grammar's mask for this step, keeping room in the budget for EOS.
+  void ApplyGrammar(std::span<float> scores);
 
   // Fills `top` from the processed scores: every finite token whose score is >= the n-th largest,
   // most likely first, lower id first on ties. lse: logsumexp of `scores`.

@@ -20,6 +20,10 @@ ApiError ValidationError(std::string_view detail) {
   return ApiError{422, std::move(error), "validation"};
 }
 
+ApiError ToolError(std::string_view detail) {
+  return ApiError{422, "Tool error: " + std::string(detail), "tool_error"};
+}
+
 ApiError OverloadedError() { return ApiError{429, "Model is overloaded", "overloaded"}; }
 
 ApiError GenerationFailedError(const std::string& message) {

@@ -24,6 +24,8 @@ ApiError OverloadedError();                         // 429 "Model is overloaded"
 ApiError GenerationFailedError(const std::string& message);
 // 500 "Incomplete generation" / in-stream "Incomplete generation stream".
 ApiError IncompleteGenerationError(bool streamed);
+// 422 tool_error "Tool error: <detail>" (§4.2).
+ApiError ToolError(std::string_view detail);
 ApiError UnhealthyError();           // 503 {"error":"unhealthy",...} (/health)
 ApiError SuffixNotSupportedError();  // 422, /v1/completions with `suffix`
 ApiError BatchSizeExceededError(int64_t max_client_batch_size);  // 422, /v1/completions

@@ -5,6 +5,11 @@
 #include "server/api/tgi_json.h"
 
 namespace sg::api {
+
+std::string_view ChatFinishReason(FinishReason reason) {
+  return reason == FinishReason::kEosToken ? "stop" : FinishReasonName(reason);
+}
+
 namespace {
 
 void AppendHead(std::string& out, std::string_view object, int64_t created,
@@ -43,20 +48,11 @@ void AppendLogprob(std::string& out, const TokenInfo& token, const std::vector<T
   out += "]}";
 }
 
-}  // namespace
-
-std::string_view ChatFinishReason(FinishReason reason) {
-  return reason == FinishReason::kEosToken ? "stop" : FinishReasonName(reason);
-}
-
-std::string ChatChunkJson(int64_t created, std::string_view model, const TokenInfo& token,
-                          const std::vector<TokenInfo>& top_tokens, bool logprobs,
-                          const GenerationEnd* end) {
-  std::string out;
-  AppendHead(out, "chat.completion.chunk", created, model);
-  out += ",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":";
-  AppendJsonString(out, token.special ? std::string_view() : std::string_view(token.text));
-  out += "},\"logprobs\":";
+// The rest of a chunk after its delta: logprobs, finish_reason, usage null.
+void AppendChunkTail(std::string& out, const TokenInfo& token,
+                     const std::vector<TokenInfo>& top_tokens, bool logprobs,
+                     const GenerationEnd* end) {
+  out += ",\"logprobs\":";
   if (logprobs) {
     out += "{\"content\":[";
     AppendLogprob(out, token, &top_tokens);
@@ -71,6 +67,43 @@ std::string ChatChunkJson(int64_t created, std::string_view model, const TokenIn
     out += "null";
   }
   out += "}],\"usage\":null}";
+}
+
+}  // namespace
+
+std::string ChatChunkJson(int64_t created, std::string_view model, const TokenInfo& token,
+                          const std::vector<TokenInfo>& top_tokens, bool logprobs,
+                          const GenerationEnd* end, const std::string* content) {
+  std::string out;
+  AppendHead(out, "chat.completion.chunk", created, model);
+  out += ",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":";
+  AppendJsonString(out, content         ? std::string_view(*content)
+                        : token.special ? std::string_view()
+                                        : std::string_view(token.text));
+  out += '}';
+  AppendChunkTail(out, token, top_tokens, logprobs, end);
+  return out;
+}
+
+std::string ChatToolChunkJson(int64_t created, std::string_view model, std::string_view id,
+                              const std::string* name, const TokenInfo& token,
+                              const std::vector<TokenInfo>& top_tokens, bool logprobs,
+                              const GenerationEnd* end) {
+  std::string out;
+  AppendHead(out, "chat.completion.chunk", created, model);
+  out += ",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"tool_calls\":[{";
+  out += "\"index\":0,\"id\":";
+  AppendJsonString(out, id);
+  out += ",\"type\":\"function\",\"function\":{\"name\":";
+  if (name) {
+    AppendJsonString(out, *name);
+  } else {
+    out += "null";
+  }
+  out += ",\"arguments\":";
+  AppendJsonString(out, token.text);
+  out += "}}]}";
+  AppendChunkTail(out, token, top_tokens, logprobs, end);
   return out;
 }
 
@@ -87,11 +120,21 @@ std::string ChatUsageChunkJson(int64_t created, std::string_view model, int64_t 
 std::string ChatCompletionJson(int64_t created, std::string_view model,
                                const std::vector<TokenInfo>& tokens,
                                const std::vector<std::vector<TokenInfo>>& top_tokens, bool logprobs,
-                               const GenerationEnd& end) {
+                               const GenerationEnd& end, const ChatToolCall* tool_call) {
   std::string out;
   AppendHead(out, "chat.completion", created, model);
-  out += ",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":";
-  AppendJsonString(out, end.generated_text);
+  out += ",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",";
+  if (tool_call) {
+    out += "\"tool_calls\":[{\"id\":\"0\",\"type\":\"function\",\"function\":{";
+    out += "\"description\":null,\"name\":";
+    AppendJsonString(out, tool_call->name);
+    out += ",\"arguments\":";
+    AppendJsonString(out, tool_call->arguments);
+    out += "}}]";
+  } else {
+    out += "\"content\":";
+    AppendJsonString(out, end.generated_text);
+  }
   out += "},\"logprobs\":";
   if (logprobs) {
     out += "{\"content\":[";

@@ -24,34 +24,8 @@ bool ReadRawJson(SerdeReader& r, Json* out) {
   return true;
 }
 
-// serde's `Unexpected` for a buffered value.
-std::string Unexpected(const Json& v) {
-  switch (v.type()) {
-    case Json::value_t::null:
-      return "null";
-    case Json::value_t::boolean:
-      return v.get<bool>() ? "boolean `true`" : "boolean `false`";
-    case Json::value_t::string:
-      return DescribeString(v.get_ref<const std::string&>());
-    case Json::value_t::array:
-      return "sequence";
-    case Json::value_t::object:
-      return "map";
-    case Json::value_t::number_unsigned:
-      return "integer `" + std::to_string(v.get<uint64_t>()) + "`";
-    case Json::value_t::number_integer:
-      return "integer `" + std::to_string(v.get<int64_t>()) + "`";
-    default: {
-      JsonNumber n;
-      n.kind = JsonNumber::kF64;
-      n.f = v.get<double>();
-      return DescribeNumber(n);
-    }
-  }
-}
-
 std::string InvalidType(const Json& v, std::string_view expected) {
-  return "invalid type: " + Unexpected(v) + ", expected " + std::string(expected);
+  return "invalid type: " + DescribeValue(v) + ", expected " + std::string(expected);
 }
 
 // A shape problem inside a buffered value; the message is serde's, the position the value's end.
@@ -153,6 +127,7 @@ Problem ReadMessage(const Json& m, ChatMessage* out) {
   const Json* calls = Member(m, "tool_calls");
   if (calls && calls->is_array()) {
     Json serialized = Json::array();
+    std::vector<std::string> ids;
     bool ok = true;
     for (const Json& call : *calls) {
       ChatTool tool;
@@ -161,10 +136,12 @@ Problem ReadMessage(const Json& m, ChatMessage* out) {
         ok = false;
         break;
       }
+      ids.push_back(id);
       Json j = ToolJson(tool);
       serialized.push_back(Json{{"id", id}, {"type", j["type"]}, {"function", j["function"]}});
     }
     if (ok) {
+      out->tool_call_ids = std::move(ids);
       out->content_body = false;
       out->content = serialized.dump(-1, ' ', false, Json::error_handler_t::replace);
       return std::nullopt;
@@ -308,8 +285,8 @@ std::vector<FieldSpec> ChatFields(ChatRequest* c) {
       {"tool_choice", false, false, [c](SerdeReader& r) { return ReadToolChoice(r, c); }},
       {"response_format", false, false,
        [c](SerdeReader& r) {
-         std::string type;
-         return ReadOptionalGrammar(r, &c->has_response_format, &type);
+         return ReadOptionalGrammar(r, &c->has_response_format, &c->response_format_type,
+                                    &c->response_format_value);
        }},
       {"stream_options", false, false,
        [c](SerdeReader& r) {

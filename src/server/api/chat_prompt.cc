@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "server/api/chat_tools.h"
 #include "server/api/validation.h"
 
 namespace sg::api {
@@ -12,10 +13,6 @@ using Json = nlohmann::ordered_json;
 
 ApiError TemplateError(std::string_view detail) {
   return ApiError{422, "Template error: " + std::string(detail), "template_error"};
-}
-
-ApiError ToolError(std::string_view detail) {
-  return ApiError{422, "Tool error: " + std::string(detail), "tool_error"};
 }
 
 // TGI asks minijinja whether `tools` is an undeclared variable of the template; a word match in
@@ -218,6 +215,9 @@ std::variant<ChatPrompt, ApiError> ChatPrompter::Apply(const ChatRequest& reques
   ChatPrompt out;
   out.text = std::move(*rendered);
   out.using_tools = using_tools;
+  if (using_tools) {
+    out.tool_grammar = ToolCallSchema(tools).dump(-1, ' ', false, Json::error_handler_t::replace);
+  }
   if (!messages.empty() && messages.back().role == "assistant") {
     const std::string& content = messages.back().content;
     const size_t at = out.text.rfind(content);
@@ -240,7 +240,15 @@ GenerateRequest ChatToGenerate(const ChatRequest& c, const ChatPrompt& prompt) {
   p.details = true;
   p.seed = c.seed;
   p.top_n_tokens = c.top_logprobs;
-  p.has_grammar = prompt.using_tools || c.has_response_format;
+  if (prompt.using_tools) {
+    p.has_grammar = true;
+    p.grammar_type = "json";  // TGI: GrammarType::Json(tool_schema)
+    p.grammar_value = prompt.tool_grammar;
+  } else if (c.has_response_format) {
+    p.has_grammar = true;
+    p.grammar_type = c.response_format_type;
+    p.grammar_value = c.response_format_value;
+  }
   return g;
 }
 

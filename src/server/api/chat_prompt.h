@@ -9,9 +9,9 @@
 // null, as TGI), unk_token / pad_token when the tokenizer config has them, add_generation_prompt
 // true, tools (null or TGI's serialized Tool list), documents when sent.
 // Tools: with tool_choice auto a synthetic `no_tool` is added; "\n---\n" + tool_prompt is appended
-// to the last message (with the tools' JSON first if the template never names `tools`). Using
-// tools means a JSON grammar, which this server refuses at validation ("grammar is not
-// supported", TGI with --disable-grammar-support); /chat_tokenize still shows the prompt.
+// to the last message (with the tools' JSON first if the template never names `tools`), and the
+// generation is constrained to TGI's tool-call schema (chat_tools.h), compiled at validation like
+// any `grammar` (refused with --disable-grammar-support).
 // Template choice (transformers, not TGI): the `tool_use` template when tools are passed and the
 // model has one, else the default.
 // A last assistant message is continued: the prompt is cut after its content, right-trimmed.
@@ -34,7 +34,8 @@ namespace sg::api {
 
 struct ChatPrompt {
   std::string text;          // the templated prompt
-  bool using_tools = false;  // a tool grammar would constrain the generation
+  bool using_tools = false;  // the generation is a tool call (constrained by tool_grammar)
+  std::string tool_grammar;  // using_tools: the tool-call JSON Schema's text (§9.3.3)
 };
 
 class ChatPrompter {
@@ -58,8 +59,8 @@ class ChatPrompter {
   std::optional<Compiled> default_;  // a named list's "tool_use" entry is never used (TGI)
 };
 
-// The native request TGI builds (add_special_tokens false, details true; `using_tools` or
-// response_format set a grammar, which validation refuses).
+// The native request TGI builds (add_special_tokens false, details true; the grammar is the tool
+// schema when `using_tools`, else the response_format if any).
 GenerateRequest ChatToGenerate(const ChatRequest& request, const ChatPrompt& prompt);
 
 // TGI's default tool prompt (§9.1).

@@ -36,6 +36,7 @@ struct ChatMessage {
   bool content_body = true;  // MessageBody::Content (tool prompts are appended only to those)
   std::optional<std::string> tool_call_id;       // extension: passed to the template
   std::optional<std::string> reasoning_content;  // extension: passed to the template
+  std::vector<std::string> tool_call_ids;        // a tool_calls message's ids (the next stream id)
 };
 
 // TGI's Tool {"type", "function": {"description"?, "name", "arguments"|"parameters"}}.
@@ -66,6 +67,8 @@ struct ChatRequest {
   ToolChoice tool_choice = ToolChoice::kAuto;
   std::string tool_choice_name;  // kFunction
   bool has_response_format = false;
+  std::string response_format_type;                 // as GenerateParameters::grammar_type
+  std::string response_format_value;                // as GenerateParameters::grammar_value
   bool include_usage = false;                       // stream_options.include_usage
   std::optional<nlohmann::ordered_json> documents;  // extension (not a TGI field)
 };
@@ -73,8 +76,8 @@ struct ChatRequest {
 std::variant<ChatRequest, BodyError> ParseChatRequest(std::string_view body);
 
 // TGI's `grammar` / `response_format` field (Option<GrammarType>), defined in generate_parse.cc:
-// *present is false for null.
-bool ReadOptionalGrammar(SerdeReader& r, bool* present, std::string* type);
+// *present is false for null; *value is the `value` JSON text as sent.
+bool ReadOptionalGrammar(SerdeReader& r, bool* present, std::string* type, std::string* value);
 
 // JSON of one ChatTool as TGI serializes its Tool (for the template and the injected prompt):
 // {"type","function":{"description":<string|null>,"name","arguments":"<schema as JSON text>"}}.

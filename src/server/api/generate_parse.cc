@@ -27,21 +27,28 @@ bool ReadGrammarTag(SerdeReader& r, std::string* tag) {
 }
 
 // The variant's content (`"value"`): Json(serde_json::Value), Regex(String),
-// JsonSchema(JsonSchemaConfig { name: Option<String>, schema: Value }).
-bool ReadGrammarContent(SerdeReader& r, const std::string& tag) {
+// JsonSchema(JsonSchemaConfig { name: Option<String>, schema: Value }). `raw` gets the value's
+// JSON text as sent (validation compiles it).
+bool ReadGrammarContent(SerdeReader& r, const std::string& tag, std::string* raw) {
+  int c = 0;
+  if (!r.PeekValue(&c)) return false;
+  const size_t start = r.index();
+  bool ok = false;
   if (tag == "regex") {
     std::string regex;
-    return r.ReadString(&regex);
-  }
-  if (tag == "json_schema") {
+    ok = r.ReadString(&regex);
+  } else if (tag == "json_schema") {
     std::optional<std::string> name;
     const std::vector<FieldSpec> fields = {
         {"name", false, true, [&name](SerdeReader& q) { return ReadOptionalString(q, &name); }},
         {"schema", true, true, [](SerdeReader& q) { return q.SkipContent(); }},
     };
-    return ReadStruct(r, "JsonSchemaConfig", fields);
+    ok = ReadStruct(r, "JsonSchemaConfig", fields);
+  } else {
+    ok = r.SkipContent();
   }
-  return r.SkipContent();
+  if (ok) raw->assign(r.input().substr(start, r.index() - start));
+  return ok;
 }
 
 enum class TagOrContent { kNone, kTag, kContent };
@@ -111,7 +118,7 @@ bool ReadTagField(SerdeReader& r, std::string* tag) {
 }
 
 // `#[serde(tag = "type", content = "value")] enum GrammarType`, map form.
-bool VisitGrammarMap(SerdeReader& r, std::string* tag) {
+bool VisitGrammarMap(SerdeReader& r, std::string* tag, std::string* raw) {
   bool first = true;
   TagOrContent key;
   if (!NextRelevantKey(r, &first, &key)) return false;
@@ -123,7 +130,7 @@ bool VisitGrammarMap(SerdeReader& r, std::string* tag) {
     if (key == TagOrContent::kNone) return r.PendingDataError("missing field `value`");
     if (!r.ParseColon()) return false;
     r.PushKey("value");
-    const bool ok = ReadGrammarContent(r, *tag);
+    const bool ok = ReadGrammarContent(r, *tag, raw);
     r.Pop();
     return ok && NoMoreTagOrContent(r, &first);
   }
@@ -140,7 +147,9 @@ bool VisitGrammarMap(SerdeReader& r, std::string* tag) {
   if (key == TagOrContent::kNone) return r.PendingDataError("missing field `type`");
   if (!ReadTagField(r, tag)) return false;
   SerdeReader buffered(content);
-  if (!ReadGrammarContent(buffered, *tag)) return r.PendingDataError(buffered.error().message);
+  if (!ReadGrammarContent(buffered, *tag, raw)) {
+    return r.PendingDataError(buffered.error().message);
+  }
   return NoMoreTagOrContent(r, &first);
 }
 
@@ -150,6 +159,7 @@ bool ReadGrammar(SerdeReader& r, GenerateParameters* p) {
   if (!r.ReadNull(&is_null)) return false;
   p->has_grammar = !is_null;
   p->grammar_type.clear();
+  p->grammar_value.clear();
   if (is_null) return true;
   int c = 0;
   if (!r.PeekValue(&c)) return false;
@@ -158,7 +168,7 @@ bool ReadGrammar(SerdeReader& r, GenerateParameters* p) {
   r.Eat();
   bool ok = true;
   if (c == '{') {
-    ok = VisitGrammarMap(r, &p->grammar_type);
+    ok = VisitGrammarMap(r, &p->grammar_type, &p->grammar_value);
   } else {  // [tag, content]
     bool first = true, has = false;
     constexpr std::string_view kExpected = "adjacently tagged enum GrammarType";
@@ -167,7 +177,8 @@ bool ReadGrammar(SerdeReader& r, GenerateParameters* p) {
       if (ok && !has) ok = r.InvalidLength(i, kExpected);
       if (!ok) break;
       r.PushIndex(i);
-      ok = i == 0 ? ReadGrammarTag(r, &p->grammar_type) : ReadGrammarContent(r, p->grammar_type);
+      ok = i == 0 ? ReadGrammarTag(r, &p->grammar_type)
+                  : ReadGrammarContent(r, p->grammar_type, &p->grammar_value);
       r.Pop();
     }
   }
@@ -248,11 +259,12 @@ std::variant<GenerateRequest, BodyError> ParseGenerateRequest(std::string_view b
   return req;
 }
 
-bool ReadOptionalGrammar(SerdeReader& r, bool* present, std::string* type) {
+bool ReadOptionalGrammar(SerdeReader& r, bool* present, std::string* type, std::string* value) {
   GenerateParameters p;
   if (!ReadGrammar(r, &p)) return false;
   *present = p.has_grammar;
-  *type = p.grammar_type;
+  *type = std::move(p.grammar_type);
+  *value = std::move(p.grammar_value);
   return true;
 }
 

@@ -25,15 +25,16 @@ void ShortestDigits(T v, std::string* digits, int* exp10) {
   *exp10 = std::atoi(std::string(sci.substr(e + 1)).c_str());
 }
 
-}  // namespace
-
-void AppendF32(std::string& out, float v) {
+// ryu's layout (its format32 / format64): positional up to `max_kk` integer digits and down to
+// values of 10^min_kk and above, else an exponent without a sign for positive powers.
+template <typename T>
+void AppendRyu(std::string& out, T v, int max_kk, int min_kk) {
   if (!std::isfinite(v)) {
     out += "null";
     return;
   }
   if (std::signbit(v)) out += '-';
-  if (v == 0.0f) {
+  if (v == T{0}) {
     out += "0.0";
     return;
   }
@@ -43,15 +44,15 @@ void AppendF32(std::string& out, float v) {
   const int length = static_cast<int>(digits.size());
   const int kk = exp10 + 1;  // 10^(kk-1) <= |v| < 10^kk
   const int k = kk - length;
-  if (k >= 0 && kk <= 13) {  // 1234e7 -> 12340000000.0
+  if (k >= 0 && kk <= max_kk) {  // 1234e7 -> 12340000000.0
     out += digits;
     out.append(k, '0');
     out += ".0";
-  } else if (kk > 0 && kk <= 13) {  // 1234e-2 -> 12.34
+  } else if (kk > 0 && kk <= max_kk) {  // 1234e-2 -> 12.34
     out.append(digits, 0, kk);
     out += '.';
     out.append(digits, kk);
-  } else if (kk > -6 && kk <= 0) {  // 1234e-6 -> 0.001234
+  } else if (kk > min_kk && kk <= 0) {  // 1234e-6 -> 0.001234
     out += "0.";
     out.append(-kk, '0');
     out += digits;
@@ -65,6 +66,12 @@ void AppendF32(std::string& out, float v) {
     out += std::to_string(kk - 1);
   }
 }
+
+}  // namespace
+
+void AppendF32(std::string& out, float v) { AppendRyu(out, v, 13, -6); }
+
+void AppendF64(std::string& out, double v) { AppendRyu(out, v, 16, -5); }
 
 std::string FormatF32(float v) {
   std::string out;

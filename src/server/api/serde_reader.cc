@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cmath>
 #include <limits>
+#include <nlohmann/json.hpp>
 
 #include "server/api/serde_codes.h"
 #include "server/api/utf8.h"
@@ -68,6 +69,32 @@ std::string DeErrorText(const DeError& e) {
 }
 
 std::string DescribeString(std::string_view s) { return "string " + RustDebug(s); }
+
+std::string DescribeValue(const nlohmann::ordered_json& v) {
+  using Json = nlohmann::ordered_json;
+  switch (v.type()) {
+    case Json::value_t::null:
+      return "null";
+    case Json::value_t::boolean:
+      return v.get<bool>() ? "boolean `true`" : "boolean `false`";
+    case Json::value_t::string:
+      return DescribeString(v.get_ref<const std::string&>());
+    case Json::value_t::array:
+      return "sequence";
+    case Json::value_t::object:
+      return "map";
+    case Json::value_t::number_unsigned:
+      return "integer `" + std::to_string(v.get<uint64_t>()) + "`";
+    case Json::value_t::number_integer:
+      return "integer `" + std::to_string(v.get<int64_t>()) + "`";
+    default: {
+      JsonNumber n;
+      n.kind = JsonNumber::kF64;
+      n.f = v.get<double>();
+      return DescribeNumber(n);
+    }
+  }
+}
 
 void SerdeReader::SetPosition(size_t at) {
   // serde_json's position_of_index.

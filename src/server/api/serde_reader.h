@@ -17,6 +17,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -146,5 +147,7 @@ class SerdeReader {
 // serde's `Unexpected` texts for error messages.
 std::string DescribeNumber(const JsonNumber& n);  // "integer `5`", "floating point `1.5`"
 std::string DescribeString(std::string_view s);   // "string \"x\"" (Rust Debug quoting)
+// serde's `Unexpected` for an already parsed value ("null", "sequence", "map", ...).
+std::string DescribeValue(const nlohmann::ordered_json& v);
 
 }  // namespace sg::api

@@ -49,9 +49,10 @@ struct GenerateParameters {
   bool details = false;
   bool decoder_input_details = false;
   std::optional<uint64_t> seed;
-  std::optional<int64_t> top_n_tokens;  // u32
-  bool has_grammar = false;             // a well-formed non-null `grammar` (validation refuses it)
-  std::string grammar_type;             // "json", "json_object", "regex" or "json_schema"
+  std::optional<int64_t> top_n_tokens;    // u32
+  bool has_grammar = false;               // a well-formed non-null `grammar`
+  std::string grammar_type;               // "json", "json_object", "regex" or "json_schema"
+  std::string grammar_value;              // `value` as sent (JSON text; serde checked its syntax)
   std::optional<std::string> adapter_id;  // ignored: the base model serves (as TGI, §3.9)
 };
 

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "server/api/grammar_request.h"
+
 namespace sg::api {
 namespace {
 
@@ -111,7 +113,12 @@ std::variant<ValidRequest, ApiError> ValidateGenerate(const GenerateRequest& req
     return ValidationError("`inputs` must have less than " + N(limits.max_input_tokens) +
                            " tokens. Given: " + N(input_length));
   }
-  if (p.has_grammar) return ValidationError("grammar is not supported");
+  std::shared_ptr<const Grammar> grammar;
+  if (p.has_grammar) {
+    auto compiled = CompileGrammar(p.grammar_type, p.grammar_value, limits.grammars);
+    if (auto* e = std::get_if<ApiError>(&compiled)) return *e;
+    grammar = std::move(std::get<std::shared_ptr<const Grammar>>(compiled));
+  }
   if (p.watermark) return ValidationError("`watermark` is not supported");
   if (ids.empty()) return ValidationError("tokenizer error the input encodes to no tokens");
 
@@ -137,6 +144,7 @@ std::variant<ValidRequest, ApiError> ValidateGenerate(const GenerateRequest& req
   s.do_sample =
       p.do_sample || s.temperature != 1.0f || s.top_k != 0 || s.top_p < 1.0f || s.typical_p < 1.0f;
   s.seed = p.seed ? *p.seed : (s.do_sample && seeds ? seeds() : 0);
+  s.grammar = std::move(grammar);
   // One run up to the budget instead of TGI's 1024-token chunks (see the header).
   g.stopping.max_new_tokens = static_cast<int32_t>(std::max<int64_t>(1, std::min(max_new, budget)));
   g.stopping.stop_sequences = p.stop;

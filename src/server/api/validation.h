@@ -12,8 +12,8 @@
 // Where we cannot copy TGI:
 // - `watermark: true` is refused ("`watermark` is not supported"): TGI's green lists come from
 //   torch's RNG seeded per token, which we cannot reproduce bit for bit.
-// - a non-null `grammar` is refused as TGI does with --disable-grammar-support ("grammar is not
-//   supported"); a malformed one is already a 422 body error from the parser, as in TGI.
+// - `grammar` (item 17) is checked and compiled by grammar_request.h (its header lists where that
+//   differs from TGI); a malformed one is already a 422 body error from the parser, as in TGI.
 // - `adapter_id` is ignored: the base model serves (TGI's behaviour for an unknown adapter).
 // - TGI serves a large max_new_tokens in 1024-token chunks and re-queues; we generate in one go.
 //   An explicit value above max_total_tokens - input_length is accepted (when input + min(value,
@@ -21,7 +21,8 @@
 //   ends with `length` at the budget, where TGI would silently stop too.
 // - An input that tokenizes to no ids (possible with tokenizers that add no BOS) is refused with
 //   "tokenizer error the input encodes to no tokens": the engine needs one prompt token.
-// Pure; any thread (the tokenizer is thread-safe; the random source is the caller's).
+// Any thread (the tokenizer and the grammar cache are thread-safe; the random source is the
+// caller's). A grammar's first use compiles it (milliseconds): call on a validation worker.
 #pragma once
 
 #include <cstdint>
@@ -30,6 +31,7 @@
 #include <string>
 #include <variant>
 
+#include "engine/constrain/grammar.h"
 #include "engine/serving/generation.h"
 #include "engine/text/tokenizer.h"
 #include "server/api/api_error.h"
@@ -46,6 +48,9 @@ struct ValidationLimits {
   int64_t max_total_tokens = 1024;
   bool enable_prefill_logprobs = false;  // --enable-prefill-logprobs
   int64_t max_client_batch_size = 4;     // /v1/completions prompts
+  // Compiles `grammar` values (one cache per loaded model). Null: every grammar is refused with
+  // "grammar is not supported" (--disable-grammar-support).
+  GrammarCache* grammars = nullptr;
 };
 
 // A validated request: what the engine runs plus what the route's response needs.

@@ -33,6 +33,7 @@ class Routes {
     l.max_total_tokens = a.limits_.max_total_tokens;
     l.enable_prefill_logprobs = a.config_.enable_prefill_logprobs;
     l.max_client_batch_size = a.config_.max_client_batch_size;
+    l.grammars = a.grammars_.get();
     return l;
   }
 };

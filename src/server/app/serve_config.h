@@ -30,6 +30,7 @@ struct ServeConfig {
   int64_t max_batch_size = 0;            // 0: max_concurrent_requests (capped at 512)
   std::string kv_cache_dtype = "f16";    // f32 | f16 | q8_0
   bool enable_prefill_logprobs = false;
+  bool disable_grammar_support = false;  // refuse grammar, response_format and tools (422)
   // HTTP.
   std::string api_key;
   std::vector<std::string> cors_allow_origin;

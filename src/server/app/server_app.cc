@@ -6,9 +6,11 @@
 #include <map>
 #include <thread>
 
+#include "engine/constrain/token_index.h"
 #include "engine/kernels/simd_dispatch.h"
 #include "engine/runtime/kv_block_pool.h"
 #include "engine/text/chat_template_source.h"
+#include "engine/text/token_bytes.h"
 #include "server/api/chat_prompt.h"
 #include "server/app/routes.h"
 #include "server/metrics/metrics.h"
@@ -137,6 +139,25 @@ Status ServerApp::Load(const ModelLoader& load_model) {
       std::find(eo.eos_ids.begin(), eo.eos_ids.end(), model_->config.eos_token_id) ==
           eo.eos_ids.end()) {
     eo.eos_ids.push_back(model_->config.eos_token_id);
+  }
+  if (config_.disable_grammar_support) {
+    spdlog::info("grammar: disabled (--disable-grammar-support)");
+  } else {
+    // Once per model (a two-token decode per vocabulary entry): every grammar compiled later
+    // masks over these bytes.
+    const auto g0 = std::chrono::steady_clock::now();
+    std::vector<std::string> bytes = TokenByteStrings(*tokenizer_);
+    if (bytes.empty()) {
+      spdlog::warn(
+          "grammar: this tokenizer's decoding is not per-token bytes; grammar, response_format "
+          "and tools are refused");
+    } else {
+      grammars_ = std::make_unique<GrammarCache>(
+          std::make_shared<const TokenIndex>(std::move(bytes), eo.eos_ids));
+      spdlog::info(
+          "grammar: token index of {} tokens built in {:.0f} ms", grammars_->index().vocab_size(),
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - g0).count());
+    }
   }
   SG_ASSIGN_OR_RETURN(engine_, Engine::Create(*model_, *tokenizer_, *pool_, eo));
   SG_RETURN_IF_ERROR(engine_->WarmUp());

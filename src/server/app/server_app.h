@@ -19,6 +19,7 @@
 #include <mutex>
 #include <string>
 
+#include "engine/constrain/grammar.h"
 #include "engine/core/status.h"
 #include "engine/core/thread_pool.h"
 #include "engine/model/model.h"
@@ -87,6 +88,9 @@ class ServerApp {
   std::unique_ptr<Model> model_;
   std::unique_ptr<Tokenizer> tokenizer_;
   std::unique_ptr<api::ChatPrompter> chat_;  // the chat template(s), compiled at Load
+  // Compiled grammars over this model's vocabulary; null with --disable-grammar-support (or a
+  // tokenizer whose tokens have no byte strings): grammars are then refused.
+  std::unique_ptr<GrammarCache> grammars_;
   std::unique_ptr<ThreadPool> pool_;
   std::unique_ptr<Engine> engine_;
   ResolvedLimits limits_;

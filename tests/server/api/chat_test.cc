@@ -393,7 +393,7 @@ TEST_F(ChatValidationTest, MessagesByteForByte) {
   EXPECT_EQ(Error(R"({"messages":[{"role":"user","content":""}]})",
                   "{% for m in messages %}{{ m.content }}{% endfor %}"),
             kInvalid + "`inputs` cannot be empty");
-  // Tools and response_format need a grammar: refused as TGI with --disable-grammar-support.
+  // Without a grammar cache (--disable-grammar-support), tools and response_format are refused.
   EXPECT_EQ(Error(m + R"("response_format":{"type":"json","value":{}}})"),
             kInvalid + "grammar is not supported");
   EXPECT_EQ(Error(m + R"("tools":[{"type":"function","function":{"name":"w","arguments":{}}}]})"),

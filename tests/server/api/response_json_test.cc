@@ -248,6 +248,30 @@ TEST(NumberText, F32AsSerdeJsonWritesIt) {
   EXPECT_EQ(FormatF32(-std::numeric_limits<float>::infinity()), "null");
 }
 
+TEST(NumberText, F64AsSerdeJsonWritesIt) {
+  // ryu's f64 layout (serde_json's Value::to_string for floats), e.g. tool-call arguments.
+  const std::pair<double, const char*> kCases[] = {
+      {0.1, "0.1"},
+      {100.0, "100.0"},
+      {1e15, "1000000000000000.0"},
+      {1e16, "1e16"},
+      {1.5e17, "1.5e17"},
+      {1e-5, "0.00001"},
+      {1e-6, "1e-6"},
+      {1.5e-7, "1.5e-7"},
+      {-21.5, "-21.5"},
+      {0.0, "0.0"},
+      {-0.0, "-0.0"},
+      {0.30000000000000004, "0.30000000000000004"},
+      {1.2345678901234567e23, "1.2345678901234567e23"},
+  };
+  for (const auto& [v, text] : kCases) {
+    std::string out;
+    AppendF64(out, v);
+    EXPECT_EQ(out, text) << v;
+  }
+}
+
 TEST(NumberText, F64AsRustDisplay) {
   EXPECT_EQ(FormatF64Display(0.0001 * 1.5), "0.00015000000000000001");
   EXPECT_EQ(FormatF64Display(3.0), "3");

@@ -1,5 +1,5 @@
 // The Messages API through the real server over loopback sockets: ServerApp with the bundled demo
-// model (its tokenizer_config.json has a chat template; 256-token context), streamed and not,
+// model (its tokenizer_config.json has a chat template), streamed and not, tool calls,
 // errors in-band on streams (and template/tool errors before them), 429/in-band `overloaded`,
 // a client that leaves mid-stream, /chat_tokenize and /invocations.
 #include <gtest/gtest.h>
@@ -171,13 +171,65 @@ TEST_F(ChatServerTest, ValidationErrorsInBandOnStreams) {
   EXPECT_EQ(
       BodyOf(plain),
       R"({"error":"Input validation error: `top_p` must be > 0.0 and < 1.0","error_type":"validation"})");
-  // Tools need a grammar: refused in validation (after the length checks), so in-band too.
-  EXPECT_EQ(
+  // A response_format the grammar compiler refuses: checked in validation, so in-band too.
+  const std::vector<std::string> events = Events(
       Dechunk(Stream("{" + kHi +
-                     R"(,"stream":true,"tool_choice":"required","tool_prompt":"x",)"
-                     R"("tools":[{"type":"function","function":{"name":"f","arguments":{}}}]})")),
-      "data: {\"error\":{\"message\":\"Input validation error: grammar is not supported\","
-      "\"http_status_code\":422}}\n\ndata: [DONE]\n\n");
+                     R"(,"stream":true,"response_format":{"type":"json","value":{"properties":)"
+                     R"({"a":{"type":"string","not":{"const":"x"}}}}}})")));
+  ASSERT_EQ(events.size(), 2u);
+  const Json e = Json::parse(events[0]);
+  EXPECT_EQ(e["error"]["http_status_code"], 422);
+  EXPECT_EQ(e["error"]["message"].get<std::string>().rfind(
+                "Input validation error: grammar is not valid: ", 0),
+            0u)
+      << events[0];
+  EXPECT_NE(e["error"]["message"].get<std::string>().find("\"not\""), std::string::npos);
+  EXPECT_EQ(events[1], "[DONE]");
+}
+
+// tool_choice "required" with one tool through the server: TGI's tool_calls answer (non-stream)
+// and its tool-call chunks (stream) whose arguments concatenate to the same JSON object.
+TEST_F(ChatServerTest, ToolCallsStreamedAndNot) {
+  const std::string req =
+      "{" + kHi +
+      R"(,"max_tokens":120,"seed":7,"tool_choice":"required","tools":[{"type":"function",)"
+      R"("function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":)"
+      R"({"type":"string","maxLength":12},"unit":{"enum":["c","f"]}},"required":["city","unit"]}}}])";
+  const std::string r = Request("/v1/chat/completions", req + "}");
+  ASSERT_EQ(StatusOf(r), 200) << r;
+  const Json j = Json::parse(BodyOf(r));
+  const Json& message = j["choices"][0]["message"];
+  EXPECT_FALSE(message.contains("content")) << message;
+  ASSERT_EQ(message["tool_calls"].size(), 1u) << message;
+  const Json& call = message["tool_calls"][0];
+  EXPECT_EQ(call["id"], "0");
+  EXPECT_EQ(call["type"], "function");
+  EXPECT_TRUE(call["function"]["description"].is_null());
+  EXPECT_EQ(call["function"]["name"], "get_weather");
+  const Json args = Json::parse(call["function"]["arguments"].get<std::string>());
+  EXPECT_TRUE(args["city"].is_string());
+  EXPECT_TRUE(args["unit"] == "c" || args["unit"] == "f") << args;
+  EXPECT_EQ(j["choices"][0]["finish_reason"], "stop");
+
+  const std::vector<std::string> events =
+      Events(Dechunk(Stream(req + R"(,"stream":true,"stream_options":{"include_usage":true}})")));
+  ASSERT_GE(events.size(), 4u);
+  std::string arguments;
+  for (size_t i = 0; i + 2 < events.size(); ++i) {
+    const Json c = Json::parse(events[i]);
+    const Json& choice = c["choices"][0];
+    EXPECT_TRUE(choice["finish_reason"].is_null()) << events[i];  // none in a tool-call stream
+    const Json& tc = choice["delta"]["tool_calls"][0];
+    EXPECT_EQ(tc["id"], "0");
+    EXPECT_EQ(tc["function"]["name"], i == 0 ? Json("get_weather") : Json(nullptr));
+    if (i == 0) {
+      EXPECT_EQ(tc["function"]["arguments"], "{");
+    }
+    arguments += tc["function"]["arguments"].get<std::string>();
+  }
+  EXPECT_EQ(Json::parse(arguments), args);  // the same seed: the same call
+  EXPECT_TRUE(Json::parse(events[events.size() - 2])["choices"].empty());
+  EXPECT_EQ(events.back(), "[DONE]");
 }
 
 TEST_F(ChatServerTest, ToolErrorsAreHttpErrorsEvenForStreams) {
