@@ -77,7 +77,7 @@ class ByteFallbackDecoder : public Decoder {
       pending.clear();
     };
     for (std::string& t : tokens) {
-      int b = ParseByte(t);
+      int b = ByteFallbackByte(t);
       if (b >= 0) {
         pending.push_back(static_cast<char>(b));
       } else {
@@ -87,19 +87,6 @@ class ByteFallbackDecoder : public Decoder {
     }
     flush();
     tokens.swap(out);
-  }
-
- private:
-  static int Hex(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  }
-  static int ParseByte(const std::string& t) {
-    if (t.size() != 6 || t.compare(0, 3, "<0x") != 0 || t[5] != '>') return -1;
-    int hi = Hex(t[3]), lo = Hex(t[4]);
-    return hi < 0 || lo < 0 ? -1 : hi * 16 + lo;
   }
 };
 
@@ -229,6 +216,18 @@ class SequenceDecoder : public Decoder {
 };
 
 }  // namespace
+
+int ByteFallbackByte(std::string_view piece) {
+  auto hex = [](char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  if (piece.size() != 6 || piece.substr(0, 3) != "<0x" || piece[5] != '>') return -1;
+  const int hi = hex(piece[3]), lo = hex(piece[4]);
+  return hi < 0 || lo < 0 ? -1 : hi * 16 + lo;
+}
 
 StatusOr<std::unique_ptr<Decoder>> DecoderFromJson(const nlohmann::json& j) {
   SG_ASSIGN_OR_RETURN(std::string type, json_util::TypeOf(j, "decoder"));

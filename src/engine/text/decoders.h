@@ -7,6 +7,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/core/status.h"
@@ -21,5 +22,9 @@ class Decoder {
 
 // The "decoder" object of a tokenizer.json (not null). Unknown type -> Unimplemented.
 StatusOr<std::unique_ptr<Decoder>> DecoderFromJson(const nlohmann::json& j);
+
+// The byte a "<0xNN>" byte-fallback piece names (either case of hex digit, as HF's ByteFallback
+// decoder accepts), or -1 for any other piece.
+int ByteFallbackByte(std::string_view piece);
 
 }  // namespace sg

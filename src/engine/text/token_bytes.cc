@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "engine/text/byte_level.h"
+#include "engine/text/decoders.h"
 #include "engine/text/string_replace.h"
 #include "engine/text/utf8.h"
 
@@ -22,20 +23,6 @@ constexpr double kMaxMismatchShare = 0.01;
 // Tokens checked before a scheme is judged on the whole vocabulary (a wrong scheme is dropped
 // after this many decodes instead of one per token).
 constexpr int32_t kProbeTokens = 512;
-
-int HexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// "<0xNN>" -> NN, else -1 (HF's ByteFallback accepts either case of hex digit).
-int ByteFallbackByte(std::string_view piece) {
-  if (piece.size() != 6 || piece.substr(0, 3) != "<0x" || piece[5] != '>') return -1;
-  const int hi = HexDigit(piece[3]), lo = HexDigit(piece[4]);
-  return hi < 0 || lo < 0 ? -1 : hi * 16 + lo;
-}
 
 // What the piece stands for under `encoding` (before the decoder's check).
 std::string CandidateBytes(std::string_view piece, PieceEncoding encoding) {
