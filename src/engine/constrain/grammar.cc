@@ -109,7 +109,9 @@ Grammar::Grammar(ByteDfa dfa, std::shared_ptr<const TokenIndex> index,
                  std::shared_ptr<MaskBudget> budget)
     : dfa_(std::move(dfa)), index_(std::move(index)), budget_(std::move(budget)) {
   // One slot per live state plus one for kDead (or any invalid state): the all-zero mask.
-  masks_.resize(static_cast<size_t>(dfa_.num_states()) + 1);
+  num_slots_ = static_cast<size_t>(dfa_.num_states()) + 1;
+  masks_ = std::make_unique<std::atomic<const TokenMask*>[]>(num_slots_);
+  for (size_t i = 0; i < num_slots_; ++i) masks_[i].store(nullptr, std::memory_order_relaxed);
 }
 
 Grammar::~Grammar() {
@@ -118,11 +120,8 @@ Grammar::~Grammar() {
 
 const TokenMask& Grammar::MaskFor(int32_t state) const {
   const bool valid = state >= 0 && state < dfa_.num_states();
-  const size_t slot = valid ? static_cast<size_t>(state) : masks_.size() - 1;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (masks_[slot]) return *masks_[slot];
-  }
+  const size_t slot = valid ? static_cast<size_t>(state) : num_slots_ - 1;
+  if (const TokenMask* cached = masks_[slot].load(std::memory_order_acquire)) return *cached;
   // Computed outside the lock, so sequences in different states of one grammar compute their
   // first masks in parallel; two threads racing for the same state both compute, one result is
   // kept (the masks are equal).
@@ -133,7 +132,7 @@ const TokenMask& Grammar::MaskFor(int32_t state) const {
     mask->words.assign(MaskWords(index_->vocab_size()), 0);
   }
   std::lock_guard<std::mutex> lock(mu_);
-  if (masks_[slot]) return *masks_[slot];
+  if (const TokenMask* cached = masks_[slot].load(std::memory_order_relaxed)) return *cached;
   const int64_t bytes = static_cast<int64_t>(mask->words.size() * sizeof(uint64_t));
   if (budget_ && budget_->bytes_left.fetch_sub(bytes, std::memory_order_relaxed) < bytes) {
     // Spent: give the bytes back and hand out this thread's buffer (see the header).
@@ -143,8 +142,10 @@ const TokenMask& Grammar::MaskFor(int32_t state) const {
     return uncached;
   }
   reserved_bytes_ += budget_ ? bytes : 0;
-  masks_[slot] = std::move(mask);
-  return *masks_[slot];
+  const TokenMask* published = mask.get();
+  owned_masks_.push_back(std::move(mask));
+  masks_[slot].store(published, std::memory_order_release);
+  return *published;
 }
 
 void Grammar::MaskWithin(int32_t state, int32_t max_distance, TokenMask* out) const {
@@ -190,7 +191,9 @@ int32_t Grammar::NextState(int32_t state, int32_t id) const {
 int64_t Grammar::masks_computed() const {
   std::lock_guard<std::mutex> lock(mu_);
   int64_t n = 0;
-  for (size_t s = 0; s + 1 < masks_.size(); ++s) n += masks_[s] != nullptr;
+  for (size_t s = 0; s + 1 < num_slots_; ++s) {
+    n += masks_[s].load(std::memory_order_relaxed) != nullptr;
+  }
   return n;
 }
 

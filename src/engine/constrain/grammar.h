@@ -13,8 +13,9 @@
 // matter for the state (each cached mask records the largest distance any allowed token leads to).
 //
 // Thread rules: Grammar is shared (shared_ptr<const Grammar>) across sequences and threads; its
-// mask cache is internally synchronized (a mutex around first computation; masks are never moved
-// once built). GrammarMatcher is one per sequence, used by one thread at a time.
+// mask cache is internally synchronized (a cached mask is read lock-free; a mutex guards its
+// first publication; masks are never moved once built). GrammarMatcher is one per sequence, used by
+// one thread at a time.
 #pragma once
 
 #include <atomic>
@@ -80,7 +81,12 @@ class Grammar {
   ByteDfa dfa_;
   std::shared_ptr<const TokenIndex> index_;
   mutable std::mutex mu_;
-  mutable std::vector<std::unique_ptr<TokenMask>> masks_;  // {num_states}; guarded by mu_
+  // {num_states + 1}: a state's cached mask, published once (release) and read without the lock
+  // (acquire) -- every sampled token of every constrained sequence reads one, on pool threads.
+  // The masks are owned by owned_masks_ (guarded by mu_) and never move or die before *this.
+  std::unique_ptr<std::atomic<const TokenMask*>[]> masks_;
+  size_t num_slots_ = 0;
+  mutable std::vector<std::unique_ptr<TokenMask>> owned_masks_;  // guarded by mu_
   std::shared_ptr<MaskBudget> budget_;
   mutable int64_t reserved_bytes_ = 0;  // taken from budget_; guarded by mu_
   // Budget-filtered masks by (state << 32 | distance); an arbitrary one is dropped when full
