@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "engine/core/half.h"
+#include "engine/kernels/amx.h"
 #include "engine/kernels/quant_dot.h"
 #include "engine/kernels/simd_dispatch.h"
 #include "engine/quant/blocks.h"
@@ -353,6 +354,67 @@ TEST_F(Rows8Test, SeveralTokensEqualTheOneTokenTwinBitForBit) {
               ASSERT_EQ(std::memcmp(&want[r], &got[t * out_stride + r], 4), 0)
                   << target << " " << DTypeName(type) << " n=" << n << " tokens " << tokens
                   << " token " << t << " row " << r;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// The AMX strip kernels (two groups, 16 rows): every token's outputs equal the twin's one-token
+// group kernel of its group bit for bit, for token counts that fill the 4-, 8- and 16-token tiles
+// and leave each remainder, odd block counts (one parity pass empty or shorter), strides wider
+// than a row, and `accumulate` (added to what out held). Skipped where the CPU or OS has no AMX.
+TEST_F(Rows8Test, AmxStripsEqualTheOneTokenTwinBitForBit) {
+  if (!AmxUsable()) GTEST_SKIP() << "no AMX: " << AmxNote();
+  std::mt19937 rng(16);
+  const QuantDotKernels& twin = ScalarQuantDotKernels();
+  ASSERT_TRUE(ForceSimdTarget("best").ok());
+  const QuantDotKernels& k = GetSimdKernels().quant;
+  for (DType type : kRows8Types) {
+    const QuantGemm16Fn gemm = QuantGemm16For(k, type);
+    ASSERT_NE(gemm, nullptr) << DTypeName(type);
+    for (int64_t n : {32, 64, 96, 576, 2080}) {
+      std::vector<std::byte> strip = Packed(type, RandomRows(type, n, rng), n);
+      const std::vector<std::byte> second = Packed(type, RandomRows(type, n, rng), n);
+      const int64_t group_bytes = static_cast<int64_t>(strip.size()) + 64;  // a gap between them
+      strip.resize(static_cast<size_t>(group_bytes), std::byte{0x5a});
+      strip.insert(strip.end(), second.begin(), second.end());
+      const int64_t row = ActivationRowBytes(DType::kQ8_0, n), stride = row + 40;
+      for (int64_t tokens : {1, 2, 3, 4, 5, 8, 9, 15, 16, 17, 33}) {
+        std::vector<uint8_t> acts(static_cast<size_t>(tokens * stride));
+        for (int64_t t = 0; t < tokens; ++t) {
+          const std::vector<uint8_t> a = QuantizedActivation(n, rng);
+          std::memcpy(acts.data() + t * stride, a.data(), static_cast<size_t>(row));
+        }
+        // The packed tiles, 64-byte aligned as the matmul's scratch gives them.
+        std::vector<std::byte> packed(static_cast<size_t>(Tiles16Bytes(tokens, n) + 64));
+        void* tiles = packed.data() + (64 - reinterpret_cast<uintptr_t>(packed.data()) % 64) % 64;
+        const int64_t num_tiles = (tokens + 15) / 16;
+        k.pack_tiles16(acts.data(), stride, tokens, n, 0, num_tiles / 2, tiles);  // in two parts
+        k.pack_tiles16(acts.data(), stride, tokens, n, num_tiles / 2, num_tiles, tiles);
+        const int64_t out_stride = 2 * kRows8 + 5;
+        for (bool accumulate : {false, true}) {
+          std::vector<float> got(static_cast<size_t>(tokens * out_stride), 0.25f);
+          gemm(strip.data(), group_bytes, 1, tiles, tokens, n, got.data(), out_stride, accumulate);
+          for (int64_t t = 0; t < tokens; ++t) {
+            for (int g = 0; g < 2; ++g) {
+              float want[kRows8];
+              QuantDot8For(twin, type)(strip.data() + g * group_bytes, acts.data() + t * stride, n,
+                                       want);
+              for (int r = 0; r < kRows8; ++r) {
+                const float expect = accumulate ? 0.25f + want[r] : want[r];
+                ASSERT_EQ(std::memcmp(&expect, &got[t * out_stride + kRows8 * g + r], 4), 0)
+                    << DTypeName(type) << " n=" << n << " tokens " << tokens << " token " << t
+                    << " row " << kRows8 * g + r << " accumulate " << accumulate << ": " << expect
+                    << " vs " << got[t * out_stride + kRows8 * g + r];
+              }
+            }
+          }
+          for (int64_t t = 0; t < tokens; ++t) {  // the columns past the strip are untouched
+            for (int64_t c = 2 * kRows8; c < out_stride; ++c) {
+              ASSERT_EQ(got[t * out_stride + c], 0.25f);
             }
           }
         }

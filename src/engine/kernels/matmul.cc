@@ -202,13 +202,15 @@ void MatMulReference(const TensorView& w, const float* x, int64_t num_tokens, fl
 // One weight's kernel, resolved once per call.
 struct RowKernel {
   const TensorView* w = nullptr;
-  DType act = DType::kF32;       // input layout the kernel reads
-  QuantDotFn qdot = nullptr;     // integer kernel (quantized weights)
-  QuantDot4Fn qdot4 = nullptr;   // its four-row form
-  QuantDot8Fn qdot8 = nullptr;   // kRows8 weights: the group kernel (then qdot, qdot4 are null)
-  QuantGemm8Fn gemm8 = nullptr;  // its several-token form
-  HalfDotFn hdot = nullptr;      // f16/bf16 widening kernel
-  HalfGemmFn hgemm = nullptr;    // its several-token form
+  DType act = DType::kF32;         // input layout the kernel reads
+  QuantDotFn qdot = nullptr;       // integer kernel (quantized weights)
+  QuantDot4Fn qdot4 = nullptr;     // its four-row form
+  QuantDot8Fn qdot8 = nullptr;     // kRows8 weights: the group kernel (then qdot, qdot4 are null)
+  QuantGemm8Fn gemm8 = nullptr;    // its several-token form
+  QuantGemm16Fn gemm16 = nullptr;  // AMX 16-row strips against several tokens (amx.h)
+  PackTiles16Fn pack16 = nullptr;  // their token side
+  HalfDotFn hdot = nullptr;        // f16/bf16 widening kernel
+  HalfGemmFn hgemm = nullptr;      // its several-token form
   const SimdKernels* simd = nullptr;
   uint64_t row_bytes = 0;
   int64_t in = 0;
@@ -217,19 +219,31 @@ struct RowKernel {
   void GroupsByTokens(int64_t r0, int64_t r1, int64_t num_tokens, const std::byte* qx,
                       int64_t qx_stride, float* y, int64_t y_stride, bool accumulate) const;
 
+  // kRows8 weights, several tokens, AMX: 16-row strips of [r0, r1) against every token through
+  // gemm16 (each strip's codes rearranged once for all of them); a last group of 8 via gemm8.
+  void StripsByTokens(int64_t r0, int64_t r1, int64_t num_tokens, const std::byte* qx,
+                      int64_t qx_stride, const std::byte* tiles16, float* y, int64_t y_stride,
+                      bool accumulate) const;
+
   // F16/BF16 weights, several tokens: [r0, r1) against blocks of tokens through hgemm.
   void HalfRowsByTokens(int64_t r0, int64_t r1, int64_t num_tokens, const float* x, float* y,
                         int64_t y_stride, bool accumulate) const;
 
   // y[t * y_stride + r] (+)= row r . input t, for r in [r0, r1) and every token.
+  // tiles16: the input packed for gemm16 (null: not packed, e.g. one token).
   void Rows(int64_t r0, int64_t r1, int64_t num_tokens, const float* x, const std::byte* qx,
-            int64_t qx_stride, float* y, int64_t y_stride, bool accumulate) const {
+            int64_t qx_stride, const std::byte* tiles16, float* y, int64_t y_stride,
+            bool accumulate) const {
     if (w->type == DType::kF32) {
       DotF32Rows(*simd, reinterpret_cast<const float*>(w->data) + r0 * in, in, r0, r1, num_tokens,
                  x, y, y_stride, accumulate);
       return;
     }
     if (qdot8 != nullptr) {  // r0 and r1 are multiples of 8: the split grain and the layout's rows
+      if (tiles16 != nullptr && gemm16 != nullptr) {
+        StripsByTokens(r0, r1, num_tokens, qx, qx_stride, tiles16, y, y_stride, accumulate);
+        return;
+      }
       if (num_tokens > 1 && gemm8 != nullptr) {
         GroupsByTokens(r0, r1, num_tokens, qx, qx_stride, y, y_stride, accumulate);
         return;
@@ -302,6 +316,19 @@ void RowKernel::GroupsByTokens(int64_t r0, int64_t r1, int64_t num_tokens, const
   }
 }
 
+void RowKernel::StripsByTokens(int64_t r0, int64_t r1, int64_t num_tokens, const std::byte* qx,
+                               int64_t qx_stride, const std::byte* tiles16, float* y,
+                               int64_t y_stride, bool accumulate) const {
+  const uint64_t group_bytes = kRows8 * row_bytes;
+  const int64_t strips = (r1 - r0) / (2 * kRows8);
+  if (strips > 0) {
+    gemm16(w->data + static_cast<uint64_t>(r0) * row_bytes, static_cast<int64_t>(group_bytes),
+           strips, tiles16, num_tokens, in, y + r0, y_stride, accumulate);
+  }
+  const int64_t g = r0 + strips * 2 * kRows8;
+  if (g < r1) GroupsByTokens(g, r1, num_tokens, qx, qx_stride, y, y_stride, accumulate);
+}
+
 // Tokens per hgemm call: a block's f32 activation rows (4 * in bytes each) stay in L2 (256 KiB)
 // while the range's rows pass over them, 4 at a time; between 8 and 64 tokens.
 int64_t HalfTokenBlock(int64_t in) {
@@ -329,6 +356,8 @@ RowKernel MakeRowKernel(const TensorView& w) {
   if (w.layout == WeightLayout::kRows8) {
     k.qdot8 = QuantDot8For(k.simd->quant, w.type);
     k.gemm8 = QuantGemm8For(k.simd->quant, w.type);
+    k.gemm16 = QuantGemm16For(k.simd->quant, w.type);
+    if (k.gemm16 != nullptr) k.pack16 = k.simd->quant.pack_tiles16;
     return k;
   }
   k.qdot = QuantDotFor(k.simd->quant, w.type);
@@ -360,6 +389,7 @@ struct QuantizedInput {
   std::byte* q8 = nullptr;
   std::byte* q8k = nullptr;
   int64_t q8_stride = 0, q8k_stride = 0;  // bytes per token row
+  std::byte* tiles16 = nullptr;           // the Q8 rows packed for the AMX kernels (several tokens)
 
   const std::byte* For(DType act) const { return act == DType::kQ8_K ? q8k : q8; }
   int64_t StrideFor(DType act) const { return act == DType::kQ8_K ? q8k_stride : q8_stride; }
@@ -370,9 +400,11 @@ struct QuantizedInput {
 QuantizedInput QuantizeInput(std::span<const RowKernel> kernels, const float* x, int64_t num_tokens,
                              int64_t in, std::span<std::byte> scratch, ThreadPool& pool) {
   bool need_q8 = false, need_q8k = false;
+  PackTiles16Fn pack16 = nullptr;
   for (const RowKernel& k : kernels) {
     need_q8 |= k.act == DType::kQ8_0;
     need_q8k |= k.act == DType::kQ8_K;
+    if (num_tokens > 1 && k.pack16 != nullptr) pack16 = k.pack16;
   }
   QuantizedInput q;
   if (!need_q8 && !need_q8k) return q;
@@ -387,6 +419,10 @@ QuantizedInput QuantizeInput(std::span<const RowKernel> kernels, const float* x,
   if (need_q8k) {
     q.q8k = p;
     q.q8k_stride = ActivationRowBytes(DType::kQ8_K, in);
+    p += num_tokens * q.q8k_stride;
+  }
+  if (pack16 != nullptr) {  // 64-byte aligned for the tile loads
+    q.tiles16 = p + (64 - reinterpret_cast<uintptr_t>(p) % 64) % 64;
   }
   const QuantDotKernels& kq = kernels[0].simd->quant;
   auto quantize = [&](int64_t b, int64_t e) {
@@ -397,6 +433,12 @@ QuantizedInput QuantizeInput(std::span<const RowKernel> kernels, const float* x,
   };
   if (num_tokens == 1) {
     quantize(0, 1);
+  } else if (q.tiles16 != nullptr) {
+    // By tiles of 16 tokens: each tile's rows are packed while they are in cache.
+    pool.ParallelFor((num_tokens + 15) / 16, [&](int64_t b, int64_t e) {
+      quantize(16 * b, std::min(num_tokens, 16 * e));
+      pack16(q.q8, q.q8_stride, num_tokens, in, b, e, q.tiles16);
+    });
   } else {
     pool.ParallelFor(num_tokens, quantize);
   }
@@ -454,7 +496,8 @@ MatMulKernels GetMatMulKernels() {
 int64_t MatMulScratchBytes(int64_t num_tokens, int64_t max_cols) {
   const int64_t cols = (max_cols + 255) / 256 * 256;  // whole blocks of either layout
   return num_tokens *
-         (ActivationRowBytes(DType::kQ8_0, cols) + ActivationRowBytes(DType::kQ8_K, cols));
+             (ActivationRowBytes(DType::kQ8_0, cols) + ActivationRowBytes(DType::kQ8_K, cols)) +
+         (num_tokens > 1 ? Tiles16Bytes(num_tokens, cols) + 64 : 0);
 }
 
 void MatMul(const TensorView& w, const float* x, int64_t num_tokens, float* y, ThreadPool& pool,
@@ -475,7 +518,7 @@ void MatMul(const TensorView& w, const float* x, int64_t num_tokens, float* y, T
   const std::byte* qx = q.For(k.act);
   const int64_t qs = q.StrideFor(k.act);
   ParallelRows(pool, out, [&](int64_t b, int64_t e) {
-    k.Rows(b, e, num_tokens, x, qx, qs, y, out, accumulate);
+    k.Rows(b, e, num_tokens, x, qx, qs, q.tiles16, y, out, accumulate);
   });
 }
 
@@ -508,7 +551,7 @@ void MatMulMulti(std::span<const MatMulOutput> outs, const float* x, int64_t num
       if (lo >= hi) continue;
       const RowKernel& k = kernels[j];
       k.Rows(lo - first_row[j], hi - first_row[j], num_tokens, x, q.For(k.act), q.StrideFor(k.act),
-             outs[j].y, outs[j].w->rows(), false);
+             q.tiles16, outs[j].y, outs[j].w->rows(), false);
     }
   });
 }
@@ -530,10 +573,10 @@ void MatMulSwiGlu(const TensorView& gate, const TensorView& up, const float* x, 
   }
   const QuantizedInput q = QuantizeInput(kernels, x, num_tokens, in, scratch, pool);
   ParallelRows(pool, inter, [&](int64_t b, int64_t e) {
-    kernels[0].Rows(b, e, num_tokens, x, q.For(kernels[0].act), q.StrideFor(kernels[0].act), out,
-                    inter, false);
+    kernels[0].Rows(b, e, num_tokens, x, q.For(kernels[0].act), q.StrideFor(kernels[0].act),
+                    q.tiles16, out, inter, false);
     kernels[1].Rows(b, e, num_tokens, x, q.For(kernels[1].act), q.StrideFor(kernels[1].act),
-                    up_scratch, inter, false);
+                    q.tiles16, up_scratch, inter, false);
     for (int64_t t = 0; t < num_tokens; ++t) {
       SiluMul(out + t * inter + b, up_scratch + t * inter + b, out + t * inter + b, e - b);
     }

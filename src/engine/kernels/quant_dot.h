@@ -83,6 +83,27 @@ using QuantDot8Fn = void (*)(const void* group, const void* act, int64_t n, floa
 using QuantGemm8Fn = void (*)(const void* group, const void* act, int64_t act_stride,
                               int64_t num_tokens, int64_t n, float* out, int64_t out_stride);
 
+// The token side of the AMX strip kernels (amx.h): ActQ8Block activation rows packed into tiles
+// of 16 tokens, tile i (tokens 16 i .. 16 i + 15) at Tiles16Bytes(16 i, n) bytes: for each block
+// b, 512 bytes (row t = token t's 32 codes), then for each block 16 floats (token t's scale d);
+// zeros past the last token.
+int64_t Tiles16Bytes(int64_t num_tokens, int64_t n);
+
+// Packs tiles [first_tile, end_tile) of num_tokens activation rows (act + t * act_stride bytes)
+// into `tiles` (64-byte aligned, the layout above).
+using PackTiles16Fn = void (*)(const void* act, int64_t act_stride, int64_t num_tokens, int64_t n,
+                               int64_t first_tile, int64_t end_tile, void* tiles);
+
+// num_strips strips of two consecutive kRows8 groups (16 rows; group g at strips + g *
+// group_bytes, strip j = groups 2j, 2j + 1) against num_tokens tokens packed by PackTiles16Fn,
+// through the AMX tile unit (amx.h): out[t * out_stride + 16 j + r] (+)= the group kernel's output
+// of row r of strip j (r < 8 from its first group, r - 8 from its second) for token t's
+// activation row, bit for bit (the tile sums are the exact integer block sums, the float steps
+// the 8-row spec's); `accumulate` adds. Only on targets whose CPU and OS allow AMX; null elsewhere.
+using QuantGemm16Fn = void (*)(const void* strips, int64_t group_bytes, int64_t num_strips,
+                               const void* tiles, int64_t num_tokens, int64_t n, float* out,
+                               int64_t out_stride, bool accumulate);
+
 // n floats (n a multiple of the layout's block) into one activation row of a layout.
 using ActQuantizeFn = void (*)(const float* x, void* out, int64_t n);
 
@@ -98,6 +119,8 @@ struct QuantDotKernels {
   QuantGemm8Fn gemm8[kNumQuantDotTypes];  // the same groups against several tokens
   // The activation quantizers (QuantizeActivationRow's two layouts), equal to the twin bit for bit.
   ActQuantizeFn quantize_q8, quantize_q8_k;
+  QuantGemm16Fn gemm16[kNumQuantDotTypes] = {};  // AMX 16-row strips; null without AMX
+  PackTiles16Fn pack_tiles16 = nullptr;          // their token side; null without AMX
 };
 
 // The scalar twin's table (the spec).
@@ -111,6 +134,9 @@ QuantDot4Fn QuantDot4For(const QuantDotKernels& k, DType weight);
 QuantDot8Fn QuantDot8For(const QuantDotKernels& k, DType weight);
 // Its several-token form, or nullptr.
 QuantGemm8Fn QuantGemm8For(const QuantDotKernels& k, DType weight);
+
+// The AMX 16-row form of a kRows8 format, or nullptr.
+QuantGemm16Fn QuantGemm16For(const QuantDotKernels& k, DType weight);
 
 // Activation layout of a weight type: kQ8_0 (ActQ8Block rows) for the 32-element formats, kQ8_K
 // (BlockQ8_K rows) for the K formats, kF32 for float weights (no quantization).

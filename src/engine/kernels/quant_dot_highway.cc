@@ -7,12 +7,18 @@
 // Exactness (quant_dot.h): integer parts are exact in every path (no maddubs pair can saturate:
 // |w| <= 128 unsigned against |a| <= 127 gives at most 2 * 128 * 127 = 32512); the float parts
 // are the twin's operations in the twin's order (one FMA per lane per block, the same reduction).
+#include <algorithm>
 #include <array>
+#include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
+#include <new>
 #include <utility>
+#include <vector>
 
 #include "engine/core/half.h"
+#include "engine/kernels/amx.h"
 #include "engine/kernels/quant_dot.h"
 #include "engine/kernels/quant_dot_spec.h"
 #include "engine/quant/blocks.h"
@@ -441,9 +447,30 @@ void GemmHalf(const uint16_t* w, int64_t w_stride, int64_t num_rows, const float
 }
 
 #include "engine/kernels/rows8_kernels-inl.h"  // NOLINT(build/include): per target, in this namespace
+#if HWY_TARGET == HWY_AVX3_DL
+// GCC 12 warns that the undefined pass-through operand of its own AVX-512 intrinsics
+// (_mm512_cvtepi32_ps, _mm512_cvtph_ps, _mm512_inserti64x4) "may be used uninitialized".
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include "engine/kernels/amx_gemm-inl.h"  // NOLINT(build/include): AVX3_DL only, in this namespace
+#pragma GCC diagnostic pop
+#endif
+
+// The AMX strip kernels where this target has them and the process may use the tile unit.
+void AddAmxKernels(QuantDotKernels* k) {
+#if HWY_TARGET == HWY_AVX3_DL
+  if (!AmxUsable()) return;
+  k->gemm16[0] = &GemmRows16Amx<Rows8Q4_0>;
+  k->gemm16[2] = &GemmRows16Amx<Rows8Q5_0>;
+  k->gemm16[4] = &GemmRows16Amx<Rows8Q8_0>;
+  k->pack_tiles16 = &PackTiles16;
+#else
+  (void)k;
+#endif
+}
 
 QuantDotKernels TargetQuantDot() {
-  return QuantDotKernels{
+  QuantDotKernels k{
       &DotLegacy<Q4_0Op>,
       &DotLegacy<Q4_1Op>,
       &DotLegacy<Q5_0Op>,
@@ -464,6 +491,8 @@ QuantDotKernels TargetQuantDot() {
       {&GemmRows8<Rows8Q4_0>, nullptr, &GemmRows8<Rows8Q5_0>, nullptr, &GemmRows8<Rows8Q8_0>,
        &GemmRows8KTiles<Rows8Q4KTile, Rows8Q4K::kTileBytes>, nullptr,
        &GemmRows8KTiles<Rows8Q6KTile, Rows8Q6K::kTileBytes>}};
+  AddAmxKernels(&k);
+  return k;
 }
 
 #else  // no kernels of our own below AVX2: the twin

@@ -318,6 +318,15 @@ QuantGemm8Fn QuantGemm8For(const QuantDotKernels& k, DType weight) {
   return i < 0 ? nullptr : k.gemm8[i];
 }
 
+int64_t Tiles16Bytes(int64_t num_tokens, int64_t n) {
+  return (num_tokens + 15) / 16 * (n / kActBlockElems) * (512 + 64);
+}
+
+QuantGemm16Fn QuantGemm16For(const QuantDotKernels& k, DType weight) {
+  const int i = QuantDotIndex(weight);
+  return i < 0 ? nullptr : k.gemm16[i];
+}
+
 DType ActivationTypeFor(DType weight) {
   switch (weight) {
     case DType::kQ4_0:

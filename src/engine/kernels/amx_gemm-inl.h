@@ -1,0 +1,331 @@
+// The AMX strip kernels (quant_dot.h, QuantGemm16Fn) of the 32-element 8-row formats (Q4_0, Q5_0,
+// Q8_0): two kRows8 groups, 16 weight rows, against any number of tokens through the tile unit.
+//
+// Included by quant_dot_highway.cc once, INSIDE namespace sg::HWY_NAMESPACE for the AVX3_DL target
+// (AVX-512 with VNNI; the tile instructions are written as inline assembly, which needs no
+// compiler target), after rows8_kernels-inl.h, whose Unpack functions it reuses.
+//
+// Exactness: per 32-element block, one TDPBSSD gives every (token, row) integer sum of the block
+// exactly (signed codes times signed activation codes, summed in int32 without saturation), so
+// the float steps, the 8-row spec's (s = float(d_w) * d_a; acc[b & 1] = fmaf(s, float(isum),
+// acc[b & 1]); out = acc[0] + acc[1]), give the group kernels' results bit for bit: a token's
+// outputs do not depend on the path or on the other tokens of its step.
+//
+// Work per call: the strip's codes are rearranged once into the tile unit's B layout (for block b,
+// 8 rows of 64 bytes: row i holds the 4 codes 4i .. 4i+3 of each of the 16 weight rows) with
+// their 16 scales widened; then per tile of up to 16 tokens and per block parity (the spec keeps
+// two accumulators, even and odd blocks), one tile product per block and the float steps in
+// 16-lane AVX-512 registers, one register per token.
+//
+// Tile registers (fixed: each tile instruction names its registers in the opcode):
+//   tmm0, tmm1  C: tokens x 16 int32 sums, alternating between consecutive blocks so one block's
+//               products overlap the previous block's float steps
+//   tmm2, tmm3  A: the tokens' activation codes of a block (tokens x 32 bytes, strided rows)
+//   tmm4, tmm5  B: the strip's codes of a block (8 x 64 bytes)
+// Thread rules: any thread; the tile configuration is loaded and released inside each call, and
+// the scratch is per thread.
+
+// The tile instructions, with the register number as an immediate printed into the mnemonic.
+template <int kT>
+inline void AmxTileLoad(const void* base, int64_t stride) {
+  __asm__ volatile("tileloadd (%0,%1,1), %%tmm%c2" : : "r"(base), "r"(stride), "i"(kT) : "memory");
+}
+template <int kT>
+inline void AmxTileStore(void* base, int64_t stride) {
+  __asm__ volatile("tilestored %%tmm%c2, (%0,%1,1)" : : "r"(base), "r"(stride), "i"(kT) : "memory");
+}
+template <int kT>
+inline void AmxTileZero() {
+  __asm__ volatile("tilezero %%tmm%c0" : : "i"(kT));
+}
+// dst += a . b over signed bytes (Intel order tdpbssd dst, a, b; AT&T reverses it).
+template <int kDst, int kA, int kB>
+inline void AmxDpbssd() {
+  __asm__ volatile("tdpbssd %%tmm%c0, %%tmm%c1, %%tmm%c2" : : "i"(kB), "i"(kA), "i"(kDst));
+}
+
+// The 64-byte tile configuration (palette 1) of the registers above for `tokens` token rows.
+struct alignas(64) AmxTileConfig {
+  uint8_t palette = 1;
+  uint8_t start_row = 0;
+  uint8_t reserved[14] = {};
+  uint16_t colsb[16] = {};
+  uint8_t rows[16] = {};
+};
+static_assert(sizeof(AmxTileConfig) == 64);
+
+inline void AmxConfigure(int tokens) {
+  AmxTileConfig cfg;
+  for (int i = 0; i < 2; ++i) {
+    cfg.rows[i] = static_cast<uint8_t>(tokens);
+    cfg.colsb[i] = 64;
+    cfg.rows[2 + i] = static_cast<uint8_t>(tokens);
+    cfg.colsb[2 + i] = kQK;
+    cfg.rows[4 + i] = kQK / 4;
+    cfg.colsb[4 + i] = 64;
+  }
+  __asm__ volatile("ldtilecfg %0" : : "m"(cfg));
+}
+
+inline void AmxRelease() { __asm__ volatile("tilerelease" ::: "memory"); }
+
+// vpermt2d indices that gather B row 2c + e from two groups' code vectors of chunk c: the first
+// source holds group 0's quads h = 0, 1 (256 bits each), the second group 1's. Weight row n
+// (0..15) of group n / 8 is row m = n % 8 of that group, in quad h = (m >> 1) & 1 at quarter
+// k = (m & 1) + 2 (m >> 2) (rows8.h, Rows8RowOfQuarter), whose dword e is its codes 8c+4e..+3.
+struct AmxPermute {
+  alignas(64) int32_t idx[2][16];
+};
+
+constexpr AmxPermute MakeAmxPermute() {
+  AmxPermute p{};
+  for (int e = 0; e < 2; ++e) {
+    for (int n = 0; n < 16; ++n) {
+      const int m = n % 8;
+      const int dword = 8 * ((m >> 1) & 1) + 2 * ((m & 1) + 2 * (m >> 2)) + e;
+      p.idx[e][n] = (n < 8 ? 0 : 16) + dword;
+    }
+  }
+  return p;
+}
+
+inline constexpr AmxPermute kAmxPermute = MakeAmxPermute();
+
+// A tile's codes as signed bytes, [quad h][chunk c] as Rows8Codes orders them.
+template <class Op>
+void AmxSignedCodes(const std::byte* tile, __m256i (&q)[2][4]);
+
+template <>
+inline void AmxSignedCodes<Rows8Q4_0>(const std::byte* tile, __m256i (&q)[2][4]) {
+  const Rows8Codes w = Rows8Q4_0::Unpack(tile);
+  for (int h = 0; h < 2; ++h) {
+    for (int c = 0; c < 4; ++c) q[h][c] = _mm256_sub_epi8(w.q[h][c], _mm256_set1_epi8(8));
+  }
+}
+
+template <>
+inline void AmxSignedCodes<Rows8Q5_0>(const std::byte* tile, __m256i (&q)[2][4]) {
+  const Rows8Codes w = Rows8Q5_0::Unpack(tile);
+  for (int h = 0; h < 2; ++h) {
+    for (int c = 0; c < 4; ++c) q[h][c] = _mm256_sub_epi8(w.q[h][c], _mm256_set1_epi8(16));
+  }
+}
+
+template <>
+inline void AmxSignedCodes<Rows8Q8_0>(const std::byte* tile, __m256i (&q)[2][4]) {
+  const Rows8Q8_0::Codes w = Rows8Q8_0::Unpack(tile);
+  for (int h = 0; h < 2; ++h) {
+    for (int c = 0; c < 4; ++c) q[h][c] = w.w[h][c];
+  }
+}
+
+// Blocks whose tile products are issued ahead of their float steps (two such chunks alternate):
+// a stored C tile is read one chunk of float steps after its product was issued. Measured with
+// kernel_bench q4_0 2048 x 2048, 512 tokens, one thread (Intel Xeon, AMX): depth 1 ~690 GFLOP/s,
+// 2 ~665, 4 ~580, 8 ~590; storing each C tile after the previous block's float steps instead
+// (no chunks) gave 395.
+constexpr int kAmxDepth = 1;
+
+// Per-thread scratch of the strip kernels, grown on demand and kept for the next call. One
+// 64-byte-aligned allocation (std::vector of vector types does not promise their alignment here).
+struct AmxScratch {
+  __m512i* b = nullptr;  // the strip: per block, its 8 B-tile rows (512 bytes)
+  __m512* dw = nullptr;  // the strip: per block, the 16 rows' scales
+  int64_t blocks = 0;
+  void* memory = nullptr;
+  __m512 even[16], odd[16];  // a token tile's accumulators by block parity
+  // Two chunks of stored C tiles. The chunks are 4 KiB + 320 bytes apart, not 4 KiB: a load's
+  // address that matches an older store's in the low 12 bits waits for it (4K aliasing), and the
+  // float steps read one chunk while the tile unit stores the other.
+  alignas(64) int32_t c[2][kAmxDepth + 1][16][16] = {};
+
+  AmxScratch() = default;
+  AmxScratch(const AmxScratch&) = delete;
+  AmxScratch& operator=(const AmxScratch&) = delete;
+  ~AmxScratch() { std::free(memory); }
+
+  void Reserve(int64_t need) {
+    if (need <= blocks) return;
+    std::free(memory);
+    memory = std::aligned_alloc(64, static_cast<size_t>(need) * (8 + 1) * 64);
+    if (memory == nullptr) throw std::bad_alloc();
+    b = static_cast<__m512i*>(memory);
+    dw = reinterpret_cast<__m512*>(b + 8 * need);
+    blocks = need;
+  }
+};
+
+inline AmxScratch& ThreadAmxScratch() {
+  static thread_local AmxScratch scratch;
+  return scratch;
+}
+
+// Both groups' codes of every block into B tiles, and their scales into dw.
+template <class Op>
+void AmxPackStrip(const std::byte* g0, const std::byte* g1, int64_t nb, AmxScratch& s) {
+  const __m512i idx0 = _mm512_load_si512(kAmxPermute.idx[0]);
+  const __m512i idx1 = _mm512_load_si512(kAmxPermute.idx[1]);
+  for (int64_t b = 0; b < nb; ++b) {
+    const std::byte* t0 = g0 + b * Op::kTileBytes;
+    const std::byte* t1 = g1 + b * Op::kTileBytes;
+    __m256i q0[2][4], q1[2][4];
+    AmxSignedCodes<Op>(t0, q0);
+    AmxSignedCodes<Op>(t1, q1);
+    __m512i* dst = s.b + 8 * b;
+    for (int c = 0; c < 4; ++c) {
+      const __m512i z0 = _mm512_inserti64x4(_mm512_castsi256_si512(q0[0][c]), q0[1][c], 1);
+      const __m512i z1 = _mm512_inserti64x4(_mm512_castsi256_si512(q1[0][c]), q1[1][c], 1);
+      dst[2 * c] = _mm512_permutex2var_epi32(z0, idx0, z1);
+      dst[2 * c + 1] = _mm512_permutex2var_epi32(z0, idx1, z1);
+    }
+    const __m128i d0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(t0));
+    const __m128i d1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(t1));
+    s.dw[b] = _mm512_cvtph_ps(_mm256_inserti128_si256(_mm256_castsi128_si256(d0), d1, 1));
+  }
+}
+
+// PackTiles16Fn (quant_dot.h): tile i holds nb A tiles (512 bytes each), then nb vectors of the
+// 16 tokens' scales.
+void PackTiles16(const void* act, int64_t act_stride, int64_t num_tokens, int64_t n,
+                 int64_t first_tile, int64_t end_tile, void* tiles) {
+  const int64_t nb = n / kQK;
+  const std::byte* rows = static_cast<const std::byte*>(act);
+  for (int64_t tile = first_tile; tile < end_tile; ++tile) {
+    auto* codes =
+        reinterpret_cast<__m256i*>(static_cast<std::byte*>(tiles) + Tiles16Bytes(16 * tile, n));
+    auto* scales = reinterpret_cast<float*>(codes + 16 * nb);
+    const int64_t m = std::min<int64_t>(16, num_tokens - 16 * tile);
+    for (int64_t t = 0; t < 16; ++t) {
+      if (t < m) {
+        const auto* blocks =
+            reinterpret_cast<const ActQ8Block*>(rows + (16 * tile + t) * act_stride);
+        for (int64_t b = 0; b < nb; ++b) {
+          _mm256_store_si256(codes + 16 * b + t,
+                             _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blocks[b].qs)));
+          scales[16 * b + t] = blocks[b].d;
+        }
+      } else {
+        for (int64_t b = 0; b < nb; ++b) {
+          _mm256_store_si256(codes + 16 * b + t, _mm256_setzero_si256());
+          scales[16 * b + t] = 0.0f;
+        }
+      }
+    }
+  }
+}
+
+// The tile product of block b: C tile kC = the token tile's codes (A tile kA, 16 rows of 32
+// bytes) times the strip's (B tile kB).
+template <int kC, int kA, int kB>
+HWY_INLINE void AmxProduct(const __m512i* a_tiles, const __m512i* b_tiles, int64_t b) {
+  AmxTileLoad<kA>(a_tiles + 8 * b, kQK);
+  AmxTileLoad<kB>(b_tiles + 8 * b, 64);
+  AmxTileZero<kC>();
+  AmxDpbssd<kC, kA, kB>();
+}
+
+// The float steps of block b for the first kM tokens, from its stored C tile (rows past the
+// tile's tokens compute on zero scales and are never stored).
+template <int kM>
+HWY_INLINE void AmxFloatSteps(const int32_t (&c)[16][16], __m512 dw, const float* da,
+                              __m512 (&acc)[16]) {
+#pragma GCC unroll 16
+  for (int t = 0; t < kM; ++t) {
+    const __m512 isum = _mm512_cvtepi32_ps(_mm512_load_si512(c[t]));
+    acc[t] = _mm512_fmadd_ps(_mm512_mul_ps(dw, _mm512_set1_ps(da[t])), isum, acc[t]);
+  }
+}
+
+// The blocks of one parity (first, first + 2, ...) of a token tile into out[0, kM), software
+// pipelined by chunks of kAmxDepth blocks: a chunk's tile products (C tiles stored to the
+// scratch) are issued before the previous chunk's float steps, so the tile unit and the vector
+// units overlap.
+template <int kM>
+void AmxParityPass(const __m512i* a_tiles, const __m512* da_tiles, int64_t first, int64_t nb,
+                   AmxScratch& s, __m512* out) {
+  __m512 acc[16];
+#pragma GCC unroll 16
+  for (int t = 0; t < 16; ++t) acc[t] = _mm512_setzero_ps();
+  const __m512i* b_tiles = s.b;
+  const __m512* dw = s.dw;
+  const int64_t count = (nb - first + 1) / 2;  // blocks first + 2k, k < count
+  auto issue = [&](int64_t k0) {
+    int32_t(*c)[16][16] = s.c[(k0 / kAmxDepth) & 1];
+    for (int j = 0; j < kAmxDepth && k0 + j < count; ++j) {
+      const int64_t b = first + 2 * (k0 + j);
+      if (j & 1) {
+        AmxProduct<1, 3, 5>(a_tiles, b_tiles, b);
+        AmxTileStore<1>(c[j], 64);
+      } else {
+        AmxProduct<0, 2, 4>(a_tiles, b_tiles, b);
+        AmxTileStore<0>(c[j], 64);
+      }
+    }
+  };
+  if (count > 0) issue(0);
+  for (int64_t k0 = 0; k0 < count; k0 += kAmxDepth) {
+    if (k0 + kAmxDepth < count) issue(k0 + kAmxDepth);
+    const int32_t(*c)[16][16] = s.c[(k0 / kAmxDepth) & 1];
+    for (int j = 0; j < kAmxDepth && k0 + j < count; ++j) {
+      const int64_t b = first + 2 * (k0 + j);
+      AmxFloatSteps<kM>(c[j], dw[b], reinterpret_cast<const float*>(da_tiles + b), acc);
+    }
+  }
+#pragma GCC unroll 16
+  for (int t = 0; t < kM; ++t) out[t] = acc[t];
+}
+
+// One packed tile of m <= kM tokens against the packed strip: out rows t < m, 16 floats each.
+template <int kM>
+void AmxTokenTile(const __m512i* a_tiles, const __m512* da_tiles, int64_t m, int64_t nb,
+                  AmxScratch& s, float* out, int64_t out_stride, bool accumulate) {
+  AmxParityPass<kM>(a_tiles, da_tiles, 0, nb, s, s.even);
+  AmxParityPass<kM>(a_tiles, da_tiles, 1, nb, s, s.odd);
+  for (int64_t t = 0; t < m; ++t) {
+    __m512 v = _mm512_add_ps(s.even[t], s.odd[t]);
+    float* o = out + t * out_stride;
+    if (accumulate) v = _mm512_add_ps(_mm512_loadu_ps(o), v);
+    _mm512_storeu_ps(o, v);
+  }
+}
+
+// Token tiles per pass of the strips: their A tiles (n bytes per token) stay within 512 KiB of L2
+// while the strips pass over them; between 1 and 16 tiles (16 to 256 tokens).
+inline int64_t AmxTilesPerPass(int64_t n) {
+  return std::clamp<int64_t>((512 << 10) / (16 * std::max<int64_t>(n, 1)), 1, 16);
+}
+
+template <class Op>
+void GemmRows16Amx(const void* strips, int64_t group_bytes, int64_t num_strips, const void* tiles,
+                   int64_t num_tokens, int64_t n, float* out, int64_t out_stride, bool accumulate) {
+  const int64_t nb = n / kQK;
+  const int64_t num_tiles = (num_tokens + 15) / 16;
+  const int64_t per_pass = AmxTilesPerPass(n);
+  AmxScratch& s = ThreadAmxScratch();
+  s.Reserve(nb);
+  const std::byte* w = static_cast<const std::byte*>(strips);
+  const std::byte* packed = static_cast<const std::byte*>(tiles);
+  // The tiles always hold 16 rows (zeros past the last token), so one configuration serves all.
+  AmxConfigure(16);
+  for (int64_t first = 0; first < num_tiles; first += per_pass) {
+    const int64_t end = std::min(num_tiles, first + per_pass);
+    for (int64_t j = 0; j < num_strips; ++j) {
+      const std::byte* g0 = w + 2 * j * group_bytes;
+      AmxPackStrip<Op>(g0, g0 + group_bytes, nb, s);
+      for (int64_t tile = first; tile < end; ++tile) {
+        const int64_t m = std::min<int64_t>(16, num_tokens - 16 * tile);
+        const auto* a_tiles = reinterpret_cast<const __m512i*>(packed + Tiles16Bytes(16 * tile, n));
+        const auto* da_tiles = reinterpret_cast<const __m512*>(a_tiles + 8 * nb);
+        float* o = out + 16 * tile * out_stride + 16 * j;
+        if (m <= 4) {
+          AmxTokenTile<4>(a_tiles, da_tiles, m, nb, s, o, out_stride, accumulate);
+        } else if (m <= 8) {
+          AmxTokenTile<8>(a_tiles, da_tiles, m, nb, s, o, out_stride, accumulate);
+        } else {
+          AmxTokenTile<16>(a_tiles, da_tiles, m, nb, s, o, out_stride, accumulate);
+        }
+      }
+    }
+  }
+  AmxRelease();
+}
