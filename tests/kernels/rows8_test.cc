@@ -372,28 +372,36 @@ TEST_F(Rows8Test, AmxStripsEqualTheOneTokenTwinBitForBit) {
   const QuantDotKernels& twin = ScalarQuantDotKernels();
   ASSERT_TRUE(ForceSimdTarget("best").ok());
   const QuantDotKernels& k = GetSimdKernels().quant;
-  for (DType type : kRows8Types) {
+  for (DType type : {DType::kQ4_0, DType::kQ5_0, DType::kQ8_0, DType::kQ4_K}) {
     const QuantGemm16Fn gemm = QuantGemm16For(k, type);
     ASSERT_NE(gemm, nullptr) << DTypeName(type);
-    for (int64_t n : {32, 64, 96, 576, 2080}) {
+    const bool k_format = type == DType::kQ4_K;
+    const DType act_type = k_format ? DType::kQ8_K : DType::kQ8_0;
+    const PackTiles16Fn pack = k_format ? k.pack_tiles16_k : k.pack_tiles16;
+    for (int64_t n : k_format ? std::vector<int64_t>{256, 768, 2048}
+                              : std::vector<int64_t>{32, 64, 96, 576, 2080}) {
       std::vector<std::byte> strip = Packed(type, RandomRows(type, n, rng), n);
       const std::vector<std::byte> second = Packed(type, RandomRows(type, n, rng), n);
       const int64_t group_bytes = static_cast<int64_t>(strip.size()) + 64;  // a gap between them
       strip.resize(static_cast<size_t>(group_bytes), std::byte{0x5a});
       strip.insert(strip.end(), second.begin(), second.end());
-      const int64_t row = ActivationRowBytes(DType::kQ8_0, n), stride = row + 40;
+      const int64_t row = ActivationRowBytes(act_type, n), stride = row + 40;
       for (int64_t tokens : {1, 2, 3, 4, 5, 8, 9, 15, 16, 17, 33}) {
         std::vector<uint8_t> acts(static_cast<size_t>(tokens * stride));
         for (int64_t t = 0; t < tokens; ++t) {
-          const std::vector<uint8_t> a = QuantizedActivation(n, rng);
+          std::vector<float> x(static_cast<size_t>(n));
+          std::normal_distribution<float> dist(0.0f, 1.0f);
+          for (float& v : x) v = dist(rng);
+          const std::vector<uint8_t> a =
+              k_format ? QuantizedKActivation(x) : QuantizedActivation(n, rng);
           std::memcpy(acts.data() + t * stride, a.data(), static_cast<size_t>(row));
         }
         // The packed tiles, 64-byte aligned as the matmul's scratch gives them.
-        std::vector<std::byte> packed(static_cast<size_t>(Tiles16Bytes(tokens, n) + 64));
+        std::vector<std::byte> packed(static_cast<size_t>(Tiles16Bytes(act_type, tokens, n) + 64));
         void* tiles = packed.data() + (64 - reinterpret_cast<uintptr_t>(packed.data()) % 64) % 64;
         const int64_t num_tiles = (tokens + 15) / 16;
-        k.pack_tiles16(acts.data(), stride, tokens, n, 0, num_tiles / 2, tiles);  // in two parts
-        k.pack_tiles16(acts.data(), stride, tokens, n, num_tiles / 2, num_tiles, tiles);
+        pack(acts.data(), stride, tokens, n, 0, num_tiles / 2, tiles);  // in two parts
+        pack(acts.data(), stride, tokens, n, num_tiles / 2, num_tiles, tiles);
         const int64_t out_stride = 2 * kRows8 + 5;
         for (bool accumulate : {false, true}) {
           std::vector<float> got(static_cast<size_t>(tokens * out_stride), 0.25f);

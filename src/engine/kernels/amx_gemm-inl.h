@@ -125,33 +125,37 @@ inline void AmxSignedCodes<Rows8Q8_0>(const std::byte* tile, __m256i (&q)[2][4])
 // 2 ~665, 4 ~580, 8 ~590; storing each C tile after the previous block's float steps instead
 // (no chunks) gave 395.
 constexpr int kAmxDepth = 1;
+constexpr int kAmxChunkTiles = 8;  // C tiles per chunk at most (Q4_K: a super-block's 8)
 
 // Per-thread scratch of the strip kernels, grown on demand and kept for the next call. One
 // 64-byte-aligned allocation (std::vector of vector types does not promise their alignment here).
 struct AmxScratch {
-  __m512i* b = nullptr;  // the strip: per block, its 8 B-tile rows (512 bytes)
-  __m512* dw = nullptr;  // the strip: per block, the 16 rows' scales
-  int64_t blocks = 0;
+  // The strip in the tile unit's layout: B tiles (8 vectors each), then per-format float
+  // vectors (the 32-element formats: one per block, the 16 rows' scales; Q4_K: amx_gemm_k-inl.h).
+  __m512i* b = nullptr;
+  __m512* f = nullptr;
+  int64_t b_vectors = 0, f_vectors = 0;
   void* memory = nullptr;
   __m512 even[16], odd[16];  // a token tile's accumulators by block parity
-  // Two chunks of stored C tiles. The chunks are 4 KiB + 320 bytes apart, not 4 KiB: a load's
-  // address that matches an older store's in the low 12 bits waits for it (4K aliasing), and the
-  // float steps read one chunk while the tile unit stores the other.
-  alignas(64) int32_t c[2][kAmxDepth + 1][16][16] = {};
+  // Two chunks of stored C tiles (up to 8 per chunk), 9 KiB apart rather than a multiple of 4 KiB:
+  // a load whose address matches an older store's in the low 12 bits waits for it (4K aliasing),
+  // and the float steps read one chunk while the tile unit stores the other.
+  alignas(64) int32_t c[2][kAmxChunkTiles + 1][16][16] = {};
 
   AmxScratch() = default;
   AmxScratch(const AmxScratch&) = delete;
   AmxScratch& operator=(const AmxScratch&) = delete;
   ~AmxScratch() { std::free(memory); }
 
-  void Reserve(int64_t need) {
-    if (need <= blocks) return;
+  void Reserve(int64_t need_b, int64_t need_f) {
+    if (need_b <= b_vectors && need_f <= f_vectors) return;
     std::free(memory);
-    memory = std::aligned_alloc(64, static_cast<size_t>(need) * (8 + 1) * 64);
+    b_vectors = std::max(b_vectors, need_b);
+    f_vectors = std::max(f_vectors, need_f);
+    memory = std::aligned_alloc(64, static_cast<size_t>(b_vectors + f_vectors) * 64);
     if (memory == nullptr) throw std::bad_alloc();
     b = static_cast<__m512i*>(memory);
-    dw = reinterpret_cast<__m512*>(b + 8 * need);
-    blocks = need;
+    f = reinterpret_cast<__m512*>(b + b_vectors);
   }
 };
 
@@ -160,7 +164,7 @@ inline AmxScratch& ThreadAmxScratch() {
   return scratch;
 }
 
-// Both groups' codes of every block into B tiles, and their scales into dw.
+// Both groups' codes of every block into B tiles, and their scales into s.f.
 template <class Op>
 void AmxPackStrip(const std::byte* g0, const std::byte* g1, int64_t nb, AmxScratch& s) {
   const __m512i idx0 = _mm512_load_si512(kAmxPermute.idx[0]);
@@ -180,7 +184,7 @@ void AmxPackStrip(const std::byte* g0, const std::byte* g1, int64_t nb, AmxScrat
     }
     const __m128i d0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(t0));
     const __m128i d1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(t1));
-    s.dw[b] = _mm512_cvtph_ps(_mm256_inserti128_si256(_mm256_castsi128_si256(d0), d1, 1));
+    s.f[b] = _mm512_cvtph_ps(_mm256_inserti128_si256(_mm256_castsi128_si256(d0), d1, 1));
   }
 }
 
@@ -191,8 +195,8 @@ void PackTiles16(const void* act, int64_t act_stride, int64_t num_tokens, int64_
   const int64_t nb = n / kQK;
   const std::byte* rows = static_cast<const std::byte*>(act);
   for (int64_t tile = first_tile; tile < end_tile; ++tile) {
-    auto* codes =
-        reinterpret_cast<__m256i*>(static_cast<std::byte*>(tiles) + Tiles16Bytes(16 * tile, n));
+    auto* codes = reinterpret_cast<__m256i*>(static_cast<std::byte*>(tiles) +
+                                             Tiles16Bytes(DType::kQ8_0, 16 * tile, n));
     auto* scales = reinterpret_cast<float*>(codes + 16 * nb);
     const int64_t m = std::min<int64_t>(16, num_tokens - 16 * tile);
     for (int64_t t = 0; t < 16; ++t) {
@@ -247,7 +251,7 @@ void AmxParityPass(const __m512i* a_tiles, const __m512* da_tiles, int64_t first
 #pragma GCC unroll 16
   for (int t = 0; t < 16; ++t) acc[t] = _mm512_setzero_ps();
   const __m512i* b_tiles = s.b;
-  const __m512* dw = s.dw;
+  const __m512* dw = s.f;
   const int64_t count = (nb - first + 1) / 2;  // blocks first + 2k, k < count
   auto issue = [&](int64_t k0) {
     int32_t(*c)[16][16] = s.c[(k0 / kAmxDepth) & 1];
@@ -302,7 +306,7 @@ void GemmRows16Amx(const void* strips, int64_t group_bytes, int64_t num_strips, 
   const int64_t num_tiles = (num_tokens + 15) / 16;
   const int64_t per_pass = AmxTilesPerPass(n);
   AmxScratch& s = ThreadAmxScratch();
-  s.Reserve(nb);
+  s.Reserve(8 * nb, nb);
   const std::byte* w = static_cast<const std::byte*>(strips);
   const std::byte* packed = static_cast<const std::byte*>(tiles);
   // The tiles always hold 16 rows (zeros past the last token), so one configuration serves all.
@@ -314,7 +318,8 @@ void GemmRows16Amx(const void* strips, int64_t group_bytes, int64_t num_strips, 
       AmxPackStrip<Op>(g0, g0 + group_bytes, nb, s);
       for (int64_t tile = first; tile < end; ++tile) {
         const int64_t m = std::min<int64_t>(16, num_tokens - 16 * tile);
-        const auto* a_tiles = reinterpret_cast<const __m512i*>(packed + Tiles16Bytes(16 * tile, n));
+        const auto* a_tiles =
+            reinterpret_cast<const __m512i*>(packed + Tiles16Bytes(DType::kQ8_0, 16 * tile, n));
         const auto* da_tiles = reinterpret_cast<const __m512*>(a_tiles + 8 * nb);
         float* o = out + 16 * tile * out_stride + 16 * j;
         if (m <= 4) {

@@ -357,7 +357,9 @@ RowKernel MakeRowKernel(const TensorView& w) {
     k.qdot8 = QuantDot8For(k.simd->quant, w.type);
     k.gemm8 = QuantGemm8For(k.simd->quant, w.type);
     k.gemm16 = QuantGemm16For(k.simd->quant, w.type);
-    if (k.gemm16 != nullptr) k.pack16 = k.simd->quant.pack_tiles16;
+    if (k.gemm16 != nullptr) {
+      k.pack16 = k.act == DType::kQ8_K ? k.simd->quant.pack_tiles16_k : k.simd->quant.pack_tiles16;
+    }
     return k;
   }
   k.qdot = QuantDotFor(k.simd->quant, w.type);
@@ -390,6 +392,9 @@ struct QuantizedInput {
   std::byte* q8k = nullptr;
   int64_t q8_stride = 0, q8k_stride = 0;  // bytes per token row
   std::byte* tiles16 = nullptr;           // the Q8 rows packed for the AMX kernels (several tokens)
+  std::byte* tiles16k = nullptr;          // the Q8_K rows packed for them
+
+  const std::byte* TilesFor(DType act) const { return act == DType::kQ8_K ? tiles16k : tiles16; }
 
   const std::byte* For(DType act) const { return act == DType::kQ8_K ? q8k : q8; }
   int64_t StrideFor(DType act) const { return act == DType::kQ8_K ? q8k_stride : q8_stride; }
@@ -400,11 +405,12 @@ struct QuantizedInput {
 QuantizedInput QuantizeInput(std::span<const RowKernel> kernels, const float* x, int64_t num_tokens,
                              int64_t in, std::span<std::byte> scratch, ThreadPool& pool) {
   bool need_q8 = false, need_q8k = false;
-  PackTiles16Fn pack16 = nullptr;
+  PackTiles16Fn pack16 = nullptr, pack16k = nullptr;
   for (const RowKernel& k : kernels) {
     need_q8 |= k.act == DType::kQ8_0;
     need_q8k |= k.act == DType::kQ8_K;
-    if (num_tokens > 1 && k.pack16 != nullptr) pack16 = k.pack16;
+    if (num_tokens > 1 && k.pack16 != nullptr)
+      (k.act == DType::kQ8_K ? pack16k : pack16) = k.pack16;
   }
   QuantizedInput q;
   if (!need_q8 && !need_q8k) return q;
@@ -421,9 +427,12 @@ QuantizedInput QuantizeInput(std::span<const RowKernel> kernels, const float* x,
     q.q8k_stride = ActivationRowBytes(DType::kQ8_K, in);
     p += num_tokens * q.q8k_stride;
   }
-  if (pack16 != nullptr) {  // 64-byte aligned for the tile loads
+  // 64-byte aligned for the tile loads.
+  if (pack16 != nullptr) {
     q.tiles16 = p + (64 - reinterpret_cast<uintptr_t>(p) % 64) % 64;
+    p = q.tiles16 + Tiles16Bytes(DType::kQ8_0, num_tokens, in);
   }
+  if (pack16k != nullptr) q.tiles16k = p + (64 - reinterpret_cast<uintptr_t>(p) % 64) % 64;
   const QuantDotKernels& kq = kernels[0].simd->quant;
   auto quantize = [&](int64_t b, int64_t e) {
     for (int64_t t = b; t < e; ++t) {
@@ -433,11 +442,12 @@ QuantizedInput QuantizeInput(std::span<const RowKernel> kernels, const float* x,
   };
   if (num_tokens == 1) {
     quantize(0, 1);
-  } else if (q.tiles16 != nullptr) {
+  } else if (pack16 != nullptr || pack16k != nullptr) {
     // By tiles of 16 tokens: each tile's rows are packed while they are in cache.
     pool.ParallelFor((num_tokens + 15) / 16, [&](int64_t b, int64_t e) {
       quantize(16 * b, std::min(num_tokens, 16 * e));
-      pack16(q.q8, q.q8_stride, num_tokens, in, b, e, q.tiles16);
+      if (pack16 != nullptr) pack16(q.q8, q.q8_stride, num_tokens, in, b, e, q.tiles16);
+      if (pack16k != nullptr) pack16k(q.q8k, q.q8k_stride, num_tokens, in, b, e, q.tiles16k);
     });
   } else {
     pool.ParallelFor(num_tokens, quantize);
@@ -497,7 +507,9 @@ int64_t MatMulScratchBytes(int64_t num_tokens, int64_t max_cols) {
   const int64_t cols = (max_cols + 255) / 256 * 256;  // whole blocks of either layout
   return num_tokens *
              (ActivationRowBytes(DType::kQ8_0, cols) + ActivationRowBytes(DType::kQ8_K, cols)) +
-         (num_tokens > 1 ? Tiles16Bytes(num_tokens, cols) + 64 : 0);
+         (num_tokens > 1 ? Tiles16Bytes(DType::kQ8_0, num_tokens, cols) +
+                               Tiles16Bytes(DType::kQ8_K, num_tokens, cols) + 128
+                         : 0);
 }
 
 void MatMul(const TensorView& w, const float* x, int64_t num_tokens, float* y, ThreadPool& pool,
@@ -518,7 +530,7 @@ void MatMul(const TensorView& w, const float* x, int64_t num_tokens, float* y, T
   const std::byte* qx = q.For(k.act);
   const int64_t qs = q.StrideFor(k.act);
   ParallelRows(pool, out, [&](int64_t b, int64_t e) {
-    k.Rows(b, e, num_tokens, x, qx, qs, q.tiles16, y, out, accumulate);
+    k.Rows(b, e, num_tokens, x, qx, qs, q.TilesFor(k.act), y, out, accumulate);
   });
 }
 
@@ -551,7 +563,7 @@ void MatMulMulti(std::span<const MatMulOutput> outs, const float* x, int64_t num
       if (lo >= hi) continue;
       const RowKernel& k = kernels[j];
       k.Rows(lo - first_row[j], hi - first_row[j], num_tokens, x, q.For(k.act), q.StrideFor(k.act),
-             q.tiles16, outs[j].y, outs[j].w->rows(), false);
+             q.TilesFor(k.act), outs[j].y, outs[j].w->rows(), false);
     }
   });
 }
@@ -574,9 +586,9 @@ void MatMulSwiGlu(const TensorView& gate, const TensorView& up, const float* x, 
   const QuantizedInput q = QuantizeInput(kernels, x, num_tokens, in, scratch, pool);
   ParallelRows(pool, inter, [&](int64_t b, int64_t e) {
     kernels[0].Rows(b, e, num_tokens, x, q.For(kernels[0].act), q.StrideFor(kernels[0].act),
-                    q.tiles16, out, inter, false);
+                    q.TilesFor(kernels[0].act), out, inter, false);
     kernels[1].Rows(b, e, num_tokens, x, q.For(kernels[1].act), q.StrideFor(kernels[1].act),
-                    q.tiles16, up_scratch, inter, false);
+                    q.TilesFor(kernels[1].act), up_scratch, inter, false);
     for (int64_t t = 0; t < num_tokens; ++t) {
       SiluMul(out + t * inter + b, up_scratch + t * inter + b, out + t * inter + b, e - b);
     }

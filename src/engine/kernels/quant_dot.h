@@ -83,11 +83,11 @@ using QuantDot8Fn = void (*)(const void* group, const void* act, int64_t n, floa
 using QuantGemm8Fn = void (*)(const void* group, const void* act, int64_t act_stride,
                               int64_t num_tokens, int64_t n, float* out, int64_t out_stride);
 
-// The token side of the AMX strip kernels (amx.h): ActQ8Block activation rows packed into tiles
-// of 16 tokens, tile i (tokens 16 i .. 16 i + 15) at Tiles16Bytes(16 i, n) bytes: for each block
-// b, 512 bytes (row t = token t's 32 codes), then for each block 16 floats (token t's scale d);
-// zeros past the last token.
-int64_t Tiles16Bytes(int64_t num_tokens, int64_t n);
+// The token side of the AMX strip kernels (amx.h): activation rows packed into tiles of 16
+// tokens; tile i (tokens 16 i .. 16 i + 15) starts Tiles16Bytes(act, 16 i, n) bytes in, zeros past
+// the last token. act kQ8_0 (ActQ8Block rows): per block b, 512 bytes (row t = token t's 32
+// codes), then per block 16 floats (token t's d). act kQ8_K (BlockQ8_K rows): amx_gemm_k-inl.h.
+int64_t Tiles16Bytes(DType act, int64_t num_tokens, int64_t n);
 
 // Packs tiles [first_tile, end_tile) of num_tokens activation rows (act + t * act_stride bytes)
 // into `tiles` (64-byte aligned, the layout above).
@@ -120,7 +120,8 @@ struct QuantDotKernels {
   // The activation quantizers (QuantizeActivationRow's two layouts), equal to the twin bit for bit.
   ActQuantizeFn quantize_q8, quantize_q8_k;
   QuantGemm16Fn gemm16[kNumQuantDotTypes] = {};  // AMX 16-row strips; null without AMX
-  PackTiles16Fn pack_tiles16 = nullptr;          // their token side; null without AMX
+  PackTiles16Fn pack_tiles16 = nullptr;          // their token side (Q8_0 rows); null without AMX
+  PackTiles16Fn pack_tiles16_k = nullptr;        // the same for Q8_K rows
 };
 
 // The scalar twin's table (the spec).

@@ -453,6 +453,7 @@ void GemmHalf(const uint16_t* w, int64_t w_stride, int64_t num_rows, const float
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include "engine/kernels/amx_gemm-inl.h"  // NOLINT(build/include): AVX3_DL only, in this namespace
+#include "engine/kernels/amx_gemm_k-inl.h"  // NOLINT(build/include): the same
 #pragma GCC diagnostic pop
 #endif
 
@@ -463,7 +464,9 @@ void AddAmxKernels(QuantDotKernels* k) {
   k->gemm16[0] = &GemmRows16Amx<Rows8Q4_0>;
   k->gemm16[2] = &GemmRows16Amx<Rows8Q5_0>;
   k->gemm16[4] = &GemmRows16Amx<Rows8Q8_0>;
+  k->gemm16[5] = &GemmRows16AmxQ4K;
   k->pack_tiles16 = &PackTiles16;
+  k->pack_tiles16_k = &PackTiles16K;
 #else
   (void)k;
 #endif

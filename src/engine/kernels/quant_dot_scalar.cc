@@ -318,8 +318,10 @@ QuantGemm8Fn QuantGemm8For(const QuantDotKernels& k, DType weight) {
   return i < 0 ? nullptr : k.gemm8[i];
 }
 
-int64_t Tiles16Bytes(int64_t num_tokens, int64_t n) {
-  return (num_tokens + 15) / 16 * (n / kActBlockElems) * (512 + 64);
+int64_t Tiles16Bytes(DType act, int64_t num_tokens, int64_t n) {
+  const int64_t tiles = (num_tokens + 15) / 16;
+  if (act == DType::kQ8_K) return tiles * (n / kQKK) * (8 * 512 + 64 + 8 * 64);
+  return tiles * (n / kActBlockElems) * (512 + 64);
 }
 
 QuantGemm16Fn QuantGemm16For(const QuantDotKernels& k, DType weight) {

@@ -1,0 +1,198 @@
+// The AMX strip kernel (quant_dot.h, QuantGemm16Fn) of the 8-row Q4_K layout, and the packing of
+// Q8_K activation rows into 16-token tiles. Included by quant_dot_highway.cc after
+// amx_gemm-inl.h (whose tile instructions, permutation and scratch it uses), INSIDE namespace
+// sg::HWY_NAMESPACE for the AVX3_DL target.
+//
+// Exactness, against the K spec (quant_dot.h; StepRows8Q4_K), per super-block and (token, row):
+// one TDPBSSD per 32-element sub-block j gives its exact code sum C_j (codes 0..15 times
+// activation codes in [-127, 127]: |C_j| <= 60960). The spec's integer isum = sum_j sc_j C_j is
+// formed in float without rounding: every product sc_j C_j (sc_j <= 63) is an integer below 2^22,
+// and each half (j < 4, j >= 4) sums to below 2^24, so both halves are exact and their one float
+// addition rounds the exact isum once, as float(isum) does. msum = sum_j m_j bsum_j is below 2^21
+// and exact the same way. The two FMAs per super-block are then the spec's, so every output
+// equals the group kernel's bit for bit.
+//
+// Layouts (per 16-row strip, in AmxScratch): B tiles, 8 per super-block (sub-block j's codes),
+// then 18 float vectors per super-block: sc_j (8), m_j (8), d, dmin of the 16 rows.
+// Token tiles (Tiles16Bytes(kQ8_K)): per super-block 8 A tiles (row t = token t's 32 codes of
+// sub-block j), then per super-block 16 scales d, then per super-block and j 16 floats
+// bsums[2j] + bsums[2j + 1].
+
+// PackTiles16Fn for Q8_K rows.
+void PackTiles16K(const void* act, int64_t act_stride, int64_t num_tokens, int64_t n,
+                  int64_t first_tile, int64_t end_tile, void* tiles) {
+  const int64_t nsb = n / kQKK;
+  const std::byte* rows = static_cast<const std::byte*>(act);
+  for (int64_t tile = first_tile; tile < end_tile; ++tile) {
+    auto* codes = reinterpret_cast<__m256i*>(static_cast<std::byte*>(tiles) +
+                                             Tiles16Bytes(DType::kQ8_K, 16 * tile, n));
+    auto* scales = reinterpret_cast<float*>(codes + 16 * 8 * nsb);
+    float* bsums = scales + 16 * nsb;
+    const int64_t m = std::min<int64_t>(16, num_tokens - 16 * tile);
+    for (int64_t t = 0; t < 16; ++t) {
+      const auto* blocks =
+          t < m ? reinterpret_cast<const BlockQ8_K*>(rows + (16 * tile + t) * act_stride) : nullptr;
+      for (int64_t sb = 0; sb < nsb; ++sb) {
+        for (int j = 0; j < 8; ++j) {
+          _mm256_store_si256(
+              codes + 16 * (8 * sb + j) + t,
+              blocks != nullptr
+                  ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blocks[sb].qs + 32 * j))
+                  : _mm256_setzero_si256());
+          bsums[16 * (8 * sb + j) + t] =
+              blocks != nullptr
+                  ? static_cast<float>(blocks[sb].bsums[2 * j] + blocks[sb].bsums[2 * j + 1])
+                  : 0.0f;
+        }
+        scales[16 * sb + t] = blocks != nullptr ? blocks[sb].d : 0.0f;
+      }
+    }
+  }
+}
+
+// Both groups' Q4_K tiles of every super-block into B tiles and float scales (layout above).
+inline void AmxPackStripQ4K(const std::byte* g0, const std::byte* g1, int64_t nsb, AmxScratch& s) {
+  const __m512i idx0 = _mm512_load_si512(kAmxPermute.idx[0]);
+  const __m512i idx1 = _mm512_load_si512(kAmxPermute.idx[1]);
+  const __m256i low4 = _mm256_set1_epi8(0x0f);
+  for (int64_t sb = 0; sb < nsb; ++sb) {
+    const std::byte* t[2] = {g0 + sb * Rows8Q4K::kTileBytes, g1 + sb * Rows8Q4K::kTileBytes};
+    for (int g = 0; g < 4; ++g) {  // sub-blocks 2g (low nibbles) and 2g + 1 (high nibbles)
+      __m256i q[2][2][2][4];       // [group][nibble][quad h][chunk c]
+      for (int k = 0; k < 2; ++k) {
+        const std::byte* codes = t[k] + kRows8Q4KHeaderBytes + 256 * g;
+        for (int h = 0; h < 2; ++h) {
+          for (int c = 0; c < 4; ++c) {
+            const __m256i v =
+                _mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes + 32 * (4 * h + c)));
+            q[k][0][h][c] = _mm256_and_si256(v, low4);
+            q[k][1][h][c] = _mm256_and_si256(_mm256_srli_epi16(v, 4), low4);
+          }
+        }
+      }
+      for (int e = 0; e < 2; ++e) {
+        __m512i* dst = s.b + 8 * (8 * sb + 2 * g + e);
+        for (int c = 0; c < 4; ++c) {
+          const __m512i z0 =
+              _mm512_inserti64x4(_mm512_castsi256_si512(q[0][e][0][c]), q[0][e][1][c], 1);
+          const __m512i z1 =
+              _mm512_inserti64x4(_mm512_castsi256_si512(q[1][e][0][c]), q[1][e][1][c], 1);
+          dst[2 * c] = _mm512_permutex2var_epi32(z0, idx0, z1);
+          dst[2 * c + 1] = _mm512_permutex2var_epi32(z0, idx1, z1);
+        }
+      }
+    }
+    alignas(32) uint8_t sc[2][64], mn[2][64];
+    Rows8Q4K::UnpackScales(t[0], sc[0], mn[0]);
+    Rows8Q4K::UnpackScales(t[1], sc[1], mn[1]);
+    __m512* f = s.f + 18 * sb;
+    for (int j = 0; j < 8; ++j) {
+      uint64_t lo, hi;
+      std::memcpy(&lo, sc[0] + 8 * j, 8);
+      std::memcpy(&hi, sc[1] + 8 * j, 8);
+      f[j] = _mm512_cvtepi32_ps(
+          _mm512_cvtepu8_epi32(_mm_set_epi64x(static_cast<int64_t>(hi), static_cast<int64_t>(lo))));
+      std::memcpy(&lo, mn[0] + 8 * j, 8);
+      std::memcpy(&hi, mn[1] + 8 * j, 8);
+      f[8 + j] = _mm512_cvtepi32_ps(
+          _mm512_cvtepu8_epi32(_mm_set_epi64x(static_cast<int64_t>(hi), static_cast<int64_t>(lo))));
+    }
+    for (int k = 0; k < 2; ++k) {  // d, then dmin
+      const __m128i h0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(t[0] + 16 * k));
+      const __m128i h1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(t[1] + 16 * k));
+      f[16 + k] = _mm512_cvtph_ps(_mm256_inserti128_si256(_mm256_castsi128_si256(h0), h1, 1));
+    }
+  }
+}
+
+// Issues super-block sb's 8 tile products, each C tile stored to c[j].
+inline void AmxProductsQ4K(const __m512i* a_tiles, const __m512i* b_tiles, int64_t sb,
+                           int32_t (*c)[16][16]) {
+  for (int j = 0; j < 8; j += 2) {
+    AmxProduct<0, 2, 4>(a_tiles, b_tiles, 8 * sb + j);
+    AmxTileStore<0>(c[j], 64);
+    AmxProduct<1, 3, 5>(a_tiles, b_tiles, 8 * sb + j + 1);
+    AmxTileStore<1>(c[j + 1], 64);
+  }
+}
+
+// The float steps of super-block sb for the first kM tokens (see the exactness note above).
+template <int kM>
+HWY_INLINE void AmxFloatStepsQ4K(const int32_t (*c)[16][16], const __m512* f, const float* da,
+                                 const float* bsums, __m512 (&acc)[16]) {
+  const __m512 sign = _mm512_set1_ps(-0.0f);
+#pragma GCC unroll 16
+  for (int t = 0; t < kM; ++t) {
+    __m512 half[2];
+    for (int k = 0; k < 2; ++k) {
+      half[k] = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_load_si512(c[4 * k][t])), f[4 * k]);
+      for (int j = 4 * k + 1; j < 4 * k + 4; ++j) {
+        half[k] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_load_si512(c[j][t])), f[j], half[k]);
+      }
+    }
+    const __m512 isum = _mm512_add_ps(half[0], half[1]);
+    __m512 msum = _mm512_mul_ps(f[8], _mm512_set1_ps(bsums[t]));
+    for (int j = 1; j < 8; ++j)
+      msum = _mm512_fmadd_ps(f[8 + j], _mm512_set1_ps(bsums[16 * j + t]), msum);
+    const __m512 a = _mm512_set1_ps(da[t]);
+    acc[t] = _mm512_fmadd_ps(_mm512_mul_ps(f[16], a), isum, acc[t]);
+    acc[t] = _mm512_fmadd_ps(_mm512_xor_ps(_mm512_mul_ps(f[17], a), sign), msum, acc[t]);
+  }
+}
+
+// One packed tile of m <= kM tokens against the packed strip: out rows t < m, 16 floats each.
+// Super-block sb + 1's products are issued before sb's float steps (two chunks of C tiles).
+template <int kM>
+void AmxTokenTileQ4K(const __m512i* a_tiles, const float* da, const float* bsums, int64_t m,
+                     int64_t nsb, AmxScratch& s, float* out, int64_t out_stride, bool accumulate) {
+  __m512 acc[16];
+#pragma GCC unroll 16
+  for (int t = 0; t < 16; ++t) acc[t] = _mm512_setzero_ps();
+  if (nsb > 0) AmxProductsQ4K(a_tiles, s.b, 0, s.c[0]);
+  for (int64_t sb = 0; sb < nsb; ++sb) {
+    if (sb + 1 < nsb) AmxProductsQ4K(a_tiles, s.b, sb + 1, s.c[(sb + 1) & 1]);
+    AmxFloatStepsQ4K<kM>(s.c[sb & 1], s.f + 18 * sb, da + 16 * sb, bsums + 16 * 8 * sb, acc);
+  }
+  for (int64_t t = 0; t < m; ++t) {
+    __m512 v = acc[t];
+    float* o = out + t * out_stride;
+    if (accumulate) v = _mm512_add_ps(_mm512_loadu_ps(o), v);
+    _mm512_storeu_ps(o, v);
+  }
+}
+
+void GemmRows16AmxQ4K(const void* strips, int64_t group_bytes, int64_t num_strips,
+                      const void* tiles, int64_t num_tokens, int64_t n, float* out,
+                      int64_t out_stride, bool accumulate) {
+  const int64_t nsb = n / kQKK;
+  const int64_t num_tiles = (num_tokens + 15) / 16;
+  const int64_t per_pass = AmxTilesPerPass(n);
+  AmxScratch& s = ThreadAmxScratch();
+  s.Reserve(64 * nsb, 18 * nsb);
+  const std::byte* w = static_cast<const std::byte*>(strips);
+  const std::byte* packed = static_cast<const std::byte*>(tiles);
+  AmxConfigure(16);
+  for (int64_t first = 0; first < num_tiles; first += per_pass) {
+    const int64_t end = std::min(num_tiles, first + per_pass);
+    for (int64_t j = 0; j < num_strips; ++j) {
+      const std::byte* g0 = w + 2 * j * group_bytes;
+      AmxPackStripQ4K(g0, g0 + group_bytes, nsb, s);
+      for (int64_t tile = first; tile < end; ++tile) {
+        const int64_t m = std::min<int64_t>(16, num_tokens - 16 * tile);
+        const auto* a_tiles =
+            reinterpret_cast<const __m512i*>(packed + Tiles16Bytes(DType::kQ8_K, 16 * tile, n));
+        const auto* da = reinterpret_cast<const float*>(a_tiles + 64 * nsb);
+        const float* bsums = da + 16 * nsb;
+        float* o = out + 16 * tile * out_stride + 16 * j;
+        if (m <= 4) {
+          AmxTokenTileQ4K<4>(a_tiles, da, bsums, m, nsb, s, o, out_stride, accumulate);
+        } else if (m <= 8) {
+          AmxTokenTileQ4K<8>(a_tiles, da, bsums, m, nsb, s, o, out_stride, accumulate);
+        } else {
+          AmxTokenTileQ4K<16>(a_tiles, da, bsums, m, nsb, s, o, out_stride, accumulate);
+        }
+      }
+    }
+  }
+  AmxRelease();
+}
