@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "engine/core/dtype.h"
+#include "engine/kernels/ops.h"
 #include "engine/kernels/quant_dot.h"
 #include "engine/kernels/simd_dispatch.h"
 #include "engine/quant/rows8.h"
@@ -178,7 +179,7 @@ TEST_P(MatMulTest, FastEqualsTwinOnQuantizedInput) {
       EXPECT_EQ(y3, y);
       std::vector<float> act_out(y.size()), up(y.size()), want(y.size());
       MatMulSwiGlu(w.view, w.view, x.data(), tokens, act_out.data(), up.data(), pool);
-      for (size_t i = 0; i < y.size(); ++i) want[i] = y[i] / (1.0f + std::exp(-y[i])) * y[i];
+      SiluMul(y.data(), y.data(), want.data(), static_cast<int64_t>(y.size()));
       EXPECT_EQ(act_out, want) << DTypeName(type) << " " << target;
       std::vector<float> acc(y.size(), 1.5f);
       MatMul(w.view, x.data(), tokens, acc.data(), pool, {}, /*accumulate=*/true);
@@ -280,7 +281,7 @@ TEST_P(MatMulRows8Test, FastEqualsGroupTwinAndReferenceEqualsPlainRows) {
       EXPECT_EQ(y2, y);
       std::vector<float> act_out(y.size()), up(y.size()), want(y.size());
       MatMulSwiGlu(w.view, w.view, x.data(), tokens, act_out.data(), up.data(), pool);
-      for (size_t i = 0; i < y.size(); ++i) want[i] = y[i] / (1.0f + std::exp(-y[i])) * y[i];
+      SiluMul(y.data(), y.data(), want.data(), static_cast<int64_t>(y.size()));
       EXPECT_EQ(act_out, want);
 
       SetMatMulKernels(MatMulKernels::kReference);

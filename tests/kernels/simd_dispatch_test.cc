@@ -184,6 +184,40 @@ TEST_F(SimdTargetsTest, ExpShiftMatchesScalarTwin) {
   }
 }
 
+// silu(g) * up: every target within a few ulps of the twin (std::exp), the extremes included:
+// exp(-g) overflowing (g < -88.7, and below the vector exp's range at -104) gives -0 * up, a
+// large g gives g * up, NaN stays NaN; out may alias gate.
+TEST_F(SimdTargetsTest, SiluMulMatchesScalarTwin) {
+  std::mt19937 rng(9);
+  std::uniform_real_distribution<float> dist(-20.0f, 20.0f);
+  for (const std::string& target : CompiledSimdTargets()) {
+    ASSERT_TRUE(ForceSimdTarget(target).ok()) << target;
+    const SimdKernels& k = GetSimdKernels();
+    for (int64_t n : kSizes) {
+      std::vector<float> gate(static_cast<size_t>(n)), up(static_cast<size_t>(n));
+      for (float& x : gate) x = dist(rng);
+      for (float& x : up) x = dist(rng);
+      const float extremes[] = {-200.0f, -104.5f, -100.0f, -88.0f, 0.0f, 88.0f, 100.0f, 1e30f};
+      for (int64_t i = 0; i < n && i < 8; ++i) gate[static_cast<size_t>(i)] = extremes[i];
+      if (n > 8) gate[8] = NAN;
+      std::vector<float> got(gate.size()), spec(gate.size());
+      k.silu_mul_f32(gate.data(), up.data(), got.data(), n);
+      ScalarSimdKernels().silu_mul_f32(gate.data(), up.data(), spec.data(), n);
+      for (int64_t i = 0; i < n; ++i) {
+        if (std::isnan(spec[i])) {
+          EXPECT_TRUE(std::isnan(got[i])) << target << " gate=" << gate[i];
+          continue;
+        }
+        EXPECT_LE(std::fabs(got[i] - spec[i]), 8 * FLT_EPSILON * std::fabs(spec[i]) + FLT_MIN)
+            << target << " gate=" << gate[i] << " up=" << up[i];
+      }
+      std::vector<float> alias = gate;
+      k.silu_mul_f32(alias.data(), up.data(), alias.data(), n);
+      EXPECT_EQ(std::memcmp(alias.data(), got.data(), alias.size() * sizeof(float)), 0) << target;
+    }
+  }
+}
+
 // The probe behind the benchmarks' compute roof: counts 2 operations per FMA lane and computes
 // the same chains on every target (x <- x * 0.999999 + 1e-7 converges, so the sink stays finite).
 TEST_F(SimdTargetsTest, FmaProbeCountsItsWorkOnEveryTarget) {

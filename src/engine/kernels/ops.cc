@@ -6,6 +6,8 @@
 #include <cmath>
 #include <limits>
 
+#include "engine/kernels/simd_dispatch.h"
+
 namespace sg {
 
 void RmsNorm(const float* x, const float* weight, int64_t rows, int64_t dim, float eps,
@@ -52,10 +54,7 @@ void ApplyRopeCosSin(float* x, int64_t num_heads, int64_t head_dim, const float*
 }
 
 void SiluMul(const float* gate, const float* up, float* out, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) {
-    const float g = gate[i];
-    out[i] = g / (1.0f + std::exp(-g)) * up[i];
-  }
+  GetSimdKernels().silu_mul_f32(gate, up, out, n);
 }
 
 void Softmax(float* x, int64_t n) {

@@ -22,7 +22,8 @@ void RopeCosSin(int64_t head_dim, int64_t pos, const float* inv_freq, float* cs)
 void ApplyRopeCosSin(float* x, int64_t num_heads, int64_t head_dim, const float* cs,
                      RopeStyle style);
 
-// out[i] = silu(gate[i]) * up[i]; silu(g) = g / (1 + exp(-g)). out may alias gate.
+// out[i] = silu(gate[i]) * up[i]; silu(g) = g / (1 + exp(-g)). out may alias gate. Runs the
+// selected SIMD target's kernel (SimdKernels::silu_mul_f32: a vector exp, within a few ulps).
 void SiluMul(const float* gate, const float* up, float* out, int64_t n);
 
 // In-place numerically stable softmax over n values.

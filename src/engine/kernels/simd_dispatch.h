@@ -43,6 +43,10 @@ struct SimdKernels {
   double (*fma_probe)(int64_t iterations, float* sink);
   // Integer dot products of quantized rows and widened half rows (quant_dot.h).
   QuantDotKernels quant;
+  // out[i] = silu(gate[i]) * up[i] = gate[i] / (1 + exp(-gate[i])) * up[i] over n floats (out may
+  // alias gate or up). SIMD targets use a 1-ulp vector exp, so they are within a few ulps of the
+  // twin (std::exp), not bit for bit; gate below -104 gives -0 * up as std::exp's overflow does.
+  void (*silu_mul_f32)(const float* gate, const float* up, float* out, int64_t n);
 };
 
 const SimdKernels& GetSimdKernels();

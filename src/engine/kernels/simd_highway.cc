@@ -3,6 +3,7 @@
 // HWY_ONCE part at the bottom is compiled once and collects one SimdKernels table per target.
 // The whole project is built for the baseline ISA; AVX2/AVX-512 code here is only reached through
 // runtime dispatch, so the binary runs on any x86-64.
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -159,6 +160,30 @@ float ExpShiftF32(const float* s, int64_t n, float shift, float* out) {
   return total;
 }
 
+// silu(g) * up with Highway's Exp (1 ulp; valid up to +104, so -g is clamped there: exp(104)
+// is already +inf in float, and g / inf = -0 as with std::exp; a NaN g stays NaN). The tail goes
+// through the same vector code (padded), so an element's result does not depend on where a
+// caller's range starts or ends (the fused SwiGLU matmul calls this per row range).
+void SiluMulF32(const float* gate, const float* up, float* out, int64_t n) {
+  const hn::ScalableTag<float> d;
+  const int64_t lanes = static_cast<int64_t>(hn::Lanes(d));
+  const auto one = hn::Set(d, 1.0f), limit = hn::Set(d, 104.0f);
+  auto silu_mul = [&](auto g, auto u) {
+    return hn::Mul(hn::Div(g, hn::Add(one, hn::Exp(d, hn::Min(hn::Neg(g), limit)))), u);
+  };
+  int64_t i = 0;
+  for (; i + lanes <= n; i += lanes) {
+    hn::StoreU(silu_mul(hn::LoadU(d, gate + i), hn::LoadU(d, up + i)), d, out + i);
+  }
+  if (i < n) {
+    HWY_ALIGN float g[hn::MaxLanes(d)] = {}, u[hn::MaxLanes(d)] = {};
+    std::copy(gate + i, gate + n, g);
+    std::copy(up + i, up + n, u);
+    hn::Store(silu_mul(hn::Load(d, g), hn::Load(d, u)), d, g);
+    std::copy(g, g + (n - i), out + i);
+  }
+}
+
 // Widening conversions. On x86, PromoteTo of float16 is the exact F16C instruction from AVX2 up;
 // Highway 1.0.3's software path for older targets turns inf/NaN into finite values, so those
 // targets (and the portable fallbacks elsewhere) use the exact scalar conversion instead.
@@ -219,7 +244,7 @@ double FmaProbe(int64_t iterations, float* sink) {
 
 SimdKernels TargetKernels() {
   return SimdKernels{&DotF32,    &Dot4F32,  &AxpyF32, &WeightedRowsF32, &ExpShiftF32, &F16ToF32,
-                     &Bf16ToF32, &FmaProbe, {}};
+                     &Bf16ToF32, &FmaProbe, {},       &SiluMulF32};
 }
 
 // NOLINTNEXTLINE(google-readability-namespace-comments)

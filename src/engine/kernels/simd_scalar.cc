@@ -45,6 +45,13 @@ void Bf16ToF32Scalar(const uint16_t* src, float* dst, int64_t n) {
   for (int64_t i = 0; i < n; ++i) dst[i] = Bf16ToF32(src[i]);
 }
 
+void SiluMulF32Scalar(const float* gate, const float* up, float* out, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float g = gate[i];
+    out[i] = g / (1.0f + std::exp(-g)) * up[i];
+  }
+}
+
 // Scalar multiply-adds in 8 independent chains (the compiler may vectorize nothing here).
 double FmaProbeScalar(int64_t iterations, float* sink) {
   float a[8] = {1.0f, 1.1f, 1.2f, 1.3f, 1.4f, 1.5f, 1.6f, 1.7f};
@@ -63,7 +70,8 @@ const SimdKernels& ScalarSimdKernels() {
   static const SimdKernels kScalar = {
       &DotF32Scalar,          &Dot4F32Scalar,     &AxpyF32Scalar,
       &WeightedRowsF32Scalar, &ExpShiftF32Scalar, &F16ToF32Scalar,
-      &Bf16ToF32Scalar,       &FmaProbeScalar,    ScalarQuantDotKernels()};
+      &Bf16ToF32Scalar,       &FmaProbeScalar,    ScalarQuantDotKernels(),
+      &SiluMulF32Scalar};
   return kScalar;
 }
 
