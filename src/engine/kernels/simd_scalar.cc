@@ -68,10 +68,9 @@ double FmaProbeScalar(int64_t iterations, float* sink) {
 
 const SimdKernels& ScalarSimdKernels() {
   static const SimdKernels kScalar = {
-      &DotF32Scalar,          &Dot4F32Scalar,     &AxpyF32Scalar,
-      &WeightedRowsF32Scalar, &ExpShiftF32Scalar, &F16ToF32Scalar,
-      &Bf16ToF32Scalar,       &FmaProbeScalar,    ScalarQuantDotKernels(),
-      &SiluMulF32Scalar};
+      &DotF32Scalar,           &Dot4F32Scalar,   &AxpyF32Scalar,   &WeightedRowsF32Scalar,
+      &ExpShiftF32Scalar,      &F16ToF32Scalar,  &Bf16ToF32Scalar, &FmaProbeScalar,
+      ScalarQuantDotKernels(), &SiluMulF32Scalar};
   return kScalar;
 }
 
