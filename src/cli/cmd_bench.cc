@@ -2,8 +2,10 @@
 // chunked by the executor's max batch tokens; tg<n>: n single-token decode steps from an empty
 // context. Each test runs r times after a warm-up; reported as tokens/s mean ± stddev.
 // Beside the results: the machine facts, the decode roof = memory bandwidth / weight bytes read
-// per decoded token (every weight byte is read once per step), and the prefill roof = peak f32
-// FMA throughput / matmul FLOPs per token.
+// per decoded token (every weight byte is read once per step), and the prefill roof = peak
+// compute throughput / matmul operations per token: the int8 peak (AMX tiles, VNNI or maddubs,
+// as the integer kernels run) for quantized weights, the f32 FMA peak for float weights. The
+// last column is each test's share of its roof.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -186,20 +188,30 @@ Status RunBench(const BenchArgs& args) {
   const double bandwidth = MeasureMemoryBandwidthGBs(pool);
   const double flops_per_token = MatmulFlopsPerToken(*model);
   const double peak_gflops = MeasurePeakGflops(pool);
+  std::string int8_how;
+  const double peak_int8 = MeasurePeakInt8Gops(pool, &int8_how);
+  // Quantized layer weights run integer products: their roof is the int8 peak.
+  const bool int8_weights =
+      ActivationTypeFor(model->weights.layers.front().w_gate.type) != DType::kF32 &&
+      GetMatMulKernels() == MatMulKernels::kFast && peak_int8 > 0;
+  const double decode_roof = bandwidth * 1e9 / static_cast<double>(bytes_per_token);
+  const double prefill_roof = (int8_weights ? peak_int8 : peak_gflops) * 1e9 / flops_per_token;
   std::fprintf(
       facts,
       "cpu: %s\nthreads: %d\nsimd: %s\nkernels: %s\nweights: %s\nkv cache: %s\n"
       "weights read per decoded token: %.1f MiB\n"
       "memory bandwidth (measured): %.1f GB/s\ndecode roof (tg): %.1f tokens/s\n"
       "matmul work per prefilled token: %.3f GFLOP\n"
-      "peak f32 FMA throughput (measured): %.1f GFLOP/s\nprefill roof (pp): %.1f tokens/s\n\n",
+      "peak f32 FMA throughput (measured): %.1f GFLOP/s\n"
+      "peak int8 throughput (measured, %s): %.1f GOP/s\n"
+      "prefill roof (pp, %s peak): %.1f tokens/s\n\n",
       CpuName().c_str(), threads, SimdTargetName().c_str(),
       GetMatMulKernels() == MatMulKernels::kFast ? "fast (integer dots)" : "reference (f32)",
       model->packed_weights ? "packed on 2 MiB pages" : "file mapping",
       std::string(KvCacheDTypeName(opts.kv_dtype)).c_str(),
-      static_cast<double>(bytes_per_token) / (1 << 20), bandwidth,
-      bandwidth * 1e9 / static_cast<double>(bytes_per_token), flops_per_token / 1e9, peak_gflops,
-      peak_gflops * 1e9 / flops_per_token);
+      static_cast<double>(bytes_per_token) / (1 << 20), bandwidth, decode_roof,
+      flops_per_token / 1e9, peak_gflops, int8_how.empty() ? "none" : int8_how.c_str(), peak_int8,
+      int8_weights ? "int8" : "f32", prefill_roof);
 
   // Warm-up: page the weights in and size the kernels' scratch.
   SG_RETURN_IF_ERROR(
@@ -210,8 +222,8 @@ Status RunBench(const BenchArgs& args) {
     std::printf("| model | arch | threads | sequences | test | t/s (all sequences) |\n");
     std::printf("| --- | --- | ---: | ---: | ---: | ---: |\n");
   } else if (!json) {
-    std::printf("| model | arch | threads | test | t/s | outside matmuls |\n");
-    std::printf("| --- | --- | ---: | ---: | ---: | ---: |\n");
+    std::printf("| model | arch | threads | test | t/s | outside matmuls | of roof |\n");
+    std::printf("| --- | --- | ---: | ---: | ---: | ---: | ---: |\n");
   }
   const std::string name = model->path.substr(model->path.find_last_of('/') + 1);
   nlohmann::json records = nlohmann::json::array();
@@ -247,11 +259,15 @@ Status RunBench(const BenchArgs& args) {
                          {"weight_bytes_per_token", bytes_per_token},
                          {"memory_bandwidth_gbs", bandwidth},
                          {"decode_roof_ts", bandwidth * 1e9 / static_cast<double>(bytes_per_token)},
-                         {"peak_gflops", peak_gflops}});
+                         {"peak_gflops", peak_gflops},
+                         {"peak_int8_gops", peak_int8},
+                         {"roof_ts", is_pp ? prefill_roof : decode_roof}});
     } else {
-      std::printf("| %s | %s | %d | %s | %.2f ± %.2f | %.1f%% |\n", name.c_str(),
+      // The share of the roof of the test: the compute roof for pp, the DRAM roof for tg.
+      const double roof = test.rfind("pp", 0) == 0 ? prefill_roof : decode_roof;
+      std::printf("| %s | %s | %d | %s | %.2f ± %.2f | %.1f%% | %.0f%% |\n", name.c_str(),
                   ArchName(model->config.arch), threads, test.c_str(), s.mean, s.stddev,
-                  100.0 * outside);
+                  100.0 * outside, 100.0 * s.mean / roof);
       std::fflush(stdout);
     }
     return OkStatus();

@@ -372,10 +372,10 @@ TEST_F(Rows8Test, AmxStripsEqualTheOneTokenTwinBitForBit) {
   const QuantDotKernels& twin = ScalarQuantDotKernels();
   ASSERT_TRUE(ForceSimdTarget("best").ok());
   const QuantDotKernels& k = GetSimdKernels().quant;
-  for (DType type : {DType::kQ4_0, DType::kQ5_0, DType::kQ8_0, DType::kQ4_K}) {
+  for (DType type : {DType::kQ4_0, DType::kQ5_0, DType::kQ8_0, DType::kQ4_K, DType::kQ6_K}) {
     const QuantGemm16Fn gemm = QuantGemm16For(k, type);
     ASSERT_NE(gemm, nullptr) << DTypeName(type);
-    const bool k_format = type == DType::kQ4_K;
+    const bool k_format = type == DType::kQ4_K || type == DType::kQ6_K;
     const DType act_type = k_format ? DType::kQ8_K : DType::kQ8_0;
     const PackTiles16Fn pack = k_format ? k.pack_tiles16_k : k.pack_tiles16;
     for (int64_t n : k_format ? std::vector<int64_t>{256, 768, 2048}

@@ -218,6 +218,24 @@ TEST_F(SimdTargetsTest, SiluMulMatchesScalarTwin) {
   }
 }
 
+// The integer probe behind the benchmarks' int8 roof: where a target has one it names its
+// instruction and counts whole rounds of work (AMX: 4 tile products of 32768 operations; VNNI:
+// 8 x 128; maddubs: 8 x 64), so the count is a positive multiple of the smallest round.
+TEST_F(SimdTargetsTest, Int8ProbeCountsItsWorkWhereATargetHasOne) {
+  for (const std::string& target : CompiledSimdTargets()) {
+    ASSERT_TRUE(ForceSimdTarget(target).ok()) << target;
+    const QuantDotKernels& k = GetSimdKernels().quant;
+    if (k.int8_probe == nullptr) {
+      EXPECT_STREQ(k.int8_probe_name, "") << target;
+      continue;
+    }
+    EXPECT_STRNE(k.int8_probe_name, "") << target;
+    const double ops = k.int8_probe(100);
+    EXPECT_GE(ops, 100.0 * 8 * 64) << target;
+    EXPECT_EQ(std::fmod(ops, 100.0 * 8 * 64), 0.0) << target;
+  }
+}
+
 // The probe behind the benchmarks' compute roof: counts 2 operations per FMA lane and computes
 // the same chains on every target (x <- x * 0.999999 + 1e-7 converges, so the sink stays finite).
 TEST_F(SimdTargetsTest, FmaProbeCountsItsWorkOnEveryTarget) {

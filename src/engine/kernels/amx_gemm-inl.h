@@ -137,6 +137,7 @@ struct AmxScratch {
   int64_t b_vectors = 0, f_vectors = 0;
   void* memory = nullptr;
   __m512 even[16], odd[16];  // a token tile's accumulators by block parity
+  __m512i part[16];          // Q6_K: a token tile's integer sums of a super-block's first half
   // Two chunks of stored C tiles (up to 8 per chunk), 9 KiB apart rather than a multiple of 4 KiB:
   // a load whose address matches an older store's in the low 12 bits waits for it (4K aliasing),
   // and the float steps read one chunk while the tile unit stores the other.
@@ -333,4 +334,31 @@ void GemmRows16Amx(const void* strips, int64_t group_bytes, int64_t num_strips, 
     }
   }
   AmxRelease();
+}
+
+// QuantDotKernels::int8_probe on the tile unit: four independent C tiles, each TDPBSSD a full
+// 16 x 16 x 64 product (the strip kernels use 32 of the 64 bytes per product, so they can reach
+// at most half of this).
+double AmxInt8Probe(int64_t iterations) {
+  alignas(64) static const int8_t kZeros[16 * 64] = {};
+  AmxTileConfig cfg;
+  for (int i = 0; i < 6; ++i) {
+    cfg.rows[i] = 16;
+    cfg.colsb[i] = 64;
+  }
+  __asm__ volatile("ldtilecfg %0" : : "m"(cfg));
+  AmxTileZero<0>();
+  AmxTileZero<1>();
+  AmxTileZero<2>();
+  AmxTileZero<3>();
+  AmxTileLoad<4>(kZeros, 64);
+  AmxTileLoad<5>(kZeros, 64);
+  for (int64_t i = 0; i < iterations; ++i) {
+    AmxDpbssd<0, 4, 5>();
+    AmxDpbssd<1, 4, 5>();
+    AmxDpbssd<2, 4, 5>();
+    AmxDpbssd<3, 4, 5>();
+  }
+  AmxRelease();
+  return static_cast<double>(iterations) * 4 * 16 * 16 * 64 * 2;
 }

@@ -196,3 +196,169 @@ void GemmRows16AmxQ4K(const void* strips, int64_t group_bytes, int64_t num_strip
   }
   AmxRelease();
 }
+
+// ---- Q6_K ---------------------------------------------------------------------------------------
+// Sub-blocks of 16 elements with int8 scales: one TDPBSSD per sub-block with 16-byte A rows and
+// 4-row B tiles (tile configuration AmxConfigureQ6K), codes taken as q - 32 in [-32, 31]. Exact
+// float steps: |C_k| <= 16 * 32 * 127 = 65024, |sc_k C_k| <= 8 323 072, so one sub-block pair
+// sc_k C_k + sc_{k+1} C_{k+1} (below 2^24) is exact in float; each pair converts back to int32
+// exactly and the 8 pairs add in int32 to the spec's isum (the group kernel's sum q a - 32 bsum,
+// times the scales, is the same integer); then the spec's one FMA per super-block.
+// Strip layout: per super-block 8 spans of 32 elements, each the Q4_0-style 8-row B tile whose rows
+// 0-3 are the even sub-block's 4-row tile and rows 4-7 the odd one's; then 17 float vectors per
+// super-block: sc_k of the 16 rows (16), d. Token tiles: PackTiles16K's (no bsums needed).
+
+inline void AmxConfigureQ6K() {
+  AmxTileConfig cfg;
+  for (int i = 0; i < 2; ++i) {
+    cfg.rows[i] = 16;
+    cfg.colsb[i] = 64;
+    cfg.rows[2 + i] = 16;
+    cfg.colsb[2 + i] = 16;
+    cfg.rows[4 + i] = 4;
+    cfg.colsb[4 + i] = 64;
+  }
+  __asm__ volatile("ldtilecfg %0" : : "m"(cfg));
+}
+
+inline void AmxPackStripQ6K(const std::byte* g0, const std::byte* g1, int64_t nsb, AmxScratch& s) {
+  const __m512i idx0 = _mm512_load_si512(kAmxPermute.idx[0]);
+  const __m512i idx1 = _mm512_load_si512(kAmxPermute.idx[1]);
+  const __m256i offset = _mm256_set1_epi8(32);
+  for (int64_t sb = 0; sb < nsb; ++sb) {
+    const std::byte* t[2] = {g0 + sb * Rows8Q6K::kTileBytes, g1 + sb * Rows8Q6K::kTileBytes};
+    for (int n = 0; n < 2; ++n) {
+      for (int c = 0; c < 4; ++c) {
+        __m256i q[2][2][4];  // [group][quad h][span tt]: elements 128n + 32tt + 8c + i
+        for (int k = 0; k < 2; ++k) {
+          for (int h = 0; h < 2; ++h) {
+            Rows8Q6K::Codes(t[k] + kRows8Q6KHeaderBytes, n, h, c, q[k][h]);
+          }
+        }
+        for (int tt = 0; tt < 4; ++tt) {
+          const __m512i z0 =
+              _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_sub_epi8(q[0][0][tt], offset)),
+                                 _mm256_sub_epi8(q[0][1][tt], offset), 1);
+          const __m512i z1 =
+              _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_sub_epi8(q[1][0][tt], offset)),
+                                 _mm256_sub_epi8(q[1][1][tt], offset), 1);
+          __m512i* dst = s.b + 8 * (8 * sb + 4 * n + tt);
+          dst[2 * c] = _mm512_permutex2var_epi32(z0, idx0, z1);
+          dst[2 * c + 1] = _mm512_permutex2var_epi32(z0, idx1, z1);
+        }
+      }
+    }
+    __m512* f = s.f + 17 * sb;
+    for (int k = 0; k < 16; ++k) {
+      alignas(16) int8_t sc[16];
+      for (int g = 0; g < 2; ++g) {
+        for (int r = 0; r < 8; ++r) {
+          sc[8 * g + r] = static_cast<int8_t>(t[g][16 + 16 * (k / 2) + 2 * r + k % 2]);
+        }
+      }
+      f[k] = _mm512_cvtepi32_ps(
+          _mm512_cvtepi8_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(sc))));
+    }
+    const __m128i h0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(t[0]));
+    const __m128i h1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(t[1]));
+    f[16] = _mm512_cvtph_ps(_mm256_inserti128_si256(_mm256_castsi128_si256(h0), h1, 1));
+  }
+}
+
+// Half hb (sub-blocks 8 (hb % 2) .. +7 of super-block hb / 2) of the token tile: 8 tile
+// products, C tile of sub-block k stored to c[k % 8].
+inline void AmxProductsQ6K(const std::byte* a_tiles, const __m512i* b_tiles, int64_t hb,
+                           int32_t (*c)[16][16]) {
+  for (int j = 0; j < 8; j += 2) {
+    const int64_t span = 4 * hb + j / 2;  // 32-element span of sub-blocks j, j + 1 of this half
+    AmxTileLoad<2>(a_tiles + 512 * span, kQK);
+    AmxTileLoad<4>(b_tiles + 8 * span, 64);
+    AmxTileZero<0>();
+    AmxDpbssd<0, 2, 4>();
+    AmxTileStore<0>(c[j], 64);
+    AmxTileLoad<3>(a_tiles + 512 * span + 16, kQK);
+    AmxTileLoad<5>(b_tiles + 8 * span + 4, 64);
+    AmxTileZero<1>();
+    AmxDpbssd<1, 3, 5>();
+    AmxTileStore<1>(c[j + 1], 64);
+  }
+}
+
+// The float steps of half hb for the first kM tokens: the half's isum share in int32 (pairs
+// exact in float), kept in `part` after the first half, added and applied after the second.
+template <int kM>
+HWY_INLINE void AmxFloatStepsQ6K(const int32_t (*c)[16][16], const __m512* sc, bool second,
+                                 __m512 d, const float* da, __m512i* part, __m512 (&acc)[16]) {
+#pragma GCC unroll 16
+  for (int t = 0; t < kM; ++t) {
+    __m512i isum = second ? part[t] : _mm512_setzero_si512();
+    for (int p = 0; p < 4; ++p) {
+      __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_load_si512(c[2 * p][t])), sc[2 * p]);
+      f = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_load_si512(c[2 * p + 1][t])), sc[2 * p + 1], f);
+      isum = _mm512_add_epi32(isum, _mm512_cvtps_epi32(f));
+    }
+    if (second) {
+      acc[t] = _mm512_fmadd_ps(_mm512_mul_ps(d, _mm512_set1_ps(da[t])), _mm512_cvtepi32_ps(isum),
+                               acc[t]);
+    } else {
+      part[t] = isum;
+    }
+  }
+}
+
+template <int kM>
+void AmxTokenTileQ6K(const std::byte* a_tiles, const float* da, int64_t m, int64_t nsb,
+                     AmxScratch& s, float* out, int64_t out_stride, bool accumulate) {
+  __m512 acc[16];
+#pragma GCC unroll 16
+  for (int t = 0; t < 16; ++t) acc[t] = _mm512_setzero_ps();
+  const int64_t halves = 2 * nsb;
+  if (halves > 0) AmxProductsQ6K(a_tiles, s.b, 0, s.c[0]);
+  for (int64_t hb = 0; hb < halves; ++hb) {
+    if (hb + 1 < halves) AmxProductsQ6K(a_tiles, s.b, hb + 1, s.c[(hb + 1) & 1]);
+    const int64_t sb = hb / 2;
+    const __m512* f = s.f + 17 * sb;
+    AmxFloatStepsQ6K<kM>(s.c[hb & 1], f + 8 * (hb % 2), (hb % 2) == 1, f[16], da + 16 * sb, s.part,
+                         acc);
+  }
+  for (int64_t t = 0; t < m; ++t) {
+    __m512 v = acc[t];
+    float* o = out + t * out_stride;
+    if (accumulate) v = _mm512_add_ps(_mm512_loadu_ps(o), v);
+    _mm512_storeu_ps(o, v);
+  }
+}
+
+void GemmRows16AmxQ6K(const void* strips, int64_t group_bytes, int64_t num_strips,
+                      const void* tiles, int64_t num_tokens, int64_t n, float* out,
+                      int64_t out_stride, bool accumulate) {
+  const int64_t nsb = n / kQKK;
+  const int64_t num_tiles = (num_tokens + 15) / 16;
+  const int64_t per_pass = AmxTilesPerPass(n);
+  AmxScratch& s = ThreadAmxScratch();
+  s.Reserve(64 * nsb, 17 * nsb);
+  const std::byte* w = static_cast<const std::byte*>(strips);
+  const std::byte* packed = static_cast<const std::byte*>(tiles);
+  AmxConfigureQ6K();
+  for (int64_t first = 0; first < num_tiles; first += per_pass) {
+    const int64_t end = std::min(num_tiles, first + per_pass);
+    for (int64_t j = 0; j < num_strips; ++j) {
+      const std::byte* g0 = w + 2 * j * group_bytes;
+      AmxPackStripQ6K(g0, g0 + group_bytes, nsb, s);
+      for (int64_t tile = first; tile < end; ++tile) {
+        const int64_t m = std::min<int64_t>(16, num_tokens - 16 * tile);
+        const std::byte* a_tiles = packed + Tiles16Bytes(DType::kQ8_K, 16 * tile, n);
+        const auto* da = reinterpret_cast<const float*>(a_tiles + 4096 * nsb);
+        float* o = out + 16 * tile * out_stride + 16 * j;
+        if (m <= 4) {
+          AmxTokenTileQ6K<4>(a_tiles, da, m, nsb, s, o, out_stride, accumulate);
+        } else if (m <= 8) {
+          AmxTokenTileQ6K<8>(a_tiles, da, m, nsb, s, o, out_stride, accumulate);
+        } else {
+          AmxTokenTileQ6K<16>(a_tiles, da, m, nsb, s, o, out_stride, accumulate);
+        }
+      }
+    }
+  }
+  AmxRelease();
+}

@@ -1,7 +1,10 @@
-// The compute roof printed by benchmarks beside prefill results: the f32 FMA throughput of the
-// selected SIMD target on every thread of the pool at once.
+// The compute roofs printed by benchmarks beside prefill results: the f32 FMA throughput (float
+// weights) and the int8 multiply-add throughput (quantized weights) of the selected SIMD target on
+// every thread of the pool at once.
 // Thread rules: call from the thread that owns `pool`; takes about 0.2 s.
 #pragma once
+
+#include <string>
 
 #include "engine/core/thread_pool.h"
 
@@ -11,5 +14,10 @@ namespace sg {
 // FMA chains on all threads of `pool`, best of 3 runs. No memory traffic: an upper bound that
 // real kernels approach only when compute-bound.
 double MeasurePeakGflops(ThreadPool& pool);
+
+// Peak int8 GOP/s (1e9 int8 operations per second; a multiply-add counts 2) of the selected
+// target's integer products (QuantDotKernels::int8_probe: AMX tiles, VNNI or maddubs) on all
+// threads of `pool`, best of 3 runs; 0 where the target has no probe. *how names the instruction.
+double MeasurePeakInt8Gops(ThreadPool& pool, std::string* how);
 
 }  // namespace sg

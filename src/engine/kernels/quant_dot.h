@@ -122,6 +122,13 @@ struct QuantDotKernels {
   QuantGemm16Fn gemm16[kNumQuantDotTypes] = {};  // AMX 16-row strips; null without AMX
   PackTiles16Fn pack_tiles16 = nullptr;          // their token side (Q8_0 rows); null without AMX
   PackTiles16Fn pack_tiles16_k = nullptr;        // the same for Q8_K rows
+  // Peak-throughput probe of the integer products (benchmarks only): `iterations` rounds of
+  // register-only int8 multiply-add chains with the target's widest instruction (AMX TDPBSSD
+  // where the strip kernels use the tile unit, else 512-bit VPDPBUSD, else 256-bit
+  // VPMADDUBSW/VPMADDWD); returns the int8 operations executed (2 per multiply-add). Null on
+  // targets without integer kernels of their own. int8_probe_name says which instruction.
+  double (*int8_probe)(int64_t iterations) = nullptr;
+  const char* int8_probe_name = "";
 };
 
 // The scalar twin's table (the spec).

@@ -34,6 +34,14 @@
 #include "hwy/highway.h"
 
 HWY_BEFORE_NAMESPACE();
+#if HWY_TARGET == HWY_AVX3_DL
+// Highway 1.0.3 compiles AVX3_DL with "avxvnni" (the VEX-encoded AVX-VNNI of Alder Lake and
+// Sapphire Rapids) but selects the target on AVX512-VNNI alone, so GCC emitted {vex} vpdpbusd,
+// an illegal instruction on Ice Lake and Zen 4. Here VNNI is the AVX-512 one (EVEX), which every
+// CPU that Highway admits to AVX3_DL has.
+#pragma GCC push_options
+#pragma GCC target("avx512vnni,no-avxvnni")
+#endif
 namespace sg {
 namespace HWY_NAMESPACE {
 
@@ -446,6 +454,85 @@ void GemmHalf(const uint16_t* w, int64_t w_stride, int64_t num_rows, const float
   }
 }
 
+#if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
+// GemmHalf with 512-bit vectors, each output still DotHalf's bit for bit: DotHalf's chains 0 and 1
+// (elements 32j + 0..7 and 32j + 8..15) are the two halves of one 16-lane accumulator, chains 2
+// and 3 of another, so every lane runs the same FMAs in the same order; the 8-lane tail groups
+// (chain 0) are a masked FMA on the low half, and the halves are added in DotHalf's reduction
+// order. Register tile: 4 rows x 4 tokens, one accumulator pair (chains 0-1, then chains 2-3)
+// at a time: 16 accumulators, each widened weight vector serves 4 tokens and each token vector
+// 4 rows.
+template <bool kBf16>
+inline __m512 Widen16(const uint16_t* p) {
+  const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+  if constexpr (kBf16) {
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+  } else {
+    return _mm512_cvtph_ps(h);
+  }
+}
+
+template <bool kBf16>
+void GemmHalf512(const uint16_t* w, int64_t w_stride, int64_t num_rows, const float* x,
+                 int64_t x_stride, int64_t num_tokens, int64_t n, float* out, int64_t out_stride,
+                 bool accumulate) {
+  constexpr int kR = 4, kT = 4;
+  const int64_t n32 = n / 32 * 32, n8 = n / 8 * 8;
+  for (int64_t r0 = 0; r0 < num_rows; r0 += kR) {
+    const int64_t rows = std::min<int64_t>(kR, num_rows - r0);
+    const uint16_t* wr[kR];
+    for (int r = 0; r < kR; ++r) wr[r] = w + (r0 + std::min<int64_t>(r, rows - 1)) * w_stride;
+    for (int64_t t0 = 0; t0 < num_tokens; t0 += kT) {
+      const int64_t tokens = std::min<int64_t>(kT, num_tokens - t0);
+      const float* xt[kT];
+      for (int t = 0; t < kT; ++t) xt[t] = x + (t0 + std::min<int64_t>(t, tokens - 1)) * x_stride;
+      __m512 pair[2][kR][kT];  // [chains 0-1 | chains 2-3]
+      for (int p = 0; p < 2; ++p) {
+        __m512 acc[kR][kT];
+        for (int r = 0; r < kR; ++r) {
+          for (int t = 0; t < kT; ++t) acc[r][t] = _mm512_setzero_ps();
+        }
+        for (int64_t i = 16 * p; i < n32; i += 32) {
+          __m512 wv[kR];
+          for (int r = 0; r < kR; ++r) wv[r] = Widen16<kBf16>(wr[r] + i);
+          for (int t = 0; t < kT; ++t) {
+            const __m512 xv = _mm512_loadu_ps(xt[t] + i);
+            for (int r = 0; r < kR; ++r) acc[r][t] = _mm512_fmadd_ps(wv[r], xv, acc[r][t]);
+          }
+        }
+        if (p == 0) {
+          for (int64_t i = n32; i < n8; i += 8) {  // chain 0's tail: the low 8 lanes
+            for (int r = 0; r < kR; ++r) {
+              const __m512 wv = _mm512_castps256_ps512(Widen<kBf16>(wr[r] + i));
+              for (int t = 0; t < kT; ++t) {
+                const __m512 xv = _mm512_castps256_ps512(_mm256_loadu_ps(xt[t] + i));
+                acc[r][t] = _mm512_mask3_fmadd_ps(wv, xv, acc[r][t], 0x00ff);
+              }
+            }
+          }
+        }
+        for (int r = 0; r < kR; ++r) {
+          for (int t = 0; t < kT; ++t) pair[p][r][t] = acc[r][t];
+        }
+      }
+      for (int64_t t = 0; t < tokens; ++t) {
+        for (int64_t r = 0; r < rows; ++r) {
+          const __m512 a = pair[0][r][t], b = pair[1][r][t];
+          const __m256 c01 = _mm256_add_ps(_mm512_castps512_ps256(a), _mm512_extractf32x8_ps(a, 1));
+          const __m256 c23 = _mm256_add_ps(_mm512_castps512_ps256(b), _mm512_extractf32x8_ps(b, 1));
+          float s = ReduceVec(_mm256_add_ps(c01, c23));
+          for (int64_t i = n8; i < n; ++i) {
+            s += (kBf16 ? Bf16ToF32(wr[r][i]) : F16ToF32(wr[r][i])) * xt[t][i];
+          }
+          float& o = out[(t0 + t) * out_stride + r0 + r];
+          o = accumulate ? o + s : s;
+        }
+      }
+    }
+  }
+}
+#endif
+
 #include "engine/kernels/rows8_kernels-inl.h"  // NOLINT(build/include): per target, in this namespace
 #if HWY_TARGET == HWY_AVX3_DL
 // GCC 12 warns that the undefined pass-through operand of its own AVX-512 intrinsics
@@ -457,43 +544,84 @@ void GemmHalf(const uint16_t* w, int64_t w_stride, int64_t num_rows, const float
 #pragma GCC diagnostic pop
 #endif
 
+// The integer peak probe of this target (QuantDotKernels::int8_probe): 8 independent chains.
+double Int8Probe(int64_t iterations) {
+#if HWY_TARGET == HWY_AVX3_DL
+  __m512i acc[8];
+  for (int k = 0; k < 8; ++k) acc[k] = _mm512_set1_epi32(k);
+  const __m512i a = _mm512_set1_epi8(3), b = _mm512_set1_epi8(-2);
+  for (int64_t i = 0; i < iterations; ++i) {
+    for (int k = 0; k < 8; ++k) acc[k] = _mm512_dpbusd_epi32(acc[k], a, b);
+    __asm__ volatile(""
+                     : "+v"(acc[0]), "+v"(acc[1]), "+v"(acc[2]), "+v"(acc[3]), "+v"(acc[4]),
+                       "+v"(acc[5]), "+v"(acc[6]), "+v"(acc[7]));
+  }
+  constexpr double kOpsPerRound = 8.0 * 64 * 2;  // 8 instructions x 64 products x 2
+#else
+  __m256i acc[8];
+  for (int k = 0; k < 8; ++k) acc[k] = _mm256_set1_epi32(k);
+  const __m256i a = _mm256_set1_epi8(3), b = _mm256_set1_epi8(-2), ones = _mm256_set1_epi16(1);
+  for (int64_t i = 0; i < iterations; ++i) {
+    for (int k = 0; k < 8; ++k) {
+      acc[k] = _mm256_add_epi32(acc[k], _mm256_madd_epi16(_mm256_maddubs_epi16(a, b), ones));
+    }
+    __asm__ volatile(""
+                     : "+x"(acc[0]), "+x"(acc[1]), "+x"(acc[2]), "+x"(acc[3]), "+x"(acc[4]),
+                       "+x"(acc[5]), "+x"(acc[6]), "+x"(acc[7]));
+  }
+  constexpr double kOpsPerRound = 8.0 * 32 * 2;  // 8 groups x 32 products x 2
+#endif
+  return static_cast<double>(iterations) * kOpsPerRound;
+}
+
 // The AMX strip kernels where this target has them and the process may use the tile unit.
 void AddAmxKernels(QuantDotKernels* k) {
 #if HWY_TARGET == HWY_AVX3_DL
+  k->int8_probe = &Int8Probe;
+  k->int8_probe_name = "AVX-512 VNNI (vpdpbusd)";
   if (!AmxUsable()) return;
+  k->int8_probe = &AmxInt8Probe;
+  k->int8_probe_name = "AMX (tdpbssd)";
   k->gemm16[0] = &GemmRows16Amx<Rows8Q4_0>;
   k->gemm16[2] = &GemmRows16Amx<Rows8Q5_0>;
   k->gemm16[4] = &GemmRows16Amx<Rows8Q8_0>;
   k->gemm16[5] = &GemmRows16AmxQ4K;
+  k->gemm16[7] = &GemmRows16AmxQ6K;
   k->pack_tiles16 = &PackTiles16;
   k->pack_tiles16_k = &PackTiles16K;
 #else
-  (void)k;
+  k->int8_probe = &Int8Probe;
+  k->int8_probe_name =
+      HWY_TARGET == HWY_AVX3 ? "AVX-512 (vpmaddubsw, 256-bit kernels)" : "AVX2 (vpmaddubsw)";
 #endif
 }
 
 QuantDotKernels TargetQuantDot() {
-  QuantDotKernels k{
-      &DotLegacy<Q4_0Op>,
-      &DotLegacy<Q4_1Op>,
-      &DotLegacy<Q5_0Op>,
-      &DotLegacy<Q5_1Op>,
-      &DotLegacy<Q8_0Op>,
-      &DotK<Q45KOp<false>>,
-      &DotK<Q45KOp<true>>,
-      &DotK<Q6KOp>,
-      &DotHalf<false>,
-      &DotHalf<true>,
-      &GemmHalf<false>,
-      &GemmHalf<true>,
-      {&DotLegacy4<Q4_0Op>, &DotLegacy4<Q4_1Op>, &DotLegacy4<Q5_0Op>, &DotLegacy4<Q5_1Op>,
-       &DotLegacy4<Q8_0Op>, &DotK4<Q45KOp<false>>, &DotK4<Q45KOp<true>>, &DotK4<Q6KOp>},
-      {&DotRows8<Rows8Q4_0>, nullptr, &DotRows8<Rows8Q5_0>, nullptr, &DotRows8<Rows8Q8_0>,
-       &DotRows8K<Rows8Q4K::kTileBytes, &StepRows8Q4_K>, nullptr,
-       &DotRows8K<Rows8Q6K::kTileBytes, &StepRows8Q6_K>},
-      {&GemmRows8<Rows8Q4_0>, nullptr, &GemmRows8<Rows8Q5_0>, nullptr, &GemmRows8<Rows8Q8_0>,
-       &GemmRows8KTiles<Rows8Q4KTile, Rows8Q4K::kTileBytes>, nullptr,
-       &GemmRows8KTiles<Rows8Q6KTile, Rows8Q6K::kTileBytes>}};
+  QuantDotKernels k {
+    &DotLegacy<Q4_0Op>, &DotLegacy<Q4_1Op>, &DotLegacy<Q5_0Op>, &DotLegacy<Q5_1Op>,
+        &DotLegacy<Q8_0Op>, &DotK<Q45KOp<false>>, &DotK<Q45KOp<true>>, &DotK<Q6KOp>,
+        &DotHalf<false>, &DotHalf<true>,
+#if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
+        &GemmHalf512<false>, &GemmHalf512<true>,
+#else
+        &GemmHalf<false>, &GemmHalf<true>,
+#endif
+        {&DotLegacy4<Q4_0Op>, &DotLegacy4<Q4_1Op>,   &DotLegacy4<Q5_0Op>,  &DotLegacy4<Q5_1Op>,
+         &DotLegacy4<Q8_0Op>, &DotK4<Q45KOp<false>>, &DotK4<Q45KOp<true>>, &DotK4<Q6KOp>},
+        {&DotRows8<Rows8Q4_0>,
+         nullptr,
+         &DotRows8<Rows8Q5_0>,
+         nullptr,
+         &DotRows8<Rows8Q8_0>,
+         &DotRows8K<Rows8Q4K::kTileBytes, &StepRows8Q4_K>,
+         nullptr,
+         &DotRows8K<Rows8Q6K::kTileBytes, &StepRows8Q6_K>},
+    {
+      &GemmRows8<Rows8Q4_0>, nullptr, &GemmRows8<Rows8Q5_0>, nullptr, &GemmRows8<Rows8Q8_0>,
+          &GemmRows8KTiles<Rows8Q4KTile, Rows8Q4K::kTileBytes>, nullptr,
+          &GemmRows8KTiles<Rows8Q6KTile, Rows8Q6K::kTileBytes>
+    }
+  };
   AddAmxKernels(&k);
   return k;
 }
@@ -507,6 +635,9 @@ QuantDotKernels TargetQuantDot() { return ScalarQuantDotKernels(); }
 // NOLINTNEXTLINE(google-readability-namespace-comments)
 }  // namespace HWY_NAMESPACE
 }  // namespace sg
+#if HWY_TARGET == HWY_AVX3_DL
+#pragma GCC pop_options
+#endif
 HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
