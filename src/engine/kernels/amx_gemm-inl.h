@@ -11,16 +11,17 @@
 // acc[b & 1]); out = acc[0] + acc[1]), give the group kernels' results bit for bit: a token's
 // outputs do not depend on the path or on the other tokens of its step.
 //
-// Work per call: the strip's codes are rearranged once into the tile unit's B layout (for block b,
-// 8 rows of 64 bytes: row i holds the 4 codes 4i .. 4i+3 of each of the 16 weight rows) with
-// their 16 scales widened; then per tile of up to 16 tokens and per block parity (the spec keeps
-// two accumulators, even and odd blocks), one tile product per block and the float steps in
-// 16-lane AVX-512 registers, one register per token.
+// Work per call: the tokens come packed by PackTiles16 (once per matmul: per 16-token tile and
+// block, 16 rows of 32 code bytes, and the 16 scales). Each strip's codes are rearranged into the
+// tile unit's B layout (for block b, 8 rows of 64 bytes: row i holds the 4 codes 4i .. 4i+3 of
+// each of the 16 weight rows) with their 16 scales widened, once per pass of up to 16 token
+// tiles; then per token tile and per block parity (the spec keeps two accumulators, even and odd
+// blocks), one tile product per block and the float steps in 16-lane AVX-512 registers, one
+// register per token.
 //
 // Tile registers (fixed: each tile instruction names its registers in the opcode):
-//   tmm0, tmm1  C: tokens x 16 int32 sums, alternating between consecutive blocks so one block's
-//               products overlap the previous block's float steps
-//   tmm2, tmm3  A: the tokens' activation codes of a block (tokens x 32 bytes, strided rows)
+//   tmm0, tmm1  C: 16 tokens x 16 int32 sums (alternating within a chunk of products)
+//   tmm2, tmm3  A: a token tile's codes of a block (16 x 32 bytes)
 //   tmm4, tmm5  B: the strip's codes of a block (8 x 64 bytes)
 // Thread rules: any thread; the tile configuration is loaded and released inside each call, and
 // the scratch is per thread.
