@@ -45,7 +45,7 @@ inline void AmxDpbssd() {
   __asm__ volatile("tdpbssd %%tmm%c0, %%tmm%c1, %%tmm%c2" : : "i"(kB), "i"(kA), "i"(kDst));
 }
 
-// The 64-byte tile configuration (palette 1) of the registers above for `tokens` token rows.
+// The 64-byte tile configuration (palette 1).
 struct alignas(64) AmxTileConfig {
   uint8_t palette = 1;
   uint8_t start_row = 0;
@@ -55,14 +55,16 @@ struct alignas(64) AmxTileConfig {
 };
 static_assert(sizeof(AmxTileConfig) == 64);
 
-inline void AmxConfigure(int tokens) {
+// Loads the configuration of the registers above: C tiles of 16 x 64 bytes, A tiles of 16 rows of
+// a_bytes, B tiles of b_rows rows of 64 bytes (b_rows = a_bytes / 4: one row per four codes).
+inline void AmxConfigure(int a_bytes, int b_rows) {
   AmxTileConfig cfg;
   for (int i = 0; i < 2; ++i) {
-    cfg.rows[i] = static_cast<uint8_t>(tokens);
+    cfg.rows[i] = 16;
     cfg.colsb[i] = 64;
-    cfg.rows[2 + i] = static_cast<uint8_t>(tokens);
-    cfg.colsb[2 + i] = kQK;
-    cfg.rows[4 + i] = kQK / 4;
+    cfg.rows[2 + i] = 16;
+    cfg.colsb[2 + i] = static_cast<uint16_t>(a_bytes);
+    cfg.rows[4 + i] = static_cast<uint8_t>(b_rows);
     cfg.colsb[4 + i] = 64;
   }
   __asm__ volatile("ldtilecfg %0" : : "m"(cfg));
@@ -120,13 +122,8 @@ inline void AmxSignedCodes<Rows8Q8_0>(const std::byte* tile, __m256i (&q)[2][4])
   }
 }
 
-// Blocks whose tile products are issued ahead of their float steps (two such chunks alternate):
-// a stored C tile is read one chunk of float steps after its product was issued. Measured with
-// kernel_bench q4_0 2048 x 2048, 512 tokens, one thread (Intel Xeon, AMX): depth 1 ~690 GFLOP/s,
-// 2 ~665, 4 ~580, 8 ~590; storing each C tile after the previous block's float steps instead
-// (no chunks) gave 395.
-constexpr int kAmxDepth = 1;
-constexpr int kAmxChunkTiles = 8;  // C tiles per chunk at most (Q4_K: a super-block's 8)
+// C tiles per chunk of products at most (Q4_K, Q6_K: 8 sub-blocks; the 32-element formats: 1).
+constexpr int kAmxChunkTiles = 8;
 
 // Per-thread scratch of the strip kernels, grown on demand and kept for the next call. One
 // 64-byte-aligned allocation (std::vector of vector types does not promise their alignment here).
@@ -137,8 +134,6 @@ struct AmxScratch {
   __m512* f = nullptr;
   int64_t b_vectors = 0, f_vectors = 0;
   void* memory = nullptr;
-  __m512 even[16], odd[16];  // a token tile's accumulators by block parity
-  __m512i part[16];          // Q6_K: a token tile's integer sums of a super-block's first half
   // Two chunks of stored C tiles (up to 8 per chunk), 9 KiB apart rather than a multiple of 4 KiB:
   // a load whose address matches an older store's in the low 12 bits waits for it (4K aliasing),
   // and the float steps read one chunk while the tile unit stores the other.
@@ -243,57 +238,61 @@ HWY_INLINE void AmxFloatSteps(const int32_t (&c)[16][16], __m512 dw, const float
 }
 
 // The blocks of one parity (first, first + 2, ...) of a token tile into out[0, kM), software
-// pipelined by chunks of kAmxDepth blocks: a chunk's tile products (C tiles stored to the
-// scratch) are issued before the previous chunk's float steps, so the tile unit and the vector
-// units overlap.
+// pipelined: block k + 1's tile product (C tile stored to the scratch) is issued before block k's
+// float steps, so the tile unit and the vector units overlap and a stored C tile is read one
+// block of float steps after its product was issued. The accumulators are locals (not captured
+// by a lambda or passed by reference), so they stay in registers across the tile assembly's
+// memory clobbers. Measured with kernel_bench q4_0 2048 x 2048, 512 tokens, one thread (Intel
+// Xeon, AMX), issuing chunks of 1, 2, 4 and 8 blocks ahead: ~690, ~665, ~580, ~590 GFLOP/s;
+// storing each C tile after the previous block's float steps instead gave 395. The K formats
+// pipeline the same way by (half) super-blocks (amx_gemm_k-inl.h).
 template <int kM>
 void AmxParityPass(const __m512i* a_tiles, const __m512* da_tiles, int64_t first, int64_t nb,
-                   AmxScratch& s, __m512* out) {
+                   AmxScratch& s, __m512 (&out)[16]) {
   __m512 acc[16];
 #pragma GCC unroll 16
   for (int t = 0; t < 16; ++t) acc[t] = _mm512_setzero_ps();
   const __m512i* b_tiles = s.b;
   const __m512* dw = s.f;
   const int64_t count = (nb - first + 1) / 2;  // blocks first + 2k, k < count
-  auto issue = [&](int64_t k0) {
-    int32_t(*c)[16][16] = s.c[(k0 / kAmxDepth) & 1];
-    for (int j = 0; j < kAmxDepth && k0 + j < count; ++j) {
-      const int64_t b = first + 2 * (k0 + j);
-      if (j & 1) {
-        AmxProduct<1, 3, 5>(a_tiles, b_tiles, b);
-        AmxTileStore<1>(c[j], 64);
-      } else {
-        AmxProduct<0, 2, 4>(a_tiles, b_tiles, b);
-        AmxTileStore<0>(c[j], 64);
-      }
+  if (count > 0) {
+    AmxProduct<0, 2, 4>(a_tiles, b_tiles, first);
+    AmxTileStore<0>(s.c[0][0], 64);
+  }
+  for (int64_t k = 0; k < count; ++k) {
+    if (k + 1 < count) {
+      AmxProduct<0, 2, 4>(a_tiles, b_tiles, first + 2 * (k + 1));
+      AmxTileStore<0>(s.c[(k + 1) & 1][0], 64);
     }
-  };
-  if (count > 0) issue(0);
-  for (int64_t k0 = 0; k0 < count; k0 += kAmxDepth) {
-    if (k0 + kAmxDepth < count) issue(k0 + kAmxDepth);
-    const int32_t(*c)[16][16] = s.c[(k0 / kAmxDepth) & 1];
-    for (int j = 0; j < kAmxDepth && k0 + j < count; ++j) {
-      const int64_t b = first + 2 * (k0 + j);
-      AmxFloatSteps<kM>(c[j], dw[b], reinterpret_cast<const float*>(da_tiles + b), acc);
-    }
+    const int64_t b = first + 2 * k;
+    AmxFloatSteps<kM>(s.c[k & 1][0], dw[b], reinterpret_cast<const float*>(da_tiles + b), acc);
   }
 #pragma GCC unroll 16
   for (int t = 0; t < kM; ++t) out[t] = acc[t];
 }
 
-// One packed tile of m <= kM tokens against the packed strip: out rows t < m, 16 floats each.
-template <int kM>
-void AmxTokenTile(const __m512i* a_tiles, const __m512* da_tiles, int64_t m, int64_t nb,
-                  AmxScratch& s, float* out, int64_t out_stride, bool accumulate) {
-  AmxParityPass<kM>(a_tiles, da_tiles, 0, nb, s, s.even);
-  AmxParityPass<kM>(a_tiles, da_tiles, 1, nb, s, s.odd);
-  for (int64_t t = 0; t < m; ++t) {
-    __m512 v = _mm512_add_ps(s.even[t], s.odd[t]);
-    float* o = out + t * out_stride;
-    if (accumulate) v = _mm512_add_ps(_mm512_loadu_ps(o), v);
-    _mm512_storeu_ps(o, v);
+// The 32-element formats for GemmRows16Amx: a strip is 8 B-tile rows and a scale vector per block;
+// a token tile's outputs are the two parity passes added (the spec's acc[0] + acc[1]).
+template <class Op>
+struct AmxLegacy {
+  static constexpr DType kAct = DType::kQ8_0;
+  static int64_t BVectors(int64_t n) { return 8 * (n / kQK); }
+  static int64_t FVectors(int64_t n) { return n / kQK; }
+  static void Configure() { AmxConfigure(kQK, kQK / 4); }
+  static void PackStrip(const std::byte* g0, const std::byte* g1, int64_t n, AmxScratch& s) {
+    AmxPackStrip<Op>(g0, g1, n / kQK, s);
   }
-}
+  template <int kM>
+  static void TokenTile(const std::byte* tile, int64_t n, AmxScratch& s, __m512 (&acc)[16]) {
+    const int64_t nb = n / kQK;
+    const auto* a_tiles = reinterpret_cast<const __m512i*>(tile);
+    const auto* da_tiles = reinterpret_cast<const __m512*>(a_tiles + 8 * nb);
+    __m512 odd[16];
+    AmxParityPass<kM>(a_tiles, da_tiles, 0, nb, s, acc);
+    AmxParityPass<kM>(a_tiles, da_tiles, 1, nb, s, odd);
+    for (int t = 0; t < kM; ++t) acc[t] = _mm512_add_ps(acc[t], odd[t]);
+  }
+};
 
 // Token tiles per pass of the strips: their A tiles (n bytes per token) stay within 512 KiB of L2
 // while the strips pass over them; between 1 and 16 tiles (16 to 256 tokens).
@@ -301,35 +300,41 @@ inline int64_t AmxTilesPerPass(int64_t n) {
   return std::clamp<int64_t>((512 << 10) / (16 * std::max<int64_t>(n, 1)), 1, 16);
 }
 
-template <class Op>
+// QuantGemm16Fn for a format F (AmxLegacy<Op>, AmxQ4K, AmxQ6K): per pass of token tiles, each
+// strip is packed once (F::PackStrip) and every tile of the pass computes its 16 x 16 outputs
+// (F::TokenTile with kM the tile's tokens rounded up to 4, 8 or 16), stored for its m tokens.
+template <class F>
 void GemmRows16Amx(const void* strips, int64_t group_bytes, int64_t num_strips, const void* tiles,
                    int64_t num_tokens, int64_t n, float* out, int64_t out_stride, bool accumulate) {
-  const int64_t nb = n / kQK;
   const int64_t num_tiles = (num_tokens + 15) / 16;
   const int64_t per_pass = AmxTilesPerPass(n);
   AmxScratch& s = ThreadAmxScratch();
-  s.Reserve(8 * nb, nb);
+  s.Reserve(F::BVectors(n), F::FVectors(n));
   const std::byte* w = static_cast<const std::byte*>(strips);
   const std::byte* packed = static_cast<const std::byte*>(tiles);
   // The tiles always hold 16 rows (zeros past the last token), so one configuration serves all.
-  AmxConfigure(16);
+  F::Configure();
   for (int64_t first = 0; first < num_tiles; first += per_pass) {
     const int64_t end = std::min(num_tiles, first + per_pass);
     for (int64_t j = 0; j < num_strips; ++j) {
       const std::byte* g0 = w + 2 * j * group_bytes;
-      AmxPackStrip<Op>(g0, g0 + group_bytes, nb, s);
+      F::PackStrip(g0, g0 + group_bytes, n, s);
       for (int64_t tile = first; tile < end; ++tile) {
         const int64_t m = std::min<int64_t>(16, num_tokens - 16 * tile);
-        const auto* a_tiles =
-            reinterpret_cast<const __m512i*>(packed + Tiles16Bytes(DType::kQ8_0, 16 * tile, n));
-        const auto* da_tiles = reinterpret_cast<const __m512*>(a_tiles + 8 * nb);
-        float* o = out + 16 * tile * out_stride + 16 * j;
+        const std::byte* a = packed + Tiles16Bytes(F::kAct, 16 * tile, n);
+        __m512 acc[16];
         if (m <= 4) {
-          AmxTokenTile<4>(a_tiles, da_tiles, m, nb, s, o, out_stride, accumulate);
+          F::template TokenTile<4>(a, n, s, acc);
         } else if (m <= 8) {
-          AmxTokenTile<8>(a_tiles, da_tiles, m, nb, s, o, out_stride, accumulate);
+          F::template TokenTile<8>(a, n, s, acc);
         } else {
-          AmxTokenTile<16>(a_tiles, da_tiles, m, nb, s, o, out_stride, accumulate);
+          F::template TokenTile<16>(a, n, s, acc);
+        }
+        float* o = out + 16 * tile * out_stride + 16 * j;
+        for (int64_t t = 0; t < m; ++t) {
+          __m512 v = acc[t];
+          if (accumulate) v = _mm512_add_ps(_mm512_loadu_ps(o + t * out_stride), v);
+          _mm512_storeu_ps(o + t * out_stride, v);
         }
       }
     }
@@ -342,12 +347,7 @@ void GemmRows16Amx(const void* strips, int64_t group_bytes, int64_t num_strips, 
 // at most half of this).
 double AmxInt8Probe(int64_t iterations) {
   alignas(64) static const int8_t kZeros[16 * 64] = {};
-  AmxTileConfig cfg;
-  for (int i = 0; i < 6; ++i) {
-    cfg.rows[i] = 16;
-    cfg.colsb[i] = 64;
-  }
-  __asm__ volatile("ldtilecfg %0" : : "m"(cfg));
+  AmxConfigure(64, 16);  // every tile 16 x 64 bytes: tmm0-3 as C, tmm4 as A, tmm5 as B
   AmxTileZero<0>();
   AmxTileZero<1>();
   AmxTileZero<2>();

@@ -140,66 +140,37 @@ HWY_INLINE void AmxFloatStepsQ4K(const int32_t (*c)[16][16], const __m512* f, co
   }
 }
 
-// One packed tile of m <= kM tokens against the packed strip: out rows t < m, 16 floats each.
-// Super-block sb + 1's products are issued before sb's float steps (two chunks of C tiles).
-template <int kM>
-void AmxTokenTileQ4K(const __m512i* a_tiles, const float* da, const float* bsums, int64_t m,
-                     int64_t nsb, AmxScratch& s, float* out, int64_t out_stride, bool accumulate) {
-  __m512 acc[16];
+// Q4_K for GemmRows16Amx: super-block sb + 1's 8 products are issued before sb's float steps.
+struct AmxQ4K {
+  static constexpr DType kAct = DType::kQ8_K;
+  static int64_t BVectors(int64_t n) { return 64 * (n / kQKK); }
+  static int64_t FVectors(int64_t n) { return 18 * (n / kQKK); }
+  static void Configure() { AmxConfigure(kQK, kQK / 4); }
+  static void PackStrip(const std::byte* g0, const std::byte* g1, int64_t n, AmxScratch& s) {
+    AmxPackStripQ4K(g0, g1, n / kQKK, s);
+  }
+  template <int kM>
+  static void TokenTile(const std::byte* tile, int64_t n, AmxScratch& s, __m512 (&acc)[16]) {
+    const int64_t nsb = n / kQKK;
+    const auto* a_tiles = reinterpret_cast<const __m512i*>(tile);
+    const auto* da = reinterpret_cast<const float*>(a_tiles + 64 * nsb);
+    const float* bsums = da + 16 * nsb;
+    __m512 sums[16];  // a local, so it stays in registers (see AmxParityPass)
 #pragma GCC unroll 16
-  for (int t = 0; t < 16; ++t) acc[t] = _mm512_setzero_ps();
-  if (nsb > 0) AmxProductsQ4K(a_tiles, s.b, 0, s.c[0]);
-  for (int64_t sb = 0; sb < nsb; ++sb) {
-    if (sb + 1 < nsb) AmxProductsQ4K(a_tiles, s.b, sb + 1, s.c[(sb + 1) & 1]);
-    AmxFloatStepsQ4K<kM>(s.c[sb & 1], s.f + 18 * sb, da + 16 * sb, bsums + 16 * 8 * sb, acc);
-  }
-  for (int64_t t = 0; t < m; ++t) {
-    __m512 v = acc[t];
-    float* o = out + t * out_stride;
-    if (accumulate) v = _mm512_add_ps(_mm512_loadu_ps(o), v);
-    _mm512_storeu_ps(o, v);
-  }
-}
-
-void GemmRows16AmxQ4K(const void* strips, int64_t group_bytes, int64_t num_strips,
-                      const void* tiles, int64_t num_tokens, int64_t n, float* out,
-                      int64_t out_stride, bool accumulate) {
-  const int64_t nsb = n / kQKK;
-  const int64_t num_tiles = (num_tokens + 15) / 16;
-  const int64_t per_pass = AmxTilesPerPass(n);
-  AmxScratch& s = ThreadAmxScratch();
-  s.Reserve(64 * nsb, 18 * nsb);
-  const std::byte* w = static_cast<const std::byte*>(strips);
-  const std::byte* packed = static_cast<const std::byte*>(tiles);
-  AmxConfigure(16);
-  for (int64_t first = 0; first < num_tiles; first += per_pass) {
-    const int64_t end = std::min(num_tiles, first + per_pass);
-    for (int64_t j = 0; j < num_strips; ++j) {
-      const std::byte* g0 = w + 2 * j * group_bytes;
-      AmxPackStripQ4K(g0, g0 + group_bytes, nsb, s);
-      for (int64_t tile = first; tile < end; ++tile) {
-        const int64_t m = std::min<int64_t>(16, num_tokens - 16 * tile);
-        const auto* a_tiles =
-            reinterpret_cast<const __m512i*>(packed + Tiles16Bytes(DType::kQ8_K, 16 * tile, n));
-        const auto* da = reinterpret_cast<const float*>(a_tiles + 64 * nsb);
-        const float* bsums = da + 16 * nsb;
-        float* o = out + 16 * tile * out_stride + 16 * j;
-        if (m <= 4) {
-          AmxTokenTileQ4K<4>(a_tiles, da, bsums, m, nsb, s, o, out_stride, accumulate);
-        } else if (m <= 8) {
-          AmxTokenTileQ4K<8>(a_tiles, da, bsums, m, nsb, s, o, out_stride, accumulate);
-        } else {
-          AmxTokenTileQ4K<16>(a_tiles, da, bsums, m, nsb, s, o, out_stride, accumulate);
-        }
-      }
+    for (int t = 0; t < 16; ++t) sums[t] = _mm512_setzero_ps();
+    if (nsb > 0) AmxProductsQ4K(a_tiles, s.b, 0, s.c[0]);
+    for (int64_t sb = 0; sb < nsb; ++sb) {
+      if (sb + 1 < nsb) AmxProductsQ4K(a_tiles, s.b, sb + 1, s.c[(sb + 1) & 1]);
+      AmxFloatStepsQ4K<kM>(s.c[sb & 1], s.f + 18 * sb, da + 16 * sb, bsums + 16 * 8 * sb, sums);
     }
+#pragma GCC unroll 16
+    for (int t = 0; t < kM; ++t) acc[t] = sums[t];
   }
-  AmxRelease();
-}
+};
 
 // ---- Q6_K ---------------------------------------------------------------------------------------
 // Sub-blocks of 16 elements with int8 scales: one TDPBSSD per sub-block with 16-byte A rows and
-// 4-row B tiles (tile configuration AmxConfigureQ6K), codes taken as q - 32 in [-32, 31]. Exact
+// 4-row B tiles (tile configuration AmxConfigure(16, 4)), codes taken as q - 32 in [-32, 31]. Exact
 // float steps: |C_k| <= 16 * 32 * 127 = 65024, |sc_k C_k| <= 8 323 072, so one sub-block pair
 // sc_k C_k + sc_{k+1} C_{k+1} (below 2^24) is exact in float; each pair converts back to int32
 // exactly and the 8 pairs add in int32 to the spec's isum (the group kernel's sum q a - 32 bsum,
@@ -207,19 +178,6 @@ void GemmRows16AmxQ4K(const void* strips, int64_t group_bytes, int64_t num_strip
 // Strip layout: per super-block 8 spans of 32 elements, each the Q4_0-style 8-row B tile whose rows
 // 0-3 are the even sub-block's 4-row tile and rows 4-7 the odd one's; then 17 float vectors per
 // super-block: sc_k of the 16 rows (16), d. Token tiles: PackTiles16K's (no bsums needed).
-
-inline void AmxConfigureQ6K() {
-  AmxTileConfig cfg;
-  for (int i = 0; i < 2; ++i) {
-    cfg.rows[i] = 16;
-    cfg.colsb[i] = 64;
-    cfg.rows[2 + i] = 16;
-    cfg.colsb[2 + i] = 16;
-    cfg.rows[4 + i] = 4;
-    cfg.colsb[4 + i] = 64;
-  }
-  __asm__ volatile("ldtilecfg %0" : : "m"(cfg));
-}
 
 inline void AmxPackStripQ6K(const std::byte* g0, const std::byte* g1, int64_t nsb, AmxScratch& s) {
   const __m512i idx0 = _mm512_load_si512(kAmxPermute.idx[0]);
@@ -306,59 +264,33 @@ HWY_INLINE void AmxFloatStepsQ6K(const int32_t (*c)[16][16], const __m512* sc, b
   }
 }
 
-template <int kM>
-void AmxTokenTileQ6K(const std::byte* a_tiles, const float* da, int64_t m, int64_t nsb,
-                     AmxScratch& s, float* out, int64_t out_stride, bool accumulate) {
-  __m512 acc[16];
+// Q6_K for GemmRows16Amx: half hb + 1's 8 products are issued before half hb's float steps; the
+// first half's integer sums wait in `part` for the second.
+struct AmxQ6K {
+  static constexpr DType kAct = DType::kQ8_K;
+  static int64_t BVectors(int64_t n) { return 64 * (n / kQKK); }
+  static int64_t FVectors(int64_t n) { return 17 * (n / kQKK); }
+  static void Configure() { AmxConfigure(16, 4); }
+  static void PackStrip(const std::byte* g0, const std::byte* g1, int64_t n, AmxScratch& s) {
+    AmxPackStripQ6K(g0, g1, n / kQKK, s);
+  }
+  template <int kM>
+  static void TokenTile(const std::byte* tile, int64_t n, AmxScratch& s, __m512 (&acc)[16]) {
+    const int64_t nsb = n / kQKK;
+    const auto* da = reinterpret_cast<const float*>(tile + 4096 * nsb);
+    __m512i part[16];
+    __m512 sums[16];  // a local, so it stays in registers (see AmxParityPass)
 #pragma GCC unroll 16
-  for (int t = 0; t < 16; ++t) acc[t] = _mm512_setzero_ps();
-  const int64_t halves = 2 * nsb;
-  if (halves > 0) AmxProductsQ6K(a_tiles, s.b, 0, s.c[0]);
-  for (int64_t hb = 0; hb < halves; ++hb) {
-    if (hb + 1 < halves) AmxProductsQ6K(a_tiles, s.b, hb + 1, s.c[(hb + 1) & 1]);
-    const int64_t sb = hb / 2;
-    const __m512* f = s.f + 17 * sb;
-    AmxFloatStepsQ6K<kM>(s.c[hb & 1], f + 8 * (hb % 2), (hb % 2) == 1, f[16], da + 16 * sb, s.part,
-                         acc);
-  }
-  for (int64_t t = 0; t < m; ++t) {
-    __m512 v = acc[t];
-    float* o = out + t * out_stride;
-    if (accumulate) v = _mm512_add_ps(_mm512_loadu_ps(o), v);
-    _mm512_storeu_ps(o, v);
-  }
-}
-
-void GemmRows16AmxQ6K(const void* strips, int64_t group_bytes, int64_t num_strips,
-                      const void* tiles, int64_t num_tokens, int64_t n, float* out,
-                      int64_t out_stride, bool accumulate) {
-  const int64_t nsb = n / kQKK;
-  const int64_t num_tiles = (num_tokens + 15) / 16;
-  const int64_t per_pass = AmxTilesPerPass(n);
-  AmxScratch& s = ThreadAmxScratch();
-  s.Reserve(64 * nsb, 17 * nsb);
-  const std::byte* w = static_cast<const std::byte*>(strips);
-  const std::byte* packed = static_cast<const std::byte*>(tiles);
-  AmxConfigureQ6K();
-  for (int64_t first = 0; first < num_tiles; first += per_pass) {
-    const int64_t end = std::min(num_tiles, first + per_pass);
-    for (int64_t j = 0; j < num_strips; ++j) {
-      const std::byte* g0 = w + 2 * j * group_bytes;
-      AmxPackStripQ6K(g0, g0 + group_bytes, nsb, s);
-      for (int64_t tile = first; tile < end; ++tile) {
-        const int64_t m = std::min<int64_t>(16, num_tokens - 16 * tile);
-        const std::byte* a_tiles = packed + Tiles16Bytes(DType::kQ8_K, 16 * tile, n);
-        const auto* da = reinterpret_cast<const float*>(a_tiles + 4096 * nsb);
-        float* o = out + 16 * tile * out_stride + 16 * j;
-        if (m <= 4) {
-          AmxTokenTileQ6K<4>(a_tiles, da, m, nsb, s, o, out_stride, accumulate);
-        } else if (m <= 8) {
-          AmxTokenTileQ6K<8>(a_tiles, da, m, nsb, s, o, out_stride, accumulate);
-        } else {
-          AmxTokenTileQ6K<16>(a_tiles, da, m, nsb, s, o, out_stride, accumulate);
-        }
-      }
+    for (int t = 0; t < 16; ++t) sums[t] = _mm512_setzero_ps();
+    const int64_t halves = 2 * nsb;
+    if (halves > 0) AmxProductsQ6K(tile, s.b, 0, s.c[0]);
+    for (int64_t hb = 0; hb < halves; ++hb) {
+      if (hb + 1 < halves) AmxProductsQ6K(tile, s.b, hb + 1, s.c[(hb + 1) & 1]);
+      const __m512* f = s.f + 17 * (hb / 2);
+      AmxFloatStepsQ6K<kM>(s.c[hb & 1], f + 8 * (hb % 2), (hb % 2) == 1, f[16], da + 16 * (hb / 2),
+                           part, sums);
     }
+#pragma GCC unroll 16
+    for (int t = 0; t < kM; ++t) acc[t] = sums[t];
   }
-  AmxRelease();
-}
+};

@@ -462,6 +462,12 @@ void GemmHalf(const uint16_t* w, int64_t w_stride, int64_t num_rows, const float
   }
 }
 
+#if (HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL) && !defined(__clang__)
+// GCC 12 warns that the undefined pass-through operand of its own AVX-512 intrinsics
+// (_mm512_cvtepi32_ps, _mm512_cvtph_ps, _mm512_cvtepu16_epi32, _mm512_inserti64x4, ...) "may be
+// used uninitialized"; it is the intrinsic's own placeholder, for this and the AMX code below.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
 // GemmHalf with 512-bit vectors, each output still DotHalf's bit for bit: DotHalf's chains 0 and 1
 // (elements 32j + 0..7 and 32j + 8..15) are the two halves of one 16-lane accumulator, chains 2
@@ -543,13 +549,8 @@ void GemmHalf512(const uint16_t* w, int64_t w_stride, int64_t num_rows, const fl
 
 #include "engine/kernels/rows8_kernels-inl.h"  // NOLINT(build/include): per target, in this namespace
 #if HWY_TARGET == HWY_AVX3_DL
-// GCC 12 warns that the undefined pass-through operand of its own AVX-512 intrinsics
-// (_mm512_cvtepi32_ps, _mm512_cvtph_ps, _mm512_inserti64x4) "may be used uninitialized".
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include "engine/kernels/amx_gemm-inl.h"  // NOLINT(build/include): AVX3_DL only, in this namespace
 #include "engine/kernels/amx_gemm_k-inl.h"  // NOLINT(build/include): the same
-#pragma GCC diagnostic pop
 #endif
 
 // The integer peak probe of this target (QuantDotKernels::int8_probe): 8 independent chains.
@@ -590,11 +591,11 @@ void AddAmxKernels(QuantDotKernels* k) {
   if (!AmxUsable()) return;
   k->int8_probe = &AmxInt8Probe;
   k->int8_probe_name = "AMX (tdpbssd)";
-  k->gemm16[0] = &GemmRows16Amx<Rows8Q4_0>;
-  k->gemm16[2] = &GemmRows16Amx<Rows8Q5_0>;
-  k->gemm16[4] = &GemmRows16Amx<Rows8Q8_0>;
-  k->gemm16[5] = &GemmRows16AmxQ4K;
-  k->gemm16[7] = &GemmRows16AmxQ6K;
+  k->gemm16[0] = &GemmRows16Amx<AmxLegacy<Rows8Q4_0>>;
+  k->gemm16[2] = &GemmRows16Amx<AmxLegacy<Rows8Q5_0>>;
+  k->gemm16[4] = &GemmRows16Amx<AmxLegacy<Rows8Q8_0>>;
+  k->gemm16[5] = &GemmRows16Amx<AmxQ4K>;
+  k->gemm16[7] = &GemmRows16Amx<AmxQ6K>;
   k->pack_tiles16 = &PackTiles16;
   k->pack_tiles16_k = &PackTiles16K;
 #else
