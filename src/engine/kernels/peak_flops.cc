@@ -8,34 +8,17 @@
 
 namespace sg {
 
-double MeasurePeakGflops(ThreadPool& pool) {
-  const SimdKernels& k = GetSimdKernels();
-  constexpr int64_t kIterations = 20'000'000;  // ~50 ms per thread at a few GHz
-  std::vector<double> flops(pool.num_threads());
-  std::vector<float> sinks(pool.num_threads());
-  double best = 0.0;
-  for (int run = 0; run < 3; ++run) {
-    const auto start = std::chrono::steady_clock::now();
-    pool.Run([&](int t) { flops[t] = k.fma_probe(kIterations, &sinks[t]); });
-    const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    double total = 0.0;
-    for (double f : flops) total += f;
-    if (seconds > 0) best = std::max(best, total / seconds / 1e9);
-  }
-  return best;
-}
+namespace {
 
-double MeasurePeakInt8Gops(ThreadPool& pool, std::string* how) {
-  const QuantDotKernels& k = GetSimdKernels().quant;
-  *how = k.int8_probe_name;
-  if (k.int8_probe == nullptr) return 0.0;
-  constexpr int64_t kIterations = 4'000'000;  // ~80 ms per thread on AMX, ~10 ms on VNNI
+// Best of 3 timed runs of probe(t) on every thread t of the pool: total operations the probes
+// report / wall seconds / 1e9.
+template <class Probe>
+double BestRateG(ThreadPool& pool, const Probe& probe) {
   std::vector<double> ops(pool.num_threads());
   double best = 0.0;
   for (int run = 0; run < 3; ++run) {
     const auto start = std::chrono::steady_clock::now();
-    pool.Run([&](int t) { ops[t] = k.int8_probe(kIterations); });
+    pool.Run([&](int t) { ops[t] = probe(t); });
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     double total = 0.0;
@@ -43,6 +26,23 @@ double MeasurePeakInt8Gops(ThreadPool& pool, std::string* how) {
     if (seconds > 0) best = std::max(best, total / seconds / 1e9);
   }
   return best;
+}
+
+}  // namespace
+
+double MeasurePeakGflops(ThreadPool& pool) {
+  const SimdKernels& k = GetSimdKernels();
+  constexpr int64_t kIterations = 20'000'000;  // ~50 ms per thread at a few GHz
+  std::vector<float> sinks(pool.num_threads());
+  return BestRateG(pool, [&](int t) { return k.fma_probe(kIterations, &sinks[t]); });
+}
+
+double MeasurePeakInt8Gops(ThreadPool& pool, std::string* how) {
+  const QuantDotKernels& k = GetSimdKernels().quant;
+  *how = k.int8_probe_name;
+  if (k.int8_probe == nullptr) return 0.0;
+  constexpr int64_t kIterations = 4'000'000;  // ~80 ms per thread on AMX, ~10 ms on VNNI
+  return BestRateG(pool, [&](int) { return k.int8_probe(kIterations); });
 }
 
 }  // namespace sg
