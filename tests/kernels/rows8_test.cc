@@ -316,6 +316,22 @@ TEST_F(Rows8Test, TwinMatchesDequantizedDoubleDot) {
   }
 }
 
+// `tokens` random activation rows of n elements at `stride` bytes apart, quantized into the Q8_K
+// layout (k_format) or the Q8_0 blocks.
+std::vector<uint8_t> ActivationRows(bool k_format, int64_t n, int64_t tokens, int64_t stride,
+                                    std::mt19937& rng) {
+  const int64_t row = ActivationRowBytes(k_format ? DType::kQ8_K : DType::kQ8_0, n);
+  std::vector<uint8_t> acts(static_cast<size_t>(tokens * stride));
+  for (int64_t t = 0; t < tokens; ++t) {
+    std::vector<float> x(static_cast<size_t>(n));
+    std::normal_distribution<float> dist(0.0f, 1.0f);
+    for (float& v : x) v = dist(rng);
+    const std::vector<uint8_t> a = k_format ? QuantizedKActivation(x) : QuantizedActivation(n, rng);
+    std::memcpy(acts.data() + t * stride, a.data(), static_cast<size_t>(row));
+  }
+  return acts;
+}
+
 // The several-token group kernels: every token's outputs equal the twin's one-token group kernel
 // bit for bit, for token counts that fill the SIMD kernels' blocks of 4 and leave each remainder,
 // with activation rows and outputs at strides wider than a row (as the matmul passes them).
@@ -335,15 +351,7 @@ TEST_F(Rows8Test, SeveralTokensEqualTheOneTokenTwinBitForBit) {
         const DType act_type = k_format ? DType::kQ8_K : DType::kQ8_0;
         const int64_t row = ActivationRowBytes(act_type, n), stride = row + 40;
         for (int64_t tokens : {1, 2, 3, 4, 5, 7, 9}) {
-          std::vector<uint8_t> acts(static_cast<size_t>(tokens * stride));
-          for (int64_t t = 0; t < tokens; ++t) {
-            std::vector<float> x(static_cast<size_t>(n));
-            std::normal_distribution<float> dist(0.0f, 1.0f);
-            for (float& v : x) v = dist(rng);
-            const std::vector<uint8_t> a =
-                k_format ? QuantizedKActivation(x) : QuantizedActivation(n, rng);
-            std::memcpy(acts.data() + t * stride, a.data(), static_cast<size_t>(row));
-          }
+          const std::vector<uint8_t> acts = ActivationRows(k_format, n, tokens, stride, rng);
           const int64_t out_stride = kRows8 + 3;
           std::vector<float> got(static_cast<size_t>(tokens * out_stride), -1.0f);
           gemm(packed.data(), acts.data(), stride, tokens, n, got.data(), out_stride);
@@ -387,15 +395,7 @@ TEST_F(Rows8Test, AmxStripsEqualTheOneTokenTwinBitForBit) {
       strip.insert(strip.end(), second.begin(), second.end());
       const int64_t row = ActivationRowBytes(act_type, n), stride = row + 40;
       for (int64_t tokens : {1, 2, 3, 4, 5, 8, 9, 15, 16, 17, 33}) {
-        std::vector<uint8_t> acts(static_cast<size_t>(tokens * stride));
-        for (int64_t t = 0; t < tokens; ++t) {
-          std::vector<float> x(static_cast<size_t>(n));
-          std::normal_distribution<float> dist(0.0f, 1.0f);
-          for (float& v : x) v = dist(rng);
-          const std::vector<uint8_t> a =
-              k_format ? QuantizedKActivation(x) : QuantizedActivation(n, rng);
-          std::memcpy(acts.data() + t * stride, a.data(), static_cast<size_t>(row));
-        }
+        const std::vector<uint8_t> acts = ActivationRows(k_format, n, tokens, stride, rng);
         // The packed tiles, 64-byte aligned as the matmul's scratch gives them.
         std::vector<std::byte> packed(static_cast<size_t>(Tiles16Bytes(act_type, tokens, n) + 64));
         void* tiles = packed.data() + (64 - reinterpret_cast<uintptr_t>(packed.data()) % 64) % 64;
