@@ -387,6 +387,16 @@ inline __m256 Widen(const uint16_t* p) {
   }
 }
 
+// The end of DotHalf, shared by its several-token forms: the four chains reduced in its order
+// (chains 0 + 1 and 2 + 3, then together, then Reduce8) and the scalar tail [from, n).
+template <bool kBf16>
+inline float HalfDotEnd(__m256 c01, __m256 c23, const uint16_t* w, const float* x, int64_t from,
+                        int64_t n) {
+  float s = ReduceVec(_mm256_add_ps(c01, c23));
+  for (int64_t i = from; i < n; ++i) s += (kBf16 ? Bf16ToF32(w[i]) : F16ToF32(w[i])) * x[i];
+  return s;
+}
+
 template <bool kBf16>
 float DotHalf(const uint16_t* w, const float* x, int64_t n) {
   __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps(),
@@ -399,9 +409,7 @@ float DotHalf(const uint16_t* w, const float* x, int64_t n) {
     s3 = _mm256_fmadd_ps(Widen<kBf16>(w + i + 24), _mm256_loadu_ps(x + i + 24), s3);
   }
   for (; i + 8 <= n; i += 8) s0 = _mm256_fmadd_ps(Widen<kBf16>(w + i), _mm256_loadu_ps(x + i), s0);
-  float s = ReduceVec(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
-  for (; i < n; ++i) s += (kBf16 ? Bf16ToF32(w[i]) : F16ToF32(w[i])) * x[i];
-  return s;
+  return HalfDotEnd<kBf16>(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3), w, x, i, n);
 }
 
 // Several half rows against several tokens, each output bit for bit DotHalf: the same four FMA
@@ -449,11 +457,9 @@ void GemmHalf(const uint16_t* w, int64_t w_stride, int64_t num_rows, const float
       }
       for (int64_t t = 0; t < tokens; ++t) {
         for (int64_t r = 0; r < rows; ++r) {
-          float s = ReduceVec(_mm256_add_ps(_mm256_add_ps(chains[0][r][t], chains[1][r][t]),
-                                            _mm256_add_ps(chains[2][r][t], chains[3][r][t])));
-          for (int64_t i = n8; i < n; ++i) {
-            s += (kBf16 ? Bf16ToF32(wr[r][i]) : F16ToF32(wr[r][i])) * xt[t][i];
-          }
+          const float s = HalfDotEnd<kBf16>(_mm256_add_ps(chains[0][r][t], chains[1][r][t]),
+                                            _mm256_add_ps(chains[2][r][t], chains[3][r][t]), wr[r],
+                                            xt[t], n8, n);
           float& o = out[(t0 + t) * out_stride + r0 + r];
           o = accumulate ? o + s : s;
         }
@@ -534,10 +540,7 @@ void GemmHalf512(const uint16_t* w, int64_t w_stride, int64_t num_rows, const fl
           const __m512 a = pair[0][r][t], b = pair[1][r][t];
           const __m256 c01 = _mm256_add_ps(_mm512_castps512_ps256(a), _mm512_extractf32x8_ps(a, 1));
           const __m256 c23 = _mm256_add_ps(_mm512_castps512_ps256(b), _mm512_extractf32x8_ps(b, 1));
-          float s = ReduceVec(_mm256_add_ps(c01, c23));
-          for (int64_t i = n8; i < n; ++i) {
-            s += (kBf16 ? Bf16ToF32(wr[r][i]) : F16ToF32(wr[r][i])) * xt[t][i];
-          }
+          const float s = HalfDotEnd<kBf16>(c01, c23, wr[r], xt[t], n8, n);
           float& o = out[(t0 + t) * out_stride + r0 + r];
           o = accumulate ? o + s : s;
         }
