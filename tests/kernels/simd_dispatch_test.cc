@@ -6,6 +6,9 @@
 
 #include <algorithm>
 #include <cctype>
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
 #include <cfloat>
 #include <cmath>
 #include <cstdint>
@@ -276,6 +279,23 @@ TEST(ChooseSimdTargetTest, ParsesTheEnvironmentValue) {
     EXPECT_EQ(ChooseSimdTarget(name.c_str(), &note)->name, best) << name;
     EXPECT_NE(note.find("not supported by this CPU"), std::string::npos) << note;
   }
+}
+
+// Highway 1.0.3 builds AVX3_DL with AVX-VNNI (VEX) instructions, so that target may be offered
+// only where CPUID has AVX-VNNI (leaf 7 subleaf 1, EAX bit 4), not merely AVX512-VNNI: on Ice Lake
+// and Zen 4 it must be absent (they run AVX3).
+TEST(SimdDispatchTest, Avx3DlOnlyWhereTheCpuHasAvxVnni) {
+#if defined(__x86_64__) || defined(__i386__)
+  const std::vector<std::string> targets = CompiledSimdTargets();
+  if (std::find(targets.begin(), targets.end(), "AVX3_DL") == targets.end()) {
+    GTEST_SKIP() << "AVX3_DL not offered here";
+  }
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  ASSERT_NE(__get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx), 0);
+  EXPECT_EQ((eax >> 4) & 1, 1u) << "AVX3_DL offered on a CPU without AVX-VNNI";
+#else
+  GTEST_SKIP() << "x86 only";
+#endif
 }
 
 bool SameFloat(float a, float b) {

@@ -39,27 +39,11 @@ namespace HWY_NAMESPACE {
 
 #if HWY_ARCH_X86 && (HWY_TARGET == HWY_AVX2 || HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL)
 
-#if HWY_TARGET == HWY_AVX3_DL
-// acc + the u8 x i8 quad sums (VPDPBUSD), written as assembly, which both assemblers encode as
-// EVEX without a {vex} prefix: Highway
-// 1.0.3 compiles AVX3_DL with "avxvnni", under which the compilers emit the VEX form ({vex}
-// vpdpbusd, AVX-VNNI), an illegal instruction on Ice Lake and Zen 4, which Highway admits to
-// AVX3_DL for their AVX512-VNNI. The EVEX form is AVX512-VNNI (+VL for 256 bits).
-inline __m256i Dpbusd(__m256i acc, __m256i u8, __m256i i8) {
-  __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(u8), "v"(i8));
-  return acc;
-}
-inline __m512i Dpbusd(__m512i acc, __m512i u8, __m512i i8) {
-  __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(u8), "v"(i8));
-  return acc;
-}
-#endif
-
 // u8 x i8 products summed in fours into 8 int32 lanes: lane l = elements 4l .. 4l+3 (in both
 // 128-bit halves the element order is kept, so lane l covers elements 4l..4l+3 of the 32).
 inline __m256i SumQuads(__m256i w_unsigned, __m256i a_signed) {
 #if HWY_TARGET == HWY_AVX3_DL
-  return Dpbusd(_mm256_setzero_si256(), w_unsigned, a_signed);
+  return _mm256_dpbusd_epi32(_mm256_setzero_si256(), w_unsigned, a_signed);
 #else
   return _mm256_madd_epi16(_mm256_maddubs_epi16(w_unsigned, a_signed), _mm256_set1_epi16(1));
 #endif
@@ -563,7 +547,9 @@ double Int8Probe(int64_t iterations) {
   for (int k = 0; k < 8; ++k) acc[k] = _mm512_set1_epi32(k);
   const __m512i a = _mm512_set1_epi8(3), b = _mm512_set1_epi8(-2);
   for (int64_t i = 0; i < iterations; ++i) {
-    for (int k = 0; k < 8; ++k) acc[k] = Dpbusd(acc[k], a, b);
+    // 512-bit VPDPBUSD (AVX512-VNNI) as assembly: Highway 1.0.3's AVX3_DL target string enables
+    // only avxvnni, under which the 512-bit intrinsic is not available.
+    for (int k = 0; k < 8; ++k) __asm__("vpdpbusd %2, %1, %0" : "+v"(acc[k]) : "v"(a), "v"(b));
     __asm__ volatile(""
                      : "+v"(acc[0]), "+v"(acc[1]), "+v"(acc[2]), "+v"(acc[3]), "+v"(acc[4]),
                        "+v"(acc[5]), "+v"(acc[6]), "+v"(acc[7]));

@@ -22,7 +22,7 @@ inline __m256i ActChunk(const ActQ8Block& a, int j) {
 // acc + the quad sums of u8 x i8 (exact int32; no int16 step on VNNI).
 inline __m256i AddQuads(__m256i acc, __m256i w_unsigned, __m256i a_signed) {
 #if HWY_TARGET == HWY_AVX3_DL
-  return Dpbusd(acc, w_unsigned, a_signed);
+  return _mm256_dpbusd_epi32(acc, w_unsigned, a_signed);
 #else
   return _mm256_add_epi32(acc, SumQuads(w_unsigned, a_signed));
 #endif
@@ -41,7 +41,7 @@ inline __m256i Rows8CodeSums(const Rows8Codes& w, const ActQ8Block& a) {
   for (int h = 0; h < 2; ++h) {
 #if HWY_TARGET == HWY_AVX3_DL
     __m256i sum = _mm256_setzero_si256();
-    for (int j = 0; j < 4; ++j) sum = Dpbusd(sum, w.q[h][j], chunk[j]);
+    for (int j = 0; j < 4; ++j) sum = _mm256_dpbusd_epi32(sum, w.q[h][j], chunk[j]);
     half[h] = sum;
 #else
     // Four pair sums of at most 2 * 31 * 127 each stay inside int16 (4 * 7874 < 32768).
@@ -221,8 +221,8 @@ struct Rows8Q4K {
         const __m256i ql = _mm256_and_si256(v, low4);
         const __m256i qh = _mm256_and_si256(_mm256_srli_epi16(v, 4), low4);
 #if HWY_TARGET == HWY_AVX3_DL
-        sl = Dpbusd(sl, ql, _mm256_set1_epi64x(al));
-        sh = Dpbusd(sh, qh, _mm256_set1_epi64x(ah));
+        sl = _mm256_dpbusd_epi32(sl, ql, _mm256_set1_epi64x(al));
+        sh = _mm256_dpbusd_epi32(sh, qh, _mm256_set1_epi64x(ah));
 #else
         // Four pair sums of at most 2 * 15 * 127 each stay inside int16.
         sl = _mm256_add_epi16(sl, _mm256_maddubs_epi16(ql, _mm256_set1_epi64x(al)));
@@ -542,8 +542,8 @@ struct Rows8Q4KTile {
           std::memcpy(&al, ag + 8 * c, 8);
           std::memcpy(&ah, ag + 32 + 8 * c, 8);
 #if HWY_TARGET == HWY_AVX3_DL
-          sl = Dpbusd(sl, ql[g][h][c], _mm256_set1_epi64x(al));
-          sh = Dpbusd(sh, qh[g][h][c], _mm256_set1_epi64x(ah));
+          sl = _mm256_dpbusd_epi32(sl, ql[g][h][c], _mm256_set1_epi64x(al));
+          sh = _mm256_dpbusd_epi32(sh, qh[g][h][c], _mm256_set1_epi64x(ah));
 #else
           sl = _mm256_add_epi16(sl, _mm256_maddubs_epi16(ql[g][h][c], _mm256_set1_epi64x(al)));
           sh = _mm256_add_epi16(sh, _mm256_maddubs_epi16(qh[g][h][c], _mm256_set1_epi64x(ah)));

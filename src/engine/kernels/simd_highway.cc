@@ -7,6 +7,9 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
 
 #include "engine/core/half.h"
 
@@ -257,6 +260,26 @@ namespace sg {
 
 HWY_EXPORT(TargetKernels);
 
+namespace {
+
+// Whether a Highway target compiled here can run on this CPU beyond what Highway checks.
+// Highway 1.0.3 compiles AVX3_DL with "avxvnni", so the compilers emit VEX-encoded VNNI
+// instructions there (GCC from the VNNI intrinsics, clang also by fusing madd + add into
+// vpdpwssd), but it selects AVX3_DL on AVX512-VNNI alone. Ice Lake and Zen 4 have AVX512-VNNI
+// without AVX-VNNI (CPUID leaf 7 subleaf 1, EAX bit 4) and would fault; they run AVX3 instead.
+bool RunnableHere(int64_t target) {
+#if HWY_ARCH_X86
+  if (target == HWY_AVX3_DL) {
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    return __get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx) != 0 && ((eax >> 4) & 1) != 0;
+  }
+#endif
+  (void)target;
+  return true;
+}
+
+}  // namespace
+
 const std::vector<SimdTarget>& HighwaySimdTargets() {
   // Highway's public test hook narrows SupportedTargets() to one target at a time, so the
   // dispatch table yields that target's entry; the mock is removed before returning. This runs
@@ -264,6 +287,7 @@ const std::vector<SimdTarget>& HighwaySimdTargets() {
   static const std::vector<SimdTarget> kTargets = [] {
     std::vector<SimdTarget> targets;
     for (int64_t target : hwy::SupportedAndGeneratedTargets()) {
+      if (!RunnableHere(target)) continue;
       hwy::SetSupportedTargetsForTest(target);
       hwy::GetChosenTarget().Update(hwy::SupportedTargets());
       // Highway's one-lane fallback is also called "SCALAR"; keep "scalar" for our plain twin.
