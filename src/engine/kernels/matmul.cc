@@ -208,7 +208,6 @@ struct RowKernel {
   QuantDot8Fn qdot8 = nullptr;     // kRows8 weights: the group kernel (then qdot, qdot4 are null)
   QuantGemm8Fn gemm8 = nullptr;    // its several-token form
   QuantGemm16Fn gemm16 = nullptr;  // AMX 16-row strips against several tokens (amx.h)
-  PackTiles16Fn pack16 = nullptr;  // their token side
   HalfDotFn hdot = nullptr;        // f16/bf16 widening kernel
   HalfGemmFn hgemm = nullptr;      // its several-token form
   const SimdKernels* simd = nullptr;
@@ -357,9 +356,6 @@ RowKernel MakeRowKernel(const TensorView& w) {
     k.qdot8 = QuantDot8For(k.simd->quant, w.type);
     k.gemm8 = QuantGemm8For(k.simd->quant, w.type);
     k.gemm16 = QuantGemm16For(k.simd->quant, w.type);
-    if (k.gemm16 != nullptr) {
-      k.pack16 = k.act == DType::kQ8_K ? k.simd->quant.pack_tiles16_k : k.simd->quant.pack_tiles16;
-    }
     return k;
   }
   k.qdot = QuantDotFor(k.simd->quant, w.type);
@@ -405,12 +401,13 @@ struct QuantizedInput {
 QuantizedInput QuantizeInput(std::span<const RowKernel> kernels, const float* x, int64_t num_tokens,
                              int64_t in, std::span<std::byte> scratch, ThreadPool& pool) {
   bool need_q8 = false, need_q8k = false;
-  PackTiles16Fn pack16 = nullptr, pack16k = nullptr;
+  bool tiles = false, tiles_k = false;  // an AMX kernel reads that layout packed into tiles
   for (const RowKernel& k : kernels) {
     need_q8 |= k.act == DType::kQ8_0;
     need_q8k |= k.act == DType::kQ8_K;
-    if (num_tokens > 1 && k.pack16 != nullptr)
-      (k.act == DType::kQ8_K ? pack16k : pack16) = k.pack16;
+    const bool amx = num_tokens > 1 && k.gemm16 != nullptr;
+    tiles |= amx && k.act == DType::kQ8_0;
+    tiles_k |= amx && k.act == DType::kQ8_K;
   }
   QuantizedInput q;
   if (!need_q8 && !need_q8k) return q;
@@ -427,12 +424,14 @@ QuantizedInput QuantizeInput(std::span<const RowKernel> kernels, const float* x,
     q.q8k_stride = ActivationRowBytes(DType::kQ8_K, in);
     p += num_tokens * q.q8k_stride;
   }
-  // 64-byte aligned for the tile loads.
-  if (pack16 != nullptr) {
-    q.tiles16 = p + (64 - reinterpret_cast<uintptr_t>(p) % 64) % 64;
+  auto align64 = [](std::byte* at) {  // the tile loads want 64-byte rows
+    return at + (64 - reinterpret_cast<uintptr_t>(at) % 64) % 64;
+  };
+  if (tiles) {
+    q.tiles16 = align64(p);
     p = q.tiles16 + Tiles16Bytes(DType::kQ8_0, num_tokens, in);
   }
-  if (pack16k != nullptr) q.tiles16k = p + (64 - reinterpret_cast<uintptr_t>(p) % 64) % 64;
+  if (tiles_k) q.tiles16k = align64(p);
   const QuantDotKernels& kq = kernels[0].simd->quant;
   auto quantize = [&](int64_t b, int64_t e) {
     for (int64_t t = b; t < e; ++t) {
@@ -442,12 +441,12 @@ QuantizedInput QuantizeInput(std::span<const RowKernel> kernels, const float* x,
   };
   if (num_tokens == 1) {
     quantize(0, 1);
-  } else if (pack16 != nullptr || pack16k != nullptr) {
+  } else if (tiles || tiles_k) {
     // By tiles of 16 tokens: each tile's rows are packed while they are in cache.
     pool.ParallelFor((num_tokens + 15) / 16, [&](int64_t b, int64_t e) {
       quantize(16 * b, std::min(num_tokens, 16 * e));
-      if (pack16 != nullptr) pack16(q.q8, q.q8_stride, num_tokens, in, b, e, q.tiles16);
-      if (pack16k != nullptr) pack16k(q.q8k, q.q8k_stride, num_tokens, in, b, e, q.tiles16k);
+      if (tiles) kq.pack_tiles16(q.q8, q.q8_stride, num_tokens, in, b, e, q.tiles16);
+      if (tiles_k) kq.pack_tiles16_k(q.q8k, q.q8k_stride, num_tokens, in, b, e, q.tiles16k);
     });
   } else {
     pool.ParallelFor(num_tokens, quantize);
