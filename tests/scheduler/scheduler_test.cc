@@ -4,6 +4,7 @@
 
 #include <map>
 #include <random>
+#include <vector>
 
 namespace sg {
 namespace {
@@ -224,6 +225,55 @@ void RunRandomized(int64_t extra_rows) {
 TEST(Scheduler, RandomizedInvariants) { RunRandomized(/*extra_rows=*/-1); }
 TEST(Scheduler, RandomizedInvariantsWithPromptLogitRows) { RunRandomized(/*extra_rows=*/8); }
 TEST(Scheduler, RandomizedInvariantsWithNoExtraRows) { RunRandomized(/*extra_rows=*/0); }
+
+// Prefix cache: on_admit is asked once per admitted sequence, at admission, and the sequence's
+// first chunk starts at what it returned (clamped below the prompt's last position), so the step
+// budget pays only for the rest.
+TEST(Scheduler, AdmittedSequencesStartAfterTheirCachedPrefix) {
+  Scheduler s(Config(64, 4096, 8));
+  ASSERT_TRUE(s.Add(1, 100, 4));
+  ASSERT_TRUE(s.Add(2, 40, 4));
+  ASSERT_TRUE(s.Add(3, 16, 4));
+  std::vector<uint64_t> asked;
+  const std::map<uint64_t, int64_t> cached = {{1, 80}, {2, 32}, {3, 99}};
+  auto on_admit = [&](uint64_t id) {
+    asked.push_back(id);
+    return cached.at(id);
+  };
+  StepPlan p = s.Schedule(on_admit);
+  ASSERT_EQ(p.sequences.size(), 3u);
+  EXPECT_EQ(p.sequences[0].start, 80);
+  EXPECT_EQ(p.sequences[0].num_tokens, 20);
+  EXPECT_TRUE(p.sequences[0].completes_prompt);
+  EXPECT_EQ(p.sequences[1].start, 32);
+  EXPECT_EQ(p.sequences[1].num_tokens, 8);
+  EXPECT_EQ(p.sequences[2].start, 15);  // clamped: the last prompt position is always computed
+  EXPECT_EQ(p.sequences[2].num_tokens, 1);
+  EXPECT_EQ(p.num_tokens, 29);
+  EXPECT_EQ(asked, (std::vector<uint64_t>{1, 2, 3}));
+  // Reservations still count whole prompts (shared blocks once per user).
+  EXPECT_EQ(s.reserved_tokens(), 112 + 48 + 32);
+  s.OnStepDone(p);
+  for (uint64_t id : {1, 2, 3}) s.OnTokenAppended(id);
+  p = s.Schedule(on_admit);  // running sequences are not asked again
+  EXPECT_EQ(asked.size(), 3u);
+  ASSERT_EQ(p.sequences.size(), 3u);
+  EXPECT_EQ(p.sequences[0].start, 100);
+}
+
+// A sequence that does not fit the KV budget is not admitted, so on_admit is not called for it.
+TEST(Scheduler, OnAdmitIsNotCalledForSequencesLeftWaiting) {
+  Scheduler s(Config(64, 256, 8));
+  ASSERT_TRUE(s.Add(1, 100, 100));  // reserves 208
+  ASSERT_TRUE(s.Add(2, 40, 20));    // 64 more: does not fit
+  std::vector<uint64_t> asked;
+  StepPlan p = s.Schedule([&](uint64_t id) {
+    asked.push_back(id);
+    return int64_t{0};
+  });
+  EXPECT_EQ(asked, (std::vector<uint64_t>{1}));
+  EXPECT_EQ(p.num_admitted, 1);
+}
 
 }  // namespace
 }  // namespace sg

@@ -155,6 +155,68 @@ TEST_F(EngineTest, ConcurrentGreedyRequestsMatchEachAlone) {
   EXPECT_GT(engine->stats().steps_prefill.load(), 0);
 }
 
+// Prefix cache: requests sharing a long prompt prefix, submitted together with a small step
+// budget (so the later ones are admitted after the first computed the shared blocks) and then
+// again one by one, give exactly the greedy ids of each run alone, report the prompt tokens they
+// took from the cache, and leave every KV block free.
+TEST_F(EngineTest, PrefixCacheKeepsGreedyOutputsAndFreesEveryBlock) {
+  EngineOptions o = Options(/*prefill=*/32);
+  o.prefix_caching = true;
+  auto engine = MakeEngine(o);
+  const std::string system =
+      "First Citizen:\nBefore we proceed any further, hear me speak.\n\nAll:\nSpeak, speak.\n\n"
+      "First Citizen:\nYou are all resolved rather to die than to famish?\n\nAll:\nResolved. "
+      "resolved.\n\nFirst Citizen:\nFirst, you know Caius Marcius is chief enemy to the "
+      "people.\n\n";
+  const std::vector<std::string> tails = {"All:\n", "ROMEO:\n", "JULIET:\nO", "KING:\nNow"};
+  ASSERT_GE(Request(system, 1).prompt_ids.size(), 48u);
+  std::vector<std::vector<int32_t>> want;
+  for (const auto& t : tails) want.push_back(GreedyAlone(Request(system + t, 1).prompt_ids, 12));
+
+  std::vector<std::unique_ptr<Collector>> cs;
+  for (const auto& t : tails) {
+    cs.push_back(std::make_unique<Collector>());
+    engine->Submit(Request(system + t, 12), cs.back()->Callback());
+  }
+  int64_t cached_total = 0;
+  for (size_t i = 0; i < tails.size(); ++i) {
+    cs[i]->Wait();
+    ASSERT_TRUE(cs[i]->events.back().end.has_value());
+    EXPECT_EQ(cs[i]->Ids(), want[i]) << tails[i];
+    cached_total += cs[i]->events.back().end->cached_tokens;
+  }
+  EXPECT_GE(cached_total, 32);  // the later ones found at least two of the first's blocks
+  for (size_t i = 0; i < tails.size(); ++i) {  // one at a time: every one hits
+    Collector c;
+    engine->Submit(Request(system + tails[i], 12), c.Callback());
+    c.Wait();
+    EXPECT_EQ(c.Ids(), want[i]) << tails[i];
+    EXPECT_GE(c.events.back().end->cached_tokens, 32) << tails[i];
+    EXPECT_EQ(c.events.back().end->cached_tokens % 16, 0);
+  }
+  const EngineStats& st = engine->stats();
+  for (int i = 0; i < 2000 && st.kv_blocks_free.load() != st.kv_blocks_total.load(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_EQ(st.kv_blocks_free.load(), st.kv_blocks_total.load());
+  EXPECT_GT(st.kv_blocks_cached.load(), 0);
+  EXPECT_GT(st.prefix_hit_tokens.load(), 0);
+  EXPECT_LE(st.prefix_hit_tokens.load(), st.prefix_queried_tokens.load());
+}
+
+// Without the flag (the engine default) nothing is cached.
+TEST_F(EngineTest, PrefixCacheIsOffByDefault) {
+  auto engine = MakeEngine();
+  for (int i = 0; i < 2; ++i) {
+    Collector c;
+    engine->Submit(Request("First Citizen:\nBefore we proceed any further, hear me speak.\n", 4),
+                   c.Callback());
+    c.Wait();
+    EXPECT_EQ(c.events.back().end->cached_tokens, 0);
+  }
+  EXPECT_EQ(engine->stats().kv_blocks_cached.load(), 0);
+}
+
 TEST_F(EngineTest, SeededSamplingIsReproducibleWhateverElseIsInTheBatch) {
   auto engine = MakeEngine();
   auto sampled = [&](uint64_t seed) {

@@ -177,7 +177,8 @@ StatusOr<std::unique_ptr<Executor>> Executor::Create(const Model& model, ThreadP
   }
   SG_ASSIGN_OR_RETURN(
       e->kv_, KvBlockPool::Create({c.num_layers, c.num_kv_heads, c.head_dim, options.kv_dtype},
-                                  options.kv_token_budget, options.max_tokens_per_sequence));
+                                  options.kv_token_budget, options.max_tokens_per_sequence,
+                                  options.prefix_caching));
 
   // Small weights to f32: offsets first (the vector may still grow), pointers after.
   struct Offsets {
@@ -284,9 +285,10 @@ Status Executor::Validate(std::span<const StepSequence> batch, std::span<float> 
       if (batch[j].kv == s.kv) return InvalidArgumentError(which + ": appears twice in a step");
     }
     if (s.tokens.empty()) return InvalidArgumentError(which + ": no tokens");
-    if (s.start_pos < 0 || s.start_pos > s.kv->length()) {
+    if (s.start_pos < s.kv->immutable_tokens() || s.start_pos > s.kv->length()) {
       return InvalidArgumentError(which + ": start position " + std::to_string(s.start_pos) +
-                                  " outside [0, " + std::to_string(s.kv->length()) + "]");
+                                  " outside [" + std::to_string(s.kv->immutable_tokens()) + ", " +
+                                  std::to_string(s.kv->length()) + "]");
     }
     for (int32_t id : s.tokens) {
       if (id < 0 || id >= vocab) {

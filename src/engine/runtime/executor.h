@@ -33,14 +33,18 @@ struct ExecutorOptions {
   // KV cache element type: kF16 (default: half the memory and bandwidth of f32, relative error
   // 2^-11 per stored value), kF32, or kQ8_0 (head_dim a multiple of 32).
   DType kv_dtype = DType::kF16;
+  // Keep full prompt blocks for reuse by later sequences (kv_block_pool.h, prefix cache).
+  bool prefix_caching = false;
 };
 
 // One sequence's part of a step.
 struct StepSequence {
   std::span<const int32_t> tokens;  // ids to run now, at positions start_pos, start_pos + 1, ...
-  int64_t start_pos = 0;            // must be <= kv->length() (positions before it are cached)
-  KvAllocation* kv = nullptr;       // from Executor::NewSequence; grown by Step as needed
-  bool all_logits = false;          // true: a logits row per token; false: last token only
+  // Must be <= kv->length() (positions before it are cached) and >= kv->immutable_tokens()
+  // (blocks shared through the prefix cache are never rewritten).
+  int64_t start_pos = 0;
+  KvAllocation* kv = nullptr;  // from Executor::NewSequence; grown by Step as needed
+  bool all_logits = false;     // true: a logits row per token; false: last token only
 };
 
 class Executor {
@@ -64,7 +68,8 @@ class Executor {
   // start_pos + tokens.size() (a start before the old length rewinds the sequence).
   // Errors (nothing is computed; KV allocations may have grown but stay valid):
   //   InvalidArgument   token id outside [0, vocab), empty token list, missing/foreign/duplicate
-  //                     KV allocation, start_pos outside [0, kv->length()], logits too small;
+  //                     KV allocation, start_pos outside [kv->immutable_tokens(),
+  //                     kv->length()], logits too small;
   //   OutOfRange        more than max_batch_tokens tokens or max_sequences sequences;
   //   ResourceExhausted the KV pool (or the per-sequence limit) cannot hold the new positions.
   Status Step(std::span<const StepSequence> batch, std::span<float> logits);

@@ -44,7 +44,8 @@ int64_t KvHeadBytes(DType dtype, int64_t head_dim) {
 
 StatusOr<std::unique_ptr<KvBlockPool>> KvBlockPool::Create(const KvShape& shape,
                                                            int64_t token_budget,
-                                                           int64_t max_tokens_per_sequence) {
+                                                           int64_t max_tokens_per_sequence,
+                                                           bool prefix_caching) {
   if (shape.num_layers <= 0 || shape.num_kv_heads <= 0 || shape.head_dim <= 0) {
     return InvalidArgumentError("KV cache: layers, kv heads and head_dim must be positive");
   }
@@ -100,6 +101,12 @@ StatusOr<std::unique_ptr<KvBlockPool>> KvBlockPool::Create(const KvShape& shape,
   pool->free_.reserve(static_cast<size_t>(num_blocks));
   // Highest id at the bottom so that the first allocations get low ids (easier to read in tests).
   for (int64_t b = num_blocks - 1; b >= 0; --b) pool->free_.push_back(static_cast<int32_t>(b));
+  pool->prefix_caching_ = prefix_caching;
+  if (prefix_caching) {
+    pool->info_.resize(static_cast<size_t>(num_blocks));
+    pool->block_tokens_.resize(static_cast<size_t>(num_blocks * kKvBlockTokens));
+    pool->index_ = PrefixIndex(num_blocks);
+  }
   return pool;
 }
 
@@ -110,17 +117,79 @@ void KvBlockPool::AlignedDelete::operator()(std::byte* p) const {
 KvAllocation KvBlockPool::NewAllocation() { return KvAllocation(this, max_blocks_per_seq_); }
 
 bool KvBlockPool::Take(int64_t n, std::vector<int32_t>& out) {
-  if (n > static_cast<int64_t>(free_.size())) return false;
+  if (n > num_free_blocks()) return false;
   for (int64_t i = 0; i < n; ++i) {
-    out.push_back(free_.back());
-    free_.pop_back();
+    int32_t b;
+    if (!free_.empty()) {
+      b = free_.back();
+      free_.pop_back();
+    } else {  // evict the least recently released published block
+      b = lru_head_;
+      LruUnlink(b);
+      index_.Erase(info_[b].name);
+      info_[b].published = false;
+      ++counters_.evictions;
+    }
+    if (prefix_caching_) info_[b].users = 1;
+    out.push_back(b);
   }
   return true;
 }
 
 void KvBlockPool::Give(std::span<const int32_t> blocks) {
   // Capacity is num_blocks_, and a block is never free twice, so push_back never reallocates.
-  for (int32_t b : blocks) free_.push_back(b);
+  for (int32_t b : blocks) {
+    if (!prefix_caching_) {
+      free_.push_back(b);
+      continue;
+    }
+    BlockInfo& info = info_[b];
+    if (--info.users > 0) continue;
+    if (info.published) {
+      LruPushBack(b);
+    } else {
+      free_.push_back(b);
+    }
+  }
+}
+
+int32_t KvBlockPool::FindPublished(uint64_t name, uint64_t parent,
+                                   std::span<const int32_t> tokens) const {
+  const int32_t b = index_.Find(name);
+  if (b < 0 || info_[b].parent != parent) return -1;
+  const int32_t* stored = block_tokens_.data() + b * kKvBlockTokens;
+  return std::equal(tokens.begin(), tokens.end(), stored) ? b : -1;
+}
+
+void KvBlockPool::AddUser(int32_t block) {
+  if (info_[block].users++ == 0) LruUnlink(block);  // it was evictable: no longer
+}
+
+void KvBlockPool::Publish(int32_t block, uint64_t name, uint64_t parent,
+                          std::span<const int32_t> tokens) {
+  BlockInfo& info = info_[block];
+  info.published = true;
+  info.name = name;
+  info.parent = parent;
+  std::copy(tokens.begin(), tokens.end(), block_tokens_.begin() + block * kKvBlockTokens);
+  index_.Insert(name, block);
+}
+
+void KvBlockPool::LruUnlink(int32_t block) {
+  BlockInfo& info = info_[block];
+  (info.lru_prev >= 0 ? info_[info.lru_prev].lru_next : lru_head_) = info.lru_next;
+  (info.lru_next >= 0 ? info_[info.lru_next].lru_prev : lru_tail_) = info.lru_prev;
+  info.lru_prev = info.lru_next = -1;
+  --lru_size_;
+}
+
+void KvBlockPool::LruPushBack(int32_t block) {
+  BlockInfo& info = info_[block];
+  info.lru_prev = lru_tail_;
+  info.lru_next = -1;
+  (lru_tail_ >= 0 ? info_[lru_tail_].lru_next : lru_head_) = block;
+  lru_tail_ = block;
+  ++lru_size_;
 }
 
 KvAllocation::KvAllocation(KvBlockPool* pool, int64_t max_blocks) : pool_(pool) {
@@ -130,7 +199,9 @@ KvAllocation::KvAllocation(KvBlockPool* pool, int64_t max_blocks) : pool_(pool) 
 KvAllocation::KvAllocation(KvAllocation&& other) noexcept
     : pool_(std::exchange(other.pool_, nullptr)),
       blocks_(std::move(other.blocks_)),
-      length_(std::exchange(other.length_, 0)) {
+      length_(std::exchange(other.length_, 0)),
+      named_blocks_(std::exchange(other.named_blocks_, 0)),
+      chain_name_(std::exchange(other.chain_name_, 0)) {
   other.blocks_.clear();
 }
 
@@ -141,6 +212,8 @@ KvAllocation& KvAllocation::operator=(KvAllocation&& other) noexcept {
     blocks_ = std::move(other.blocks_);
     other.blocks_.clear();
     length_ = std::exchange(other.length_, 0);
+    named_blocks_ = std::exchange(other.named_blocks_, 0);
+    chain_name_ = std::exchange(other.chain_name_, 0);
   }
   return *this;
 }
@@ -169,6 +242,47 @@ void KvAllocation::Release() {
     blocks_.clear();  // keeps capacity
   }
   length_ = 0;
+  named_blocks_ = 0;
+  chain_name_ = 0;
+}
+
+int64_t KvAllocation::AdoptCachedPrefix(std::span<const int32_t> prompt, int64_t max_tokens) {
+  if (pool_ == nullptr || !pool_->prefix_caching_ || !blocks_.empty()) return 0;
+  max_tokens = std::clamp<int64_t>(max_tokens, 0, static_cast<int64_t>(prompt.size()));
+  pool_->counters_.queried_tokens += max_tokens;
+  const int64_t limit = std::min(max_tokens / kKvBlockTokens, pool_->max_blocks_per_seq_);
+  uint64_t parent = 0;
+  for (int64_t i = 0; i < limit; ++i) {
+    const auto tokens = prompt.subspan(static_cast<size_t>(i * kKvBlockTokens), kKvBlockTokens);
+    const uint64_t name = pool_->hasher_.Chain(parent, tokens);
+    const int32_t b = pool_->FindPublished(name, parent, tokens);
+    if (b < 0) break;
+    pool_->AddUser(b);
+    blocks_.push_back(b);
+    parent = name;
+  }
+  named_blocks_ = static_cast<int64_t>(blocks_.size());
+  chain_name_ = parent;
+  length_ = named_blocks_ * kKvBlockTokens;
+  pool_->counters_.hit_tokens += length_;
+  return length_;
+}
+
+void KvAllocation::PublishPrefix(std::span<const int32_t> prompt) {
+  if (pool_ == nullptr || !pool_->prefix_caching_) return;
+  const int64_t full =
+      std::min({static_cast<int64_t>(prompt.size()), length_, capacity_tokens()}) / kKvBlockTokens;
+  for (; named_blocks_ < full; ++named_blocks_) {
+    const auto tokens =
+        prompt.subspan(static_cast<size_t>(named_blocks_ * kKvBlockTokens), kKvBlockTokens);
+    const uint64_t name = pool_->hasher_.Chain(chain_name_, tokens);
+    // Another sequence computed the same block first (both prefilled it at once): keep ours
+    // private; later blocks still chain on the name, which depends only on the tokens.
+    if (pool_->index_.Find(name) < 0) {
+      pool_->Publish(blocks_[static_cast<size_t>(named_blocks_)], name, chain_name_, tokens);
+    }
+    chain_name_ = name;
+  }
 }
 
 }  // namespace sg

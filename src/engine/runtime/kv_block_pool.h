@@ -1,6 +1,15 @@
 // The KV cache: one pool of fixed-size blocks, allocated once from a token budget, and a move-only
 // per-sequence handle (KvAllocation) that holds a list of block ids and returns them on
-// destruction (TGI's BlockAllocation; vLLM's BlockPool without prefix reuse yet).
+// destruction (TGI's BlockAllocation), with an optional prefix cache (vLLM's BlockPool).
+//
+// Prefix cache (when created with prefix_caching): a FULL block of a prompt, once its K/V are
+// computed, is published under its chain name (prefix_index.h: the hash of its 16 tokens and of
+// everything before them). A new sequence adopts the longest published prefix of its prompt
+// instead of recomputing it. Blocks are reference counted: a published block may be shared by
+// any number of sequences and is never written again. When its last user releases it, it stays
+// published on an LRU list of evictable blocks, counted as free; a block is taken from that list
+// (least recently released first, and unpublished) only when the plain free list is empty. Only
+// prompt blocks are published, as TGI does (§6.5), so generated text is never reused.
 //
 // Memory layout (one contiguous byte array, never reallocated), elements of the pool's dtype:
 //   storage[block][layer][kv][slot][kv_head][d]
@@ -29,6 +38,7 @@
 
 #include "engine/core/dtype.h"
 #include "engine/core/status.h"
+#include "engine/runtime/prefix_index.h"
 
 namespace sg {
 
@@ -69,8 +79,19 @@ class KvAllocation {
   // would exceed the pool's per-sequence limit. Does not allocate heap memory (capacity reserved
   // when the handle was made).
   Status Reserve(int64_t num_tokens);
-  // Returns every block to the pool; the handle stays usable (empty).
+  // Returns every block to the pool (a shared block only when its last user lets go); the
+  // handle stays usable (empty).
   void Release();
+
+  // Prefix cache. Adopts the longest published prefix of `prompt` made of whole blocks, at most
+  // max_tokens positions, into this EMPTY allocation: its blocks are shared, length() becomes the
+  // number of positions adopted, which is returned (0 when the pool has no prefix cache).
+  int64_t AdoptCachedPrefix(std::span<const int32_t> prompt, int64_t max_tokens);
+  // Publishes every full block of `prompt` whose positions are computed (< length()) and that is
+  // not named yet. A block whose name another block already has stays private. No allocation.
+  void PublishPrefix(std::span<const int32_t> prompt);
+  // Positions at the start that must never be written again: adopted or published blocks.
+  int64_t immutable_tokens() const { return named_blocks_ * kKvBlockTokens; }
 
   std::span<const int32_t> blocks() const { return blocks_; }
   int64_t capacity_tokens() const { return static_cast<int64_t>(blocks_.size()) * kKvBlockTokens; }
@@ -86,6 +107,15 @@ class KvAllocation {
   KvBlockPool* pool_ = nullptr;
   std::vector<int32_t> blocks_;  // capacity reserved at creation: max blocks per sequence
   int64_t length_ = 0;
+  int64_t named_blocks_ = 0;  // leading blocks whose chain name is known (adopted or published)
+  uint64_t chain_name_ = 0;   // the name of block named_blocks_ - 1 (0 before the first)
+};
+
+// Prefix cache counters, since the pool was created.
+struct PrefixCacheCounters {
+  int64_t queried_tokens = 0;  // prompt positions looked up (AdoptCachedPrefix's max_tokens)
+  int64_t hit_tokens = 0;      // positions adopted
+  int64_t evictions = 0;       // published blocks taken back for reuse
 };
 
 class KvBlockPool {
@@ -94,8 +124,10 @@ class KvBlockPool {
   // bounds one sequence and sizes each handle's reserved block list. ResourceExhausted if the
   // memory cannot be had; InvalidArgument for non-positive sizes, an element type other than
   // f32/f16/q8_0, or q8_0 with a head_dim that is not a multiple of 32.
+  // prefix_caching: keep and reuse published prompt blocks (see the top of this file).
   static StatusOr<std::unique_ptr<KvBlockPool>> Create(const KvShape& shape, int64_t token_budget,
-                                                       int64_t max_tokens_per_sequence = 0);
+                                                       int64_t max_tokens_per_sequence = 0,
+                                                       bool prefix_caching = false);
   KvBlockPool(const KvBlockPool&) = delete;
   KvBlockPool& operator=(const KvBlockPool&) = delete;
 
@@ -104,7 +136,12 @@ class KvBlockPool {
 
   const KvShape& shape() const { return shape_; }
   int64_t num_blocks() const { return num_blocks_; }
-  int64_t num_free_blocks() const { return static_cast<int64_t>(free_.size()); }
+  // Free blocks: never used or released unpublished, plus published ones no sequence uses.
+  int64_t num_free_blocks() const { return static_cast<int64_t>(free_.size()) + lru_size_; }
+  bool prefix_caching() const { return prefix_caching_; }
+  // Published blocks, in use or evictable.
+  int64_t num_cached_blocks() const { return index_.size(); }
+  const PrefixCacheCounters& prefix_counters() const { return counters_; }
   int64_t max_tokens_per_sequence() const { return max_blocks_per_seq_ * kKvBlockTokens; }
   uint64_t storage_bytes() const { return static_cast<uint64_t>(total_bytes_); }
   DType dtype() const { return shape_.dtype; }
@@ -126,9 +163,18 @@ class KvBlockPool {
   std::byte* Tile(int32_t block, int64_t layer, int kv) const {
     return storage_.get() + block * block_bytes_ + (layer * 2 + kv) * tile_bytes_;
   }
-  // Takes n blocks from the free list into out, or returns false having taken none.
+  // Takes n blocks into out (plain free ones first, then the least recently released published
+  // ones, which are unpublished), or returns false having taken none.
   bool Take(int64_t n, std::vector<int32_t>& out);
+  // Drops one reference to each block; a block nobody uses goes to the free list, or to the
+  // evictable LRU list if it is published.
   void Give(std::span<const int32_t> blocks);
+  // The published block named `name` whose parent name and tokens match, or -1.
+  int32_t FindPublished(uint64_t name, uint64_t parent, std::span<const int32_t> tokens) const;
+  void AddUser(int32_t block);  // a sequence adopts a published block
+  void Publish(int32_t block, uint64_t name, uint64_t parent, std::span<const int32_t> tokens);
+  void LruUnlink(int32_t block);
+  void LruPushBack(int32_t block);
 
   KvShape shape_;
   int64_t num_blocks_ = 0;
@@ -143,6 +189,23 @@ class KvBlockPool {
   };
   std::unique_ptr<std::byte[], AlignedDelete> storage_;
   std::vector<int32_t> free_;  // stack of free block ids; capacity num_blocks_, never grows
+
+  // Prefix cache state, per block id (sized num_blocks_ once at Create when enabled).
+  struct BlockInfo {
+    int32_t users = 0;  // allocations holding the block
+    bool published = false;
+    uint64_t name = 0;                     // chain name while published
+    uint64_t parent = 0;                   // the previous block's name (0 for a first block)
+    int32_t lru_prev = -1, lru_next = -1;  // evictable list links (-1: end)
+  };
+  bool prefix_caching_ = false;
+  std::vector<BlockInfo> info_;
+  std::vector<int32_t> block_tokens_;  // {num_blocks, 16}: a published block's token ids
+  BlockHasher hasher_;
+  PrefixIndex index_{0};
+  int32_t lru_head_ = -1, lru_tail_ = -1;  // head = least recently released
+  int64_t lru_size_ = 0;
+  PrefixCacheCounters counters_;
 };
 
 }  // namespace sg

@@ -39,7 +39,11 @@ int64_t Scheduler::FitLogitRows(const Seq& s, int64_t n, int64_t* extra_rows_lef
   return n;
 }
 
-StepPlan Scheduler::Schedule() {
+StepPlan Scheduler::Schedule() { return Plan(nullptr); }
+
+StepPlan Scheduler::Schedule(FunctionRef<int64_t(uint64_t id)> on_admit) { return Plan(&on_admit); }
+
+StepPlan Scheduler::Plan(const FunctionRef<int64_t(uint64_t)>* on_admit) {
   StepPlan plan;
   int64_t budget = config_.max_step_tokens;
   int64_t extra_rows = std::max<int64_t>(0, config_.max_extra_logit_rows);
@@ -71,6 +75,7 @@ StepPlan Scheduler::Schedule() {
     s.running = true;
     reserved_tokens_ += s.reserve;
     running_.push_back(id);
+    if (on_admit != nullptr) s.computed = std::clamp<int64_t>((*on_admit)(id), 0, s.prompt - 1);
     const int64_t n = FitLogitRows(s, std::min(s.known - s.computed, budget), &extra_rows);
     plan.sequences.push_back({id, s.computed, n, n == s.known - s.computed});
     plan.has_prefill = true;

@@ -14,6 +14,12 @@
 // Because every admitted sequence's whole KV need is reserved up front, a running sequence never
 // runs out of KV: there is no preemption (as TGI).
 //
+// Prefix cache: Schedule(on_admit) asks the caller, at the moment a sequence is admitted, how many
+// of its prompt positions are already computed (KV blocks adopted from the prefix cache). Its
+// chunk then starts there, so a request whose prefix is cached prefills only the rest. The
+// reservation still counts the whole prompt: shared blocks are counted once per user, which
+// over-reserves but can never over-commit the pool.
+//
 // Logits rows: the executor writes one logits row per scheduled sequence, plus one per extra
 // prompt position of a sequence that wants prompt logprobs (a chunk of n prompt tokens costs n
 // rows instead of 1). The engine's logits buffer holds one row per sequence plus a bounded
@@ -30,6 +36,8 @@
 #include <limits>
 #include <unordered_map>
 #include <vector>
+
+#include "engine/core/function_ref.h"
 
 namespace sg {
 
@@ -74,6 +82,9 @@ class Scheduler {
 
   // Plans the next step. Admitted sequences become running.
   StepPlan Schedule();
+  // The same; on_admit(id) is called once for each sequence as it is admitted and returns how
+  // many of its first positions are already computed, in [0, prompt tokens - 1] (clamped).
+  StepPlan Schedule(FunctionRef<int64_t(uint64_t id)> on_admit);
 
   // The step ran: each planned sequence's computed count advances by its num_tokens.
   void OnStepDone(const StepPlan& plan);
@@ -96,6 +107,7 @@ class Scheduler {
   };
   // Caps a chunk of n tokens starting at s.computed to the extra logits rows left, and spends them.
   static int64_t FitLogitRows(const Seq& s, int64_t n, int64_t* extra_rows_left);
+  StepPlan Plan(const FunctionRef<int64_t(uint64_t)>* on_admit);
 
   SchedulerConfig config_;
   std::unordered_map<uint64_t, Seq> seqs_;

@@ -31,6 +31,7 @@ class Engine::Impl {
     eo.kv_token_budget = options_.max_batch_total_tokens;
     eo.max_tokens_per_sequence = options_.max_total_tokens;
     eo.kv_dtype = options_.kv_dtype;
+    eo.prefix_caching = options_.prefix_caching;
     SG_ASSIGN_OR_RETURN(executor_, Executor::Create(model_, pool_, eo));
     vocab_ = static_cast<int32_t>(model_.config.vocab_size);
     logits_.resize(static_cast<size_t>(LogitRows(options_)) * vocab_);
@@ -204,18 +205,27 @@ class Engine::Impl {
     seqs_.clear();
   }
 
+  // A sequence is admitted into a step: its KV allocation, with the longest cached prefix of its
+  // prompt adopted (all but its last position, whose logits the first token needs). Returns the
+  // positions adopted.
+  int64_t OnAdmit(uint64_t id, SteadyTime now) {
+    SequenceState& st = *seqs_.at(id);
+    st.admitted = true;
+    st.timing.admitted = now;
+    st.kv = executor_->NewSequence();
+    if (!st.request.prefill_logprobs) {
+      st.cached_tokens = st.kv.AdoptCachedPrefix(st.request.prompt_ids, st.prompt_length() - 1);
+    }
+    return st.cached_tokens;
+  }
+
   void RunStep() {
-    StepPlan plan = scheduler_.Schedule();
-    if (plan.empty()) return;
     const SteadyTime now = std::chrono::steady_clock::now();
+    StepPlan plan = scheduler_.Schedule([&](uint64_t id) { return OnAdmit(id, now); });
+    if (plan.empty()) return;
     batch_.clear();
     for (const ScheduledSequence& s : plan.sequences) {
       SequenceState& st = *seqs_.at(s.id);
-      if (!st.admitted) {
-        st.admitted = true;
-        st.timing.admitted = now;
-        st.kv = executor_->NewSequence();
-      }
       const bool all = st.request.prefill_logprobs && s.start < st.prompt_length();
       batch_.push_back(StepSequence{
           std::span<const int32_t>(st.ids.data() + s.start, static_cast<size_t>(s.num_tokens)),
@@ -236,6 +246,10 @@ class Engine::Impl {
       return;
     }
     scheduler_.OnStepDone(plan);
+    for (const ScheduledSequence& s : plan.sequences) {
+      SequenceState& st = *seqs_.at(s.id);
+      if (s.start < st.prompt_length()) st.kv.PublishPrefix(st.request.prompt_ids);
+    }
     const SteadyTime done = std::chrono::steady_clock::now();
     int64_t row = 0, num_jobs = 0;
     for (size_t i = 0; i < plan.sequences.size(); ++i) {
@@ -291,7 +305,13 @@ class Engine::Impl {
     stats_.queue_size.store(scheduler_.num_waiting(), std::memory_order_relaxed);
     stats_.running.store(scheduler_.num_running(), std::memory_order_relaxed);
     stats_.reserved_tokens.store(scheduler_.reserved_tokens(), std::memory_order_relaxed);
-    stats_.kv_blocks_free.store(executor_->kv_pool().num_free_blocks(), std::memory_order_relaxed);
+    const KvBlockPool& kv = executor_->kv_pool();
+    stats_.kv_blocks_free.store(kv.num_free_blocks(), std::memory_order_relaxed);
+    stats_.kv_blocks_cached.store(kv.num_cached_blocks(), std::memory_order_relaxed);
+    const PrefixCacheCounters& c = kv.prefix_counters();
+    stats_.prefix_queried_tokens.store(c.queried_tokens, std::memory_order_relaxed);
+    stats_.prefix_hit_tokens.store(c.hit_tokens, std::memory_order_relaxed);
+    stats_.prefix_evictions.store(c.evictions, std::memory_order_relaxed);
   }
 
   const Model& model_;

@@ -49,6 +49,10 @@ struct EngineOptions {
   int64_t max_batch_size = 256;            // sequences per step
   int64_t max_total_tokens = 2048;         // one sequence's prompt + generated limit
   DType kv_dtype = DType::kF16;            // KV cache element type (f32, f16, q8_0)
+  // Reuse the KV blocks of prompt prefixes computed before (kv_block_pool.h). Requests with
+  // prefill_logprobs never adopt cached blocks (their prompt logits need the whole prefill, TGI
+  // §6.6) but do publish theirs.
+  bool prefix_caching = false;
   // Logits rows a step may spend on prompt logprobs (prefill_logprobs) beyond one row per
   // sequence. The logits buffer holds max_batch_size + this many rows (at most
   // max_batch_prefill_tokens); a prompt-logprob chunk is capped to fit, so a longer prompt takes
@@ -68,6 +72,12 @@ struct EngineStats {
   std::atomic<int64_t> steps_prefill{0};  // steps that contained a prefill chunk
   std::atomic<int64_t> steps_decode{0};   // steps with decode tokens only
   std::atomic<int64_t> cancelled{0};      // sequences dropped because the client left
+  // Prefix cache: published blocks (in use or evictable), prompt positions looked up and found,
+  // published blocks evicted for reuse.
+  std::atomic<int64_t> kv_blocks_cached{0};
+  std::atomic<int64_t> prefix_queried_tokens{0};
+  std::atomic<int64_t> prefix_hit_tokens{0};
+  std::atomic<int64_t> prefix_evictions{0};
   // Where time goes (nanoseconds so far): the engine thread in steps (forward, sampling,
   // detokenizing), the engine thread handing events to the dispatcher, and the dispatcher thread
   // in callbacks; and the events delivered.

@@ -56,6 +56,7 @@ struct GenerationEnd {
   uint64_t seed = 0;
   bool sampled = false;            // false: greedy (TGI reports seed: null)
   int32_t input_length = 0;        // prompt tokens
+  int32_t cached_tokens = 0;       // of which adopted from the prefix cache (not recomputed)
   std::vector<TokenInfo> prefill;  // one per prompt token if prefill_logprobs, else empty
   GenerationTiming timing;
 };

@@ -78,6 +78,7 @@ GenerationEvent SequenceState::AcceptToken(const SampledToken& token, std::vecto
     end.seed = request.sampling.seed;
     end.sampled = request.sampling.do_sample;
     end.input_length = static_cast<int32_t>(request.prompt_ids.size());
+    end.cached_tokens = static_cast<int32_t>(cached_tokens);
     end.prefill = std::move(prefill);
     end.timing = timing;
     event.end = std::move(end);

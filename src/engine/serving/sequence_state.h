@@ -44,6 +44,7 @@ struct SequenceState {
   GenerationTiming timing;
   std::vector<TokenInfo> prefill;  // filled only with request.prefill_logprobs
   bool admitted = false;
+  int64_t cached_tokens = 0;  // prompt positions adopted from the prefix cache at admission
 
  private:
   std::string GeneratedText() const;
