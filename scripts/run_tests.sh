@@ -6,7 +6,9 @@
 #  3. the end-to-end suite: a real `streamgen serve` driven by npm clients (@huggingface/inference
 #     4.x and 2.x), curl and raw sockets (bad input, HTTP abuse, SIGTERM with streams in flight),
 #     plus the bounded load test and structured output (grammar.test.mjs: every constrained
-#     output checked by ajv or JavaScript's RegExp); again under ASan+UBSan;
+#     output checked by ajv or JavaScript's RegExp), the deployment files (deploy.test.mjs: the
+#     Dockerfile and the Kubernetes manifests) and three replicas behind nginx (proxy.test.mjs);
+#     again under ASan+UBSan (without the last two);
 #  4. the libFuzzer targets, each for a bounded time;
 #  5. clang-format of every C++ file.
 set -uo pipefail
@@ -100,7 +102,7 @@ phase "end-to-end (node --test, real npm clients against streamgen serve)"
 if (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error >/dev/null); then
   (cd tests/e2e && node --test --test-concurrency=1 --test-reporter=spec \
       clients.test.mjs chat.test.mjs grammar.test.mjs abuse.test.mjs http_abuse.test.mjs \
-      shutdown.test.mjs load.test.mjs) ||
+      shutdown.test.mjs load.test.mjs deploy.test.mjs proxy.test.mjs) ||
     status=1
   if [ "${STREAMGEN_SKIP_SANITIZE:-0}" != 1 ]; then
     phase "end-to-end under ASan+UBSan (streamgen serve built in build-asan)"

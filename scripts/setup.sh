@@ -10,6 +10,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3-torch python3-numpy python3-sentencepiece libopenblas0-pthread
   libboost1.81-dev nodejs curl
+  nginx-light
 )
 
 missing=()
