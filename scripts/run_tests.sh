@@ -102,7 +102,7 @@ phase "end-to-end (node --test, real npm clients against streamgen serve)"
 if (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error >/dev/null); then
   (cd tests/e2e && node --test --test-concurrency=1 --test-reporter=spec \
       clients.test.mjs chat.test.mjs grammar.test.mjs abuse.test.mjs http_abuse.test.mjs \
-      shutdown.test.mjs load.test.mjs deploy.test.mjs proxy.test.mjs) ||
+      shutdown.test.mjs load.test.mjs bench_serve.test.mjs deploy.test.mjs proxy.test.mjs) ||
     status=1
   if [ "${STREAMGEN_SKIP_SANITIZE:-0}" != 1 ]; then
     phase "end-to-end under ASan+UBSan (streamgen serve built in build-asan)"

@@ -15,6 +15,7 @@ void RegisterTokenize(CLI::App& app, int* exit_code);      // cmd_tokenize.cc
 void RegisterServe(CLI::App& app, int* exit_code);         // cmd_serve.cc (the HTTP server)
 void RegisterPerplexity(CLI::App& app, int* exit_code);    // cmd_perplexity.cc
 void RegisterChatTemplate(CLI::App& app, int* exit_code);  // cmd_chat_template.cc
+void RegisterBenchServe(CLI::App& app, int* exit_code);    // cmd_bench_serve.cc (serving bench)
 
 // The --kv-cache-dtype option of the commands that run the engine (value checked when it runs,
 // by ParseKvCacheDType). Defined in cmd_bench.cc.

@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   sg::cli::RegisterServe(app, &exit_code);
   sg::cli::RegisterPerplexity(app, &exit_code);
   sg::cli::RegisterChatTemplate(app, &exit_code);
+  sg::cli::RegisterBenchServe(app, &exit_code);
   CLI11_PARSE(app, argc, argv);
   return exit_code;
 }
