@@ -6,9 +6,10 @@
 #  3. the end-to-end suite: a real `streamgen serve` driven by npm clients (@huggingface/inference
 #     4.x and 2.x), curl and raw sockets (bad input, HTTP abuse, SIGTERM with streams in flight),
 #     plus the bounded load test and structured output (grammar.test.mjs: every constrained
-#     output checked by ajv or JavaScript's RegExp), the deployment files (deploy.test.mjs: the
-#     Dockerfile and the Kubernetes manifests) and three replicas behind nginx (proxy.test.mjs);
-#     again under ASan+UBSan (without the last two);
+#     output checked by ajv or JavaScript's RegExp), resumable streams cut 200 times
+#     (resume.test.mjs), a short `streamgen bench-serve` run (bench_serve.test.mjs), the deployment
+#     files (deploy.test.mjs: the Dockerfile and the Kubernetes manifests) and three replicas
+#     behind nginx (proxy.test.mjs); again under ASan+UBSan (the server-facing suites);
 #  4. the libFuzzer targets, each for a bounded time;
 #  5. clang-format of every C++ file.
 set -uo pipefail
@@ -90,8 +91,8 @@ if [ "${STREAMGEN_SKIP_SANITIZE:-0}" != 1 ]; then
   # out of descriptors without false reports: the e2e descriptor-exhaustion test is Release-only.
   sanitized_suite asan build-asan chat_template_tests detokenizer_tests tokenizer_abuse_tests \
     model_tests http_tests io_tests chat_template_source_tests serving_tests api_tests \
-    runtime_tests sampling_tests scheduler_tests cli_tests app_tests constrain_tests streamgen \
-    fuzz_targets ||
+    runtime_tests sampling_tests scheduler_tests cli_tests bench_serve_tests app_tests \
+    constrain_tests streamgen fuzz_targets ||
     status=1
   phase "TSan: build, then the thread pool, kernels, runtime, scheduler, engine, grammar cache and HTTP tests"
   sanitized_suite tsan build-tsan kernels_tests http_tests runtime_tests core_tests \
@@ -102,7 +103,8 @@ phase "end-to-end (node --test, real npm clients against streamgen serve)"
 if (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error >/dev/null); then
   (cd tests/e2e && node --test --test-concurrency=1 --test-reporter=spec \
       clients.test.mjs chat.test.mjs grammar.test.mjs abuse.test.mjs http_abuse.test.mjs \
-      shutdown.test.mjs load.test.mjs bench_serve.test.mjs deploy.test.mjs proxy.test.mjs) ||
+      shutdown.test.mjs load.test.mjs bench_serve.test.mjs deploy.test.mjs proxy.test.mjs \
+      resume.test.mjs) ||
     status=1
   if [ "${STREAMGEN_SKIP_SANITIZE:-0}" != 1 ]; then
     phase "end-to-end under ASan+UBSan (streamgen serve built in build-asan)"
@@ -110,7 +112,7 @@ if (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error >/dev/null); th
       # grammar.test.mjs runs 8 outputs per schema and regex there (STREAMGEN_GRAMMAR_N).
       (cd tests/e2e && STREAMGEN_BIN=../../build-asan/src/cli/streamgen \
           node --test --test-concurrency=1 --test-reporter=spec clients.test.mjs chat.test.mjs \
-          grammar.test.mjs abuse.test.mjs http_abuse.test.mjs shutdown.test.mjs) ||
+          grammar.test.mjs abuse.test.mjs http_abuse.test.mjs shutdown.test.mjs resume.test.mjs) ||
         status=1
     else
       echo "build-asan/src/cli/streamgen was not built"

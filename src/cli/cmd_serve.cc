@@ -71,6 +71,10 @@ void AddFlags(CLI::App* cmd, ServeConfig* c) {
                   "KV cache element type: f16 (default), f32, or q8_0 (half of f16's memory)")
       ->envname("KV_CACHE_DTYPE")
       ->capture_default_str();
+  cmd->add_option("--prefix-caching", c->prefix_caching,
+                  "Reuse the KV cache of prompt prefixes seen before (true/false)")
+      ->envname("PREFIX_CACHING")
+      ->capture_default_str();
   cmd->add_flag("--enable-prefill-logprobs", c->enable_prefill_logprobs,
                 "Let decoder_input_details return prompt logprobs")
       ->envname("ENABLE_PREFILL_LOGPROBS");
@@ -111,6 +115,21 @@ void AddFlags(CLI::App* cmd, ServeConfig* c) {
   cmd->add_option("--chat-template", c->chat_template,
                   "Jinja chat template file for /v1/chat/completions (overrides the model's)")
       ->envname("STREAMGEN_CHAT_TEMPLATE");
+  cmd->add_option("--resumable-streams", c->resumable_streams_s,
+                  "Seconds a stream's events are kept for a reconnect with Last-Event-ID (0 = off: "
+                  "TGI's framing, a disconnect cancels); see README, Resumable streams")
+      ->envname("STREAMGEN_RESUMABLE_STREAMS")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--resumable-stream-buffer-bytes", c->resumable_stream_buffer_bytes,
+                  "Per-stream buffer cap; past it the stream is no longer resumable")
+      ->envname("STREAMGEN_RESUMABLE_STREAM_BUFFER_BYTES")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--resumable-total-buffer-bytes", c->resumable_total_buffer_bytes,
+                  "Cap on all resumable buffers; at it new streams are not resumable")
+      ->envname("STREAMGEN_RESUMABLE_TOTAL_BUFFER_BYTES")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
 }
 
 int Serve(ServeConfig config) {

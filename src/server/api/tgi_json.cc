@@ -2,6 +2,7 @@
 
 #include <limits>
 
+#include "server/api/number_format.h"
 #include "server/api/utf8.h"
 
 namespace sg::api {
@@ -202,7 +203,19 @@ std::string InfoJson(const InfoFields& i) {
   }
   out += ",\"router\":\"streamgen\",\"version\":";
   AppendJsonString(out, Version());
-  out += ",\"sha\":null,\"docker_label\":null}";
+  out += ",\"sha\":null,\"docker_label\":null";
+  if (i.load) {
+    const LoadFields& l = *i.load;
+    out += ",\"load\":{\"queue_size\":" + std::to_string(l.queue_size) +
+           ",\"requests_in_flight\":" + std::to_string(l.requests_in_flight) +
+           ",\"kv_blocks_free\":" + std::to_string(l.kv_blocks_free) +
+           ",\"kv_blocks_total\":" + std::to_string(l.kv_blocks_total) +
+           ",\"kv_blocks_cached\":" + std::to_string(l.kv_blocks_cached) +
+           ",\"prefix_caching\":" + (l.prefix_caching ? "true" : "false") +
+           ",\"drain_per_second\":" + FormatF64Display(l.drain_per_second) +
+           ",\"retry_after\":" + std::to_string(l.retry_after_s) + "}";
+  }
+  out += "}";
   return out;
 }
 

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -63,10 +64,22 @@ std::string TokenizeJson(const Encoding& encoding, std::string_view inputs,
 // GET /info (§8). Our choices: `router` is "streamgen" and `version` our STREAMGEN_VERSION (we
 // are not TGI's router); model_sha, model_pipeline_tag, sha and docker_label are null (a local
 // model, no Hub, not a Docker build).
+// What a load balancer needs to route, sampled when /info is asked (streamgen's addition: an
+// extra key after TGI's fields, which TGI clients ignore).
+struct LoadFields {
+  int64_t queue_size = 0;          // requests waiting for the engine (tgi_queue_size)
+  int64_t requests_in_flight = 0;  // concurrency permits held (of max_concurrent_requests)
+  int64_t kv_blocks_free = 0, kv_blocks_total = 0, kv_blocks_cached = 0;  // 16-token blocks
+  bool prefix_caching = false;
+  double drain_per_second = 0;  // requests finishing per second, smoothed (drain_rate.h)
+  int64_t retry_after_s = 1;    // what a 429 would say now
+};
+
 struct InfoFields {
   std::string model_id;
   int64_t max_concurrent_requests, max_best_of, max_stop_sequences, max_input_tokens,
       max_total_tokens, validation_workers, max_client_batch_size;
+  std::optional<LoadFields> load = std::nullopt;  // rendered as "load":{...} when present
 };
 std::string InfoJson(const InfoFields& info);
 std::string ModelsJson(std::string_view model_id);  // GET /v1/models (§1.12)

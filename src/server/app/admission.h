@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <memory>
 
+#include "server/app/drain_rate.h"
+
 namespace sg::server {
 
 class AdmissionGate {
@@ -18,7 +20,10 @@ class AdmissionGate {
   class Permit {
    public:
     explicit Permit(AdmissionGate* gate) : gate_(gate) {}
-    ~Permit() { gate_->in_use_.fetch_sub(1, std::memory_order_acq_rel); }
+    ~Permit() {
+      gate_->in_use_.fetch_sub(1, std::memory_order_acq_rel);
+      gate_->released_.fetch_add(1, std::memory_order_relaxed);
+    }
     Permit(const Permit&) = delete;
     Permit& operator=(const Permit&) = delete;
 
@@ -39,10 +44,21 @@ class AdmissionGate {
 
   int64_t in_use() const { return in_use_.load(std::memory_order_relaxed); }
   int64_t capacity() const { return max_; }
+  // Permits returned so far (requests that finished, failed or were abandoned): the drain rate's
+  // input (drain_rate.h).
+  uint64_t released() const { return released_.load(std::memory_order_relaxed); }
+  // Permits released per second (smoothed), and the Retry-After seconds for a 429 `overloaded`
+  // answer: when one permit is expected to free (drain_rate.h). Take a small mutex.
+  double DrainPerSecond() { return drain_.Rate(released(), DrainRate::Clock::now()); }
+  int64_t RetryAfterSeconds() {
+    return drain_.RetryAfterSeconds(released(), DrainRate::Clock::now());
+  }
 
  private:
   const int64_t max_;
   std::atomic<int64_t> in_use_{0};
+  std::atomic<uint64_t> released_{0};
+  DrainRate drain_{DrainRate::Clock::now()};
 };
 
 }  // namespace sg::server

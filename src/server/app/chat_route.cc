@@ -9,7 +9,8 @@
 // tool-call chunks of chat_tools.h; the finish chunk, the include_usage chunk, `data: [DONE]`).
 // Tools in auto mode: when the model picks `no_tool`, that generation is cancelled (stream) or
 // discarded (not streamed) and the request runs again without tools, as TGI does; the same
-// permit covers both runs. A disconnect cancels the engine request.
+// permit covers both runs. A disconnect cancels the engine request (with --resumable-streams, a
+// stream's client may come back: the cancel waits for the window, server/http/resumable_writer.h).
 #include <spdlog/spdlog.h>
 
 #include <mutex>
@@ -25,6 +26,7 @@
 #include "server/api/utf8.h"
 #include "server/app/request_log.h"
 #include "server/app/routes.h"
+#include "server/http/resumable_writer.h"
 #include "server/metrics/metrics.h"
 
 namespace sg::server {
@@ -74,6 +76,11 @@ http::Response JsonError(const api::ApiError& e) {
   return JsonResponse(e.status, api::ErrorJson(e));
 }
 
+// The same with the error's extra headers (Retry-After on 429 `overloaded`).
+http::Response JsonError(ServerApp& app, const api::ApiError& e) {
+  return JsonResponse(e.status, api::ErrorJson(e), Routes::ErrorHeaders(app, e.status));
+}
+
 // An error after templating: in-band on a stream (then [DONE]), else the JSON error.
 void Fail(ChatCall& call, const api::ApiError& e, FailureReason metric) {
   {
@@ -88,7 +95,7 @@ void Fail(ChatCall& call, const api::ApiError& e, FailureReason metric) {
     call.stream->Send("[DONE]");
     call.stream->Close();
   } else {
-    call.writer->Respond(JsonError(e));
+    call.writer->Respond(JsonError(*call.app, e));
   }
 }
 
@@ -326,6 +333,8 @@ void ChatTokenize(ServerApp& app, http::Request&& req, std::shared_ptr<http::Res
 }  // namespace
 
 void HandleChat(ServerApp& app, http::Request&& req, std::shared_ptr<http::ResponseWriter> w) {
+  // A reconnect (Last-Event-ID) is answered here; a new stream becomes resumable.
+  if (http::ResumeOrWrap(Routes::Resumable(app), req, &w)) return;
   auto call = std::make_shared<ChatCall>();
   call->app = &app;
   call->writer = w;

@@ -9,6 +9,7 @@
 #include "server/api/tgi_request.h"
 #include "server/app/request_log.h"
 #include "server/app/routes.h"
+#include "server/http/resumable_writer.h"
 #include "server/metrics/metrics.h"
 
 namespace sg::server {
@@ -39,6 +40,12 @@ http::Response JsonError(const api::ApiError& e) {
   return http::Response{e.status, "application/json", {}, api::ErrorJson(e)};
 }
 
+// The same with the error's extra headers (Retry-After on 429 `overloaded`).
+http::Response JsonError(ServerApp& app, const api::ApiError& e) {
+  return http::Response{e.status, "application/json", Routes::ErrorHeaders(app, e.status),
+                        api::ErrorJson(e)};
+}
+
 // One prompt's request failed (validation, overload or generation).
 void Fail(const std::shared_ptr<CompletionCall>& call, const api::ApiError& e) {
   std::unique_lock lock(call->mu);
@@ -56,7 +63,7 @@ void Fail(const std::shared_ptr<CompletionCall>& call, const api::ApiError& e) {
     if (id) Routes::GetEngine(*call->app).Cancel(id);
   }
   lock.unlock();
-  call->writer->Respond(JsonError(e));
+  call->writer->Respond(JsonError(*call->app, e));
 }
 
 void OnEvent(const std::shared_ptr<CompletionCall>& call, int index, GenerationEvent&& ev) {
@@ -133,6 +140,8 @@ void ValidateAndSubmit(std::shared_ptr<CompletionCall> call,
 
 void HandleCompletions(ServerApp& app, http::Request&& req,
                        std::shared_ptr<http::ResponseWriter> w) {
+  // A reconnect (Last-Event-ID) is answered here; a new stream becomes resumable.
+  if (http::ResumeOrWrap(Routes::Resumable(app), req, &w)) return;
   auto parsed = api::ParseCompletionRequest(req.body);
   if (auto* e = std::get_if<api::BodyError>(&parsed)) {
     return w->Respond({e->status, "text/plain; charset=utf-8", {}, e->message});
@@ -174,7 +183,7 @@ void HandleCompletions(ServerApp& app, http::Request&& req,
       call->stream->Send("[DONE]");
       call->stream->Close();
     } else {
-      w->Respond(JsonError(api::OverloadedError()));
+      w->Respond(JsonError(app, api::OverloadedError()));
     }
     return;
   }

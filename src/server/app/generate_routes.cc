@@ -3,8 +3,10 @@
 //
 // One request's life: I/O thread (parse, take a permit or refuse `overloaded`) -> validation
 // worker (validate + tokenize, API contract §3.2) -> engine thread -> event dispatcher thread
-// (events) -> the SSE stream or the JSON body. A disconnect cancels the engine request; the permit
-// returns when the last holder (engine callback or HTTP side) lets the context go.
+// (events) -> the SSE stream or the JSON body. A disconnect cancels the engine request (with
+// --resumable-streams, a stream's client may come back: the cancel waits for the window, see
+// server/http/resumable_writer.h); the permit returns when the last holder (engine callback or
+// HTTP side) lets the context go.
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/post.hpp>
@@ -16,6 +18,7 @@
 #include "server/api/validation.h"
 #include "server/app/request_log.h"
 #include "server/app/routes.h"
+#include "server/http/resumable_writer.h"
 #include "server/metrics/metrics.h"
 
 namespace sg::server {
@@ -65,7 +68,8 @@ void RespondError(NativeCall& call, const api::ApiError& e, FailureReason metric
     call.stream->Send(api::ErrorJson(e));
     call.stream->Close();
   } else {
-    call.writer->Respond(JsonResponse(e.status, api::ErrorJson(e)));
+    call.writer->Respond(
+        JsonResponse(e.status, api::ErrorJson(e), Routes::ErrorHeaders(*call.app, e.status)));
   }
 }
 
@@ -178,6 +182,9 @@ void ValidateAndSubmit(std::shared_ptr<NativeCall> call, api::GenerateRequest re
 
 void HandleNative(ServerApp& app, http::Request&& req, std::shared_ptr<http::ResponseWriter> w,
                   Shape shape) {
+  // A reconnect (Last-Event-ID) is answered here; a new stream becomes resumable. /generate never
+  // streams.
+  if (shape != Shape::kGenerate && http::ResumeOrWrap(Routes::Resumable(app), req, &w)) return;
   auto call = std::make_shared<NativeCall>();
   call->app = &app;
   call->writer = w;

@@ -27,9 +27,20 @@ void Info(ServerApp& app, std::shared_ptr<http::ResponseWriter> w) {
   if (!app.ready()) return w->Respond(Unhealthy());
   const ServeConfig& c = Routes::Config(app);
   const ResolvedLimits& l = Routes::Limits(app);
+  const EngineStats& s = Routes::GetEngine(app).stats();
+  AdmissionGate& gate = Routes::Gate(app);
+  api::LoadFields load;
+  load.queue_size = s.queue_size.load();
+  load.requests_in_flight = gate.in_use();
+  load.kv_blocks_free = s.kv_blocks_free.load();
+  load.kv_blocks_total = s.kv_blocks_total.load();
+  load.kv_blocks_cached = s.kv_blocks_cached.load();
+  load.prefix_caching = c.prefix_caching;
+  load.drain_per_second = gate.DrainPerSecond();
+  load.retry_after_s = gate.RetryAfterSeconds();
   w->Respond(Json(200, api::InfoJson({c.model_id, c.max_concurrent_requests, c.max_best_of,
                                       c.max_stop_sequences, l.max_input_tokens, l.max_total_tokens,
-                                      c.validation_workers, c.max_client_batch_size})));
+                                      c.validation_workers, c.max_client_batch_size, load})));
 }
 
 void MetricsRoute(ServerApp& app, std::shared_ptr<http::ResponseWriter> w) {
@@ -50,6 +61,11 @@ void MetricsRoute(ServerApp& app, std::shared_ptr<http::ResponseWriter> w) {
   g.event_delivery_seconds = static_cast<double>(s.delivery_nanos.load()) * 1e-9;
   g.events_delivered = s.events_delivered.load();
   g.log_messages_dropped = LogMessagesDropped();
+  g.kv_blocks_cached = s.kv_blocks_cached.load();
+  g.prefix_queried_tokens = s.prefix_queried_tokens.load();
+  g.prefix_hit_tokens = s.prefix_hit_tokens.load();
+  g.prefix_evictions = s.prefix_evictions.load();
+  g.drain_per_second = Routes::Gate(app).DrainPerSecond();
   w->Respond({200, "text/plain; charset=utf-8", {}, Routes::GetMetrics(app).Render(g)});
 }
 

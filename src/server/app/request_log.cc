@@ -53,6 +53,7 @@ void RecordSuccess(Metrics& metrics, const RequestTimes& t, const GenerationEnd&
   timings.inference_s = t.inference_s();
   timings.time_per_token_s = t.inference_s() / std::max(1, end.generated_tokens);
   metrics.RequestSucceeded(timings, end.generated_tokens);
+  metrics.RequestCachedTokens(end.cached_tokens);
 }
 
 void RecordFailure(Metrics& metrics, FailureReason reason) { metrics.RequestFailed(reason); }
@@ -65,17 +66,17 @@ void LogRequest(const RequestTimes& t, const GenerationEnd& end, const api::Vali
     spdlog::info(
         "generate: Success\",\"total_time\":{:.6f},\"validation_time\":{:.6f},\"queue_time\":"
         "{:.6f},\"inference_time\":{:.6f},\"time_per_token\":{:.6f},\"input_length\":{},"
-        "\"generated_tokens\":{},\"finish_reason\":\"{}\",\"seed\":\"{}",
+        "\"cached_tokens\":{},\"generated_tokens\":{},\"finish_reason\":\"{}\",\"seed\":\"{}",
         t.total_s(), t.validation_s(), t.queue_s(), t.inference_s(), per_token, r.input_length,
-        end.generated_tokens, FinishReasonName(end.finish_reason), seed);
+        end.cached_tokens, end.generated_tokens, FinishReasonName(end.finish_reason), seed);
   } else {
     spdlog::info(
-        "generate{{input_length={} max_new_tokens={} total_time=\"{:.3f}s\" "
+        "generate{{input_length={} cached_tokens={} max_new_tokens={} total_time=\"{:.3f}s\" "
         "validation_time=\"{:.3f}ms\" queue_time=\"{:.3f}ms\" inference_time=\"{:.3f}s\" "
         "time_per_token=\"{:.3f}ms\" generated_tokens={} finish_reason={} seed={}}}: Success",
-        r.input_length, r.engine.stopping.max_new_tokens, t.total_s(), t.validation_s() * 1e3,
-        t.queue_s() * 1e3, t.inference_s(), per_token * 1e3, end.generated_tokens,
-        FinishReasonName(end.finish_reason), seed);
+        r.input_length, end.cached_tokens, r.engine.stopping.max_new_tokens, t.total_s(),
+        t.validation_s() * 1e3, t.queue_s() * 1e3, t.inference_s(), per_token * 1e3,
+        end.generated_tokens, FinishReasonName(end.finish_reason), seed);
   }
 }
 

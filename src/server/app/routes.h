@@ -4,6 +4,8 @@
 // Thread rules: see server_app.h.
 #pragma once
 
+#include <string>
+
 #include "server/api/validation.h"
 #include "server/app/server_app.h"
 
@@ -22,8 +24,18 @@ class Routes {
   static const api::ChatPrompter& GetChat(const ServerApp& a) { return *a.chat_; }
   static const ResolvedLimits& Limits(const ServerApp& a) { return a.limits_; }
   static AdmissionGate& Gate(ServerApp& a) { return a.gate_; }
+  // The extra headers of a JSON error answer: `retry-after` (seconds, from the drain rate,
+  // drain_rate.h) on a 429 `overloaded`, none otherwise.
+  static http::Headers ErrorHeaders(ServerApp& a, int status) {
+    if (status != 429) return {};
+    return {{"retry-after", std::to_string(a.gate_.RetryAfterSeconds())}};
+  }
   static Metrics& GetMetrics(ServerApp& a) { return *a.metrics_; }
   static const Model& GetModel(const ServerApp& a) { return *a.model_; }
+  // Null unless --resumable-streams.
+  static const std::shared_ptr<http::ResumableStreams>& Resumable(const ServerApp& a) {
+    return a.resumable_;
+  }
   static api::ValidationLimits ApiLimits(const ServerApp& a) {
     api::ValidationLimits l;
     l.max_best_of = a.config_.max_best_of;

@@ -30,6 +30,7 @@ struct ServeConfig {
   int64_t max_batch_size = 0;            // 0: max_concurrent_requests (capped at 512)
   std::string kv_cache_dtype = "f16";    // f32 | f16 | q8_0
   bool enable_prefill_logprobs = false;
+  bool prefix_caching = true;  // reuse the KV blocks of prompt prefixes (TGI's PREFIX_CACHING)
   bool disable_grammar_support = false;  // refuse grammar, response_format and tools (422)
   // HTTP.
   std::string api_key;
@@ -48,6 +49,12 @@ struct ServeConfig {
   bool no_repack = false;     // keep weights on the file mapping (no packed copy on huge pages)
   int io_threads = 2;         // HTTP I/O threads
   std::string chat_template;  // --chat-template FILE: overrides the model's chat template
+  // Resumable streams (server/http/resumable_streams.h): 0 = off (TGI's framing, a disconnect
+  // cancels). Otherwise the seconds a stream without a client, or a finished one, is kept for a
+  // reconnect with Last-Event-ID; and the buffer caps, in bytes, per stream and for all streams.
+  double resumable_streams_s = 0;
+  int64_t resumable_stream_buffer_bytes = 4 << 20;
+  int64_t resumable_total_buffer_bytes = 256 << 20;
 };
 
 }  // namespace sg::server

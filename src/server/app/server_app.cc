@@ -13,6 +13,7 @@
 #include "engine/text/token_bytes.h"
 #include "server/api/chat_prompt.h"
 #include "server/app/routes.h"
+#include "server/http/resumable_streams.h"
 #include "server/metrics/metrics.h"
 
 namespace sg::server {
@@ -101,9 +102,34 @@ void LogModelSummary(const std::string& path, const Model& model, const Tokenize
 ServerApp::ServerApp(const ServeConfig& config)
     : config_(config),
       gate_(config.max_concurrent_requests),
-      validation_(static_cast<size_t>(std::max<int64_t>(1, config.validation_workers))) {}
+      validation_(static_cast<size_t>(std::max<int64_t>(1, config.validation_workers))) {
+  if (config.resumable_streams_s > 0) {
+    http::ResumableOptions o;
+    o.window = std::chrono::milliseconds(static_cast<int64_t>(config.resumable_streams_s * 1000));
+    // A replay is queued on the new connection at once: it must stay under the slow-reader limit
+    // (http::ServerOptions::max_stream_pending_bytes), or the resumed connection would be dropped.
+    const int64_t replay_limit =
+        static_cast<int64_t>(http::ServerOptions{}.max_stream_pending_bytes / 2);
+    if (config.resumable_stream_buffer_bytes > replay_limit) {
+      spdlog::warn("--resumable-stream-buffer-bytes {} lowered to {} (half the slow-reader limit)",
+                   config.resumable_stream_buffer_bytes, replay_limit);
+    }
+    o.max_stream_bytes = static_cast<size_t>(
+        std::clamp<int64_t>(config.resumable_stream_buffer_bytes, 1, replay_limit));
+    o.max_total_bytes =
+        static_cast<size_t>(std::max<int64_t>(1, config.resumable_total_buffer_bytes));
+    resumable_ = http::ResumableStreams::Create(o);
+    resumable_->Start();
+  }
+}
 
-ServerApp::~ServerApp() { validation_.join(); }
+ServerApp::~ServerApp() {
+  if (resumable_) {
+    resumable_->Stop();
+    resumable_->SetObserver(nullptr);  // streams still held by handlers must not reach metrics_
+  }
+  validation_.join();
+}
 
 Status ServerApp::Load(const ModelLoader& load_model) {
   const auto t0 = std::chrono::steady_clock::now();
@@ -134,6 +160,7 @@ Status ServerApp::Load(const ModelLoader& load_model) {
   eo.max_batch_size = limits_.max_batch_size;
   eo.max_total_tokens = limits_.max_total_tokens;
   eo.kv_dtype = limits_.kv_dtype;
+  eo.prefix_caching = config_.prefix_caching;
   if (auto eos = tokenizer_->settings().eos_token_id) eo.eos_ids.push_back(*eos);
   if (model_->config.eos_token_id >= 0 &&
       std::find(eo.eos_ids.begin(), eo.eos_ids.end(), model_->config.eos_token_id) ==
@@ -163,23 +190,37 @@ Status ServerApp::Load(const ModelLoader& load_model) {
   SG_RETURN_IF_ERROR(engine_->WarmUp());
   engine_->Start();
   Routes::OnLoaded(*this);
+  if (resumable_) {
+    resumable_->SetObserver([m = metrics_.get()](const http::ResumableCounts& c) {
+      m->SetResumableStreams({c.streams, c.detached, c.bytes, c.expired, c.resumed});
+    });
+    spdlog::info(
+        "resumable streams: kept {:.1f} s without a client or after the end; buffers of at most "
+        "{} bytes per stream, {} in all",
+        config_.resumable_streams_s, resumable_->options().max_stream_bytes,
+        resumable_->options().max_total_bytes);
+  }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   spdlog::info(
       "engine: {} threads, max_input_tokens {}, max_total_tokens {}, max_batch_prefill_tokens "
-      "{}, max_batch_total_tokens {} (KV {} {:.1f} MiB), max_batch_size {}, "
+      "{}, max_batch_total_tokens {} (KV {} {:.1f} MiB, prefix caching {}), max_batch_size {}, "
       "max_concurrent_requests {}; ready in {:.2f} s",
       threads, limits_.max_input_tokens, limits_.max_total_tokens, limits_.max_batch_prefill_tokens,
       limits_.max_batch_total_tokens, KvCacheDTypeName(limits_.kv_dtype),
       static_cast<double>(engine_->stats().kv_blocks_total.load() * kKvBlockTokens *
                           KvBytesPerToken(model_->config, limits_.kv_dtype)) /
           (1 << 20),
-      limits_.max_batch_size, config_.max_concurrent_requests, seconds);
+      eo.prefix_caching ? "on" : "off", limits_.max_batch_size, config_.max_concurrent_requests,
+      seconds);
   ready_.store(true, std::memory_order_release);
   return OkStatus();
 }
 
 void ServerApp::Shutdown(std::chrono::steady_clock::time_point deadline) {
+  // Streams without a client are cancelled now (the listener is closed: nobody can come back),
+  // so they do not keep the engine busy until the deadline.
+  if (resumable_) resumable_->BeginShutdown();
   if (engine_) engine_->Shutdown(deadline);
   {
     std::lock_guard lock(validation_mu_);

@@ -32,6 +32,9 @@
 namespace sg::api {
 class ChatPrompter;
 }
+namespace sg::http {
+class ResumableStreams;
+}
 
 namespace sg::server {
 
@@ -99,6 +102,8 @@ class ServerApp {
   std::mutex validation_mu_;
   bool validation_closed_ = false;  // guarded by validation_mu_
   std::unique_ptr<Metrics> metrics_;
+  // Null unless --resumable-streams; its sweeper thread runs from construction to destruction.
+  std::shared_ptr<http::ResumableStreams> resumable_;
   std::atomic<bool> ready_{false};
 };
 

@@ -72,6 +72,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void SendEvent(uint64_t seq, std::string bytes);                                      // sse
   void EndSse(uint64_t seq);                                                            // sse
   void DropSlowReader(uint64_t seq);                                                    // sse
+  void AbortSse(uint64_t seq);                                                          // sse
 
  private:
   enum class Phase { kReading, kHandling, kStreaming, kLingering, kClosed };

@@ -67,9 +67,17 @@ class SseStream {
   virtual ~SseStream() = default;
   // Queues one event (payload must be one line, non-empty). False if the stream is closed.
   virtual bool Send(std::string payload) = 0;
+  // The same event with an `id: <id>` line before its data line, and `retry: <retry_ms>` when
+  // retry_ms > 0 (WHATWG SSE: the client's Last-Event-ID and reconnection delay). Only resumable
+  // streams (resumable_streams.h) use it; TGI's framing never has these lines.
+  virtual bool SendWithId(std::string payload, std::string_view id, int64_t retry_ms) = 0;
   // Ends the response (final chunk). Further Sends return false. The connection then serves the
   // client's next request (HTTP/1.1 keep-alive), or closes (`Connection: close`, HTTP/1.0).
   virtual void Close() = 0;
+  // Ends the response WITHOUT the final chunk and closes the connection, as if the client had
+  // gone (OnDisconnect runs): the client sees a cut stream, not a finished one. Used when a newer
+  // connection resumed the same stream. No-op once closed.
+  virtual void Abort() = 0;
   // True once the client disconnected or Close was called.
   virtual bool closed() const = 0;
   // Bytes queued but not yet written to the socket (backpressure visibility). Past

@@ -19,6 +19,32 @@ SseStreamImpl::SseStreamImpl(std::shared_ptr<Connection> connection, uint64_t se
       max_pending_(connection_->options().max_stream_pending_bytes) {}
 
 bool SseStreamImpl::Send(std::string payload) {
+  std::string event;
+  event.reserve(payload.size() + 8);
+  event += "data: ";
+  event += payload;
+  event += "\n\n";
+  return Queue(std::move(event));
+}
+
+bool SseStreamImpl::SendWithId(std::string payload, std::string_view id, int64_t retry_ms) {
+  std::string event;
+  event.reserve(payload.size() + id.size() + 32);
+  event += "id: ";
+  event += id;
+  event += '\n';
+  if (retry_ms > 0) {
+    event += "retry: ";
+    event += std::to_string(retry_ms);
+    event += '\n';
+  }
+  event += "data: ";
+  event += payload;
+  event += "\n\n";
+  return Queue(std::move(event));
+}
+
+bool SseStreamImpl::Queue(std::string event) {
   if (closed()) return false;
   if (pending_bytes() > max_pending_) {
     // Checked here too, not only on the strand, so a producer faster than the strand cannot fill
@@ -27,11 +53,6 @@ bool SseStreamImpl::Send(std::string payload) {
     connection_->Post([c = connection_, s = seq_] { c->DropSlowReader(s); });
     return false;
   }
-  std::string event;
-  event.reserve(payload.size() + 8);
-  event += "data: ";
-  event += payload;
-  event += "\n\n";
   std::string bytes = chunked_ ? Chunk(event) : std::move(event);
   pending_.fetch_add(bytes.size(), std::memory_order_relaxed);
   connection_->Post([c = connection_, s = seq_, b = std::move(bytes)]() mutable {
@@ -43,6 +64,11 @@ bool SseStreamImpl::Send(std::string payload) {
 void SseStreamImpl::Close() {
   if (closed_.exchange(true, std::memory_order_acq_rel)) return;
   connection_->Post([c = connection_, s = seq_] { c->EndSse(s); });
+}
+
+void SseStreamImpl::Abort() {
+  if (closed_.exchange(true, std::memory_order_acq_rel)) return;
+  connection_->Post([c = connection_, s = seq_] { c->AbortSse(s); });
 }
 
 void Connection::StartSse(uint64_t seq, std::shared_ptr<SseStreamImpl> stream, Headers headers) {
@@ -77,6 +103,11 @@ void Connection::DropSlowReader(uint64_t seq) {
   spdlog::warn("closing an SSE stream whose client stopped reading ({} bytes queued)",
                stream_->pending_bytes());
   PeerGone();
+}
+
+void Connection::AbortSse(uint64_t seq) {
+  if (seq != seq_ || phase_ != Phase::kStreaming) return;
+  PeerGone();  // no final chunk: the client sees the body cut, as after a network failure
 }
 
 void Connection::EndSse(uint64_t seq) {

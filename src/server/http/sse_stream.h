@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "server/http/connection.h"
 #include "server/http/http_server.h"
@@ -23,7 +24,9 @@ class SseStreamImpl : public SseStream {
  public:
   SseStreamImpl(std::shared_ptr<Connection> connection, uint64_t seq, bool chunked);
   bool Send(std::string payload) override;
+  bool SendWithId(std::string payload, std::string_view id, int64_t retry_ms) override;
   void Close() override;
+  void Abort() override;
   bool closed() const override { return closed_.load(std::memory_order_acquire); }
   size_t pending_bytes() const override { return pending_.load(std::memory_order_relaxed); }
 
@@ -32,6 +35,8 @@ class SseStreamImpl : public SseStream {
   void Written(size_t n) { pending_.fetch_sub(n, std::memory_order_relaxed); }
 
  private:
+  bool Queue(std::string event);  // one formatted event ("...data: <payload>\n\n")
+
   const std::shared_ptr<Connection> connection_;
   const uint64_t seq_;
   const bool chunked_;  // false for an HTTP/1.0 client: raw bytes, the end is the close

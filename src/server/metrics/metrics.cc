@@ -44,6 +44,8 @@ enum Id : size_t {
   kBatchInferenceCount,
   kBatchInferenceSuccess,
   kBatchInferenceFailure,
+  kResumableStreamsExpired,
+  kResumableStreamsResumed,
   kQueueSize,
   kBatchCurrentSize,
   kBatchCurrentMaxTokens,
@@ -56,6 +58,15 @@ enum Id : size_t {
   kEventDeliverySeconds,
   kEventsDelivered,
   kLogMessagesDropped,
+  kResumableStreams,
+  kResumableStreamsDetached,
+  kResumableStreamBytes,
+  kKvBlocksCached,
+  kPrefixQueriedTokens,
+  kPrefixHitTokens,
+  kPrefixHitRatio,
+  kPrefixEvictions,
+  kRequestDrainRate,
   kRequestDuration,
   kRequestValidationDuration,
   kRequestQueueDuration,
@@ -64,6 +75,7 @@ enum Id : size_t {
   kRequestGeneratedTokens,
   kRequestInputLength,
   kRequestMaxNewTokens,
+  kRequestCachedTokens,
   kBatchNextSize,
   kBatchInferenceDuration,
   kBatchForwardDuration,
@@ -84,6 +96,11 @@ constexpr Def kDefs[kNumMetrics] = {
      "Number of successful inference calls per method (prefill or decode)", Labels::kMethod,
      Buckets::kNone},
     {"tgi_batch_inference_failure", Kind::kCounter, "", Labels::kMethod, Buckets::kNone},
+    {"streamgen_resumable_streams_expired", Kind::kCounter,
+     "Resumable streams cancelled after the window without a client", Labels::kNone,
+     Buckets::kNone},
+    {"streamgen_resumable_streams_resumed", Kind::kCounter,
+     "Reconnects that resumed a stream (Last-Event-ID)", Labels::kNone, Buckets::kNone},
     {"tgi_queue_size", Kind::kGauge, "Current queue size", Labels::kNone, Buckets::kNone},
     {"tgi_batch_current_size", Kind::kGauge, "Current batch size", Labels::kNone, Buckets::kNone},
     {"tgi_batch_current_max_tokens", Kind::kGauge, "Maximum tokens for the current batch",
@@ -108,6 +125,28 @@ constexpr Def kDefs[kNumMetrics] = {
     {"streamgen_log_messages_dropped", Kind::kGauge,
      "Log messages dropped because the log queue was full (stdout stalled)", Labels::kNone,
      Buckets::kNone},
+    {"streamgen_resumable_streams", Kind::kGauge,
+     "Resumable streams held (live, or finished and within the window)", Labels::kNone,
+     Buckets::kNone},
+    {"streamgen_resumable_streams_detached", Kind::kGauge,
+     "Live resumable streams without a client", Labels::kNone, Buckets::kNone},
+    {"streamgen_resumable_stream_bytes", Kind::kGauge, "Bytes buffered for resumable streams",
+     Labels::kNone, Buckets::kNone},
+    {"streamgen_kv_blocks_cached", Kind::kGauge,
+     "KV blocks holding a cached prompt prefix (in use or evictable)", Labels::kNone,
+     Buckets::kNone},
+    {"streamgen_prefix_cache_queried_tokens", Kind::kCounter,
+     "Prompt tokens looked up in the prefix cache", Labels::kNone, Buckets::kNone},
+    {"streamgen_prefix_cache_hit_tokens", Kind::kCounter,
+     "Prompt tokens found in the prefix cache (not recomputed)", Labels::kNone, Buckets::kNone},
+    {"streamgen_prefix_cache_hit_ratio", Kind::kGauge,
+     "Prompt tokens found in the prefix cache / tokens looked up, since the start", Labels::kNone,
+     Buckets::kNone},
+    {"streamgen_prefix_cache_evictions", Kind::kCounter, "Cached KV blocks evicted to make room",
+     Labels::kNone, Buckets::kNone},
+    {"streamgen_request_drain_rate", Kind::kGauge,
+     "Requests finishing per second (concurrency permits released; smoothed over about 10 s)",
+     Labels::kNone, Buckets::kNone},
     {"tgi_request_duration", Kind::kHistogram, "Request duration", Labels::kNone,
      Buckets::kDuration},
     {"tgi_request_validation_duration", Kind::kHistogram, "Request validation duration",
@@ -124,6 +163,9 @@ constexpr Def kDefs[kNumMetrics] = {
      Buckets::kInputLength},
     {"tgi_request_max_new_tokens", Kind::kHistogram, "Maximum new tokens per request",
      Labels::kNone, Buckets::kTotalTokens},
+    {"streamgen_request_cached_tokens", Kind::kHistogram,
+     "Prompt tokens per request reused from the prefix cache", Labels::kNone,
+     Buckets::kInputLength},
     {"tgi_batch_next_size", Kind::kHistogram, "Batch size of the next batch", Labels::kNone,
      Buckets::kBatchSize},
     {"tgi_batch_inference_duration", Kind::kHistogram, "Batch inference duration", Labels::kMethod,
@@ -256,6 +298,32 @@ void Metrics::SetLogMessagesDropped(int64_t n) {
   registry_->cell(kLogMessagesDropped).Set(static_cast<double>(n));
 }
 
+void Metrics::RequestCachedTokens(int64_t n) {
+  registry_->histogram(kRequestCachedTokens).Observe(static_cast<double>(n));
+}
+
+void Metrics::SetPrefixCache(int64_t cached_blocks, int64_t queried_tokens, int64_t hit_tokens,
+                             int64_t evictions) {
+  registry_->cell(kKvBlocksCached).Set(static_cast<double>(cached_blocks));
+  registry_->cell(kPrefixQueriedTokens).Set(static_cast<double>(queried_tokens));
+  registry_->cell(kPrefixHitTokens).Set(static_cast<double>(hit_tokens));
+  registry_->cell(kPrefixHitRatio)
+      .Set(queried_tokens > 0 ? static_cast<double>(hit_tokens) / queried_tokens : 0.0);
+  registry_->cell(kPrefixEvictions).Set(static_cast<double>(evictions));
+}
+
+void Metrics::SetResumableStreams(const ResumableStreamCounts& c) {
+  registry_->cell(kResumableStreams).Set(static_cast<double>(c.streams));
+  registry_->cell(kResumableStreamsDetached).Set(static_cast<double>(c.detached));
+  registry_->cell(kResumableStreamBytes).Set(static_cast<double>(c.bytes));
+  registry_->cell(kResumableStreamsExpired).Set(static_cast<double>(c.expired));
+  registry_->cell(kResumableStreamsResumed).Set(static_cast<double>(c.resumed));
+}
+
+void Metrics::SetDrainRate(double per_second) {
+  registry_->cell(kRequestDrainRate).Set(per_second);
+}
+
 bool Metrics::IncCounter(std::string_view name, std::string_view labels) {
   for (size_t id = 0; id < kNumMetrics; ++id) {
     const Def& d = kDefs[id];
@@ -322,6 +390,9 @@ std::string Metrics::Render(const Gauges& g) {
   SetEngineCosts(g.engine_step_seconds, g.event_handoff_seconds, g.event_delivery_seconds,
                  g.events_delivered);
   SetLogMessagesDropped(g.log_messages_dropped);
+  SetPrefixCache(g.kv_blocks_cached, g.prefix_queried_tokens, g.prefix_hit_tokens,
+                 g.prefix_evictions);
+  SetDrainRate(g.drain_per_second);
   if (g.steps_prefill > 0) SetBatchInferenceCount(BatchMethod::kPrefill, g.steps_prefill);
   if (g.steps_decode > 0) SetBatchInferenceCount(BatchMethod::kDecode, g.steps_decode);
   return Render();

@@ -13,7 +13,10 @@
 // streamgen_event_delivery_seconds (the dispatcher thread's time in callbacks: JSON, SSE,
 // metrics, logs) and streamgen_events_delivered. handoff / step is what serving costs the step;
 // delivery / events is the server's cost per generated token. streamgen_log_messages_dropped
-// counts log lines the asynchronous log queue dropped (server/app/async_log.h).
+// counts log lines the asynchronous log queue dropped (server/app/async_log.h). With
+// --resumable-streams: streamgen_resumable_streams (held), streamgen_resumable_streams_detached,
+// streamgen_resumable_stream_bytes (buffered), and the counters streamgen_resumable_streams_expired
+// (cancelled after the window without a client) and streamgen_resumable_streams_resumed.
 //
 // Thread rules: every method may be called from any thread at any time. Recording is lock-free
 // (a few relaxed atomic operations; a histogram sample adds a binary search over its bounds).
@@ -54,6 +57,22 @@ struct Gauges {
   int64_t log_messages_dropped = 0;
   int64_t steps_prefill = 0;  // forward steps so far: tgi_batch_inference_count (when > 0)
   int64_t steps_decode = 0;
+  // Prefix cache (EngineStats): published blocks, prompt positions looked up and adopted, and
+  // published blocks evicted, since the start.
+  int64_t kv_blocks_cached = 0;
+  int64_t prefix_queried_tokens = 0;
+  int64_t prefix_hit_tokens = 0;
+  int64_t prefix_evictions = 0;
+  double drain_per_second = 0;  // concurrency permits released per second, smoothed
+};
+
+// Resumable SSE streams (server/http/resumable_streams.h), pushed whenever they change.
+struct ResumableStreamCounts {
+  int64_t streams = 0;
+  int64_t detached = 0;
+  int64_t bytes = 0;
+  int64_t expired = 0;  // cumulative
+  int64_t resumed = 0;  // cumulative
 };
 
 // Times of one successful request (§6.9), in seconds.
@@ -80,6 +99,9 @@ class Metrics {
                                                                               // max_new_tokens
   // tgi_request_success, the five duration histograms and tgi_request_generated_tokens.
   void RequestSucceeded(const RequestTimings& t, int64_t generated_tokens);
+  // streamgen_request_cached_tokens: prompt tokens a successful request took from the prefix
+  // cache.
+  void RequestCachedTokens(int64_t n);
 
   // --- Queue and batches (engine side).
   void SetQueueSize(int64_t n);              // tgi_queue_size
@@ -101,6 +123,10 @@ class Metrics {
   void SetEngineCosts(double step_seconds, double handoff_seconds, double delivery_seconds,
                       int64_t events_delivered);
   void SetLogMessagesDropped(int64_t n);
+  void SetResumableStreams(const ResumableStreamCounts& c);
+  void SetPrefixCache(int64_t cached_blocks, int64_t queried_tokens, int64_t hit_tokens,
+                      int64_t evictions);
+  void SetDrainRate(double per_second);  // streamgen_request_drain_rate
 
   // --- By name, for callers that hold TGI's names: `labels` is "" or one `key="value"` pair
   // of the metric's label (err=..., method=...). Unknown names or labels are ignored (false).

@@ -189,6 +189,20 @@ TEST(InfoJson, FieldsInOrder) {
       InfoJson({"demo", 128, 2, 4, 1023, 1024, 2, 4}),
       R"({"model_id":"demo","model_sha":null,"model_pipeline_tag":null,"max_concurrent_requests":128,"max_best_of":2,"max_stop_sequences":4,"max_input_tokens":1023,"max_total_tokens":1024,"validation_workers":2,"max_client_batch_size":4,"router":"streamgen","version":")" +
           kVersion + R"(","sha":null,"docker_label":null})");
+  LoadFields load;
+  load.queue_size = 3;
+  load.requests_in_flight = 7;
+  load.kv_blocks_free = 10;
+  load.kv_blocks_total = 64;
+  load.kv_blocks_cached = 5;
+  load.prefix_caching = true;
+  load.drain_per_second = 2.5;
+  load.retry_after_s = 1;
+  EXPECT_EQ(
+      InfoJson({"demo", 128, 2, 4, 1023, 1024, 2, 4, load}),
+      R"({"model_id":"demo","model_sha":null,"model_pipeline_tag":null,"max_concurrent_requests":128,"max_best_of":2,"max_stop_sequences":4,"max_input_tokens":1023,"max_total_tokens":1024,"validation_workers":2,"max_client_batch_size":4,"router":"streamgen","version":")" +
+          kVersion +
+          R"(","sha":null,"docker_label":null,"load":{"queue_size":3,"requests_in_flight":7,"kv_blocks_free":10,"kv_blocks_total":64,"kv_blocks_cached":5,"prefix_caching":true,"drain_per_second":2.5,"retry_after":1}})");
   EXPECT_EQ(
       ModelsJson("models/x"),
       R"({"object":"list","data":[{"id":"models/x","object":"model","created":0,"owned_by":"models/x"}]})");

@@ -146,6 +146,11 @@ TEST(Metrics, SampledGaugesAndStepCounts) {
   g.event_delivery_seconds = 0.25;
   g.events_delivered = 100;
   g.log_messages_dropped = 3;
+  g.kv_blocks_cached = 4;
+  g.prefix_queried_tokens = 100;
+  g.prefix_hit_tokens = 75;
+  g.prefix_evictions = 2;
+  g.drain_per_second = 0.5;
   const std::string text = m.Render(g);
   EXPECT_EQ(
       text,
@@ -203,6 +208,34 @@ TEST(Metrics, SampledGaugesAndStepCounts) {
       "(stdout stalled)\n"
       "# TYPE streamgen_log_messages_dropped gauge\n"
       "streamgen_log_messages_dropped 3\n"
+      "\n"
+      "# HELP streamgen_kv_blocks_cached KV blocks holding a cached prompt prefix (in use or "
+      "evictable)\n"
+      "# TYPE streamgen_kv_blocks_cached gauge\n"
+      "streamgen_kv_blocks_cached 4\n"
+      "\n"
+      "# HELP streamgen_prefix_cache_queried_tokens Prompt tokens looked up in the prefix cache\n"
+      "# TYPE streamgen_prefix_cache_queried_tokens counter\n"
+      "streamgen_prefix_cache_queried_tokens 100\n"
+      "\n"
+      "# HELP streamgen_prefix_cache_hit_tokens Prompt tokens found in the prefix cache (not "
+      "recomputed)\n"
+      "# TYPE streamgen_prefix_cache_hit_tokens counter\n"
+      "streamgen_prefix_cache_hit_tokens 75\n"
+      "\n"
+      "# HELP streamgen_prefix_cache_hit_ratio Prompt tokens found in the prefix cache / tokens "
+      "looked up, since the start\n"
+      "# TYPE streamgen_prefix_cache_hit_ratio gauge\n"
+      "streamgen_prefix_cache_hit_ratio 0.75\n"
+      "\n"
+      "# HELP streamgen_prefix_cache_evictions Cached KV blocks evicted to make room\n"
+      "# TYPE streamgen_prefix_cache_evictions counter\n"
+      "streamgen_prefix_cache_evictions 2\n"
+      "\n"
+      "# HELP streamgen_request_drain_rate Requests finishing per second (concurrency permits "
+      "released; smoothed over about 10 s)\n"
+      "# TYPE streamgen_request_drain_rate gauge\n"
+      "streamgen_request_drain_rate 0.5\n"
       "\n");
 }
 
