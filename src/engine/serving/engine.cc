@@ -213,6 +213,7 @@ class Engine::Impl {
     st.admitted = true;
     st.timing.admitted = now;
     st.kv = executor_->NewSequence();
+    st.StartSampling();
     if (!st.request.prefill_logprobs) {
       st.cached_tokens = st.kv.AdoptCachedPrefix(st.request.prompt_ids, st.prompt_length() - 1);
     }
@@ -276,8 +277,8 @@ class Engine::Impl {
         SequenceState& st = *job.state;
         job.top.clear();
         const SampledToken token =
-            st.sampler.Sample(std::span<float>(job.logits, static_cast<size_t>(vocab_)),
-                              st.request.top_n_tokens, &job.top, st.request.token_logprob);
+            st.sampler->Sample(std::span<float>(job.logits, static_cast<size_t>(vocab_)),
+                               st.request.top_n_tokens, &job.top, st.request.token_logprob);
         job.event = st.AcceptToken(token, job.top, done);
       }
     });

@@ -23,16 +23,23 @@ SequenceState::SequenceState(uint64_t id_in, GenerationRequest request_in,
       request(std::move(request_in)),
       callback(std::make_shared<EventTarget>(std::move(callback_in))),
       ids(request.prompt_ids),
-      sampler(request.sampling, vocab_size, request.prompt_ids, request.stopping.max_new_tokens),
       stop(request.stopping, eos_ids),
       detokenizer(tokenizer, /*skip_special_tokens=*/false),
-      tokenizer_(tokenizer) {
+      tokenizer_(tokenizer),
+      vocab_size_(vocab_size) {
   const size_t n = request.prompt_ids.size();
   const size_t from = n > kPromptWindow ? n - kPromptWindow : 0;
   detokenizer.SetPrompt(
       std::vector<int32_t>(request.prompt_ids.begin() + from, request.prompt_ids.end()));
   timing.received = request.received;
   ids.reserve(n + request.stopping.max_new_tokens);
+}
+
+void SequenceState::StartSampling() {
+  if (!sampler) {
+    sampler.emplace(request.sampling, vocab_size_, request.prompt_ids,
+                    request.stopping.max_new_tokens);
+  }
 }
 
 // TGI decodes the generated ids with one prompt token of context and skip_special_tokens=true,
@@ -50,7 +57,7 @@ std::string SequenceState::GeneratedText() const {
 
 GenerationEvent SequenceState::AcceptToken(const SampledToken& token, std::vector<SampledToken> top,
                                            SteadyTime now) {
-  sampler.Accept(token.id);
+  sampler->Accept(token.id);
   ids.push_back(token.id);
   TextPiece piece = detokenizer.Push(token.id);
   GenerationEvent event;
@@ -64,7 +71,7 @@ GenerationEvent SequenceState::AcceptToken(const SampledToken& token, std::vecto
   std::optional<FinishReason> reason = stop.Push(token.id, piece.text);
   // A complete text that nothing may follow ends the sequence even when the model has no EOS
   // token to say so (the grammar would otherwise mask every token).
-  const GrammarMatcher* grammar = sampler.grammar();
+  const GrammarMatcher* grammar = sampler->grammar();
   if (!reason && grammar != nullptr && grammar->MustEnd() &&
       grammar->grammar().index().eos_ids().empty()) {
     reason = FinishReason::kEosToken;

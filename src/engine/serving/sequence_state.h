@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "engine/runtime/kv_block_pool.h"
@@ -32,13 +33,19 @@ struct SequenceState {
 
   int64_t prompt_length() const { return static_cast<int64_t>(request.prompt_ids.size()); }
 
+  // Admission: builds the sampler (penalty counts over the prompt, scratch rows).
+  void StartSampling();
+
   uint64_t id;
   GenerationRequest request;
   // Shared with the event dispatcher's queued deliveries, which may outlive this state.
   std::shared_ptr<EventTarget> callback;
   std::vector<int32_t> ids;  // prompt, then generated ids
   KvAllocation kv;
-  Sampler sampler;
+  // Made when the sequence is admitted (StartSampling), not while it waits: its vocabulary-sized
+  // scratch (2 x 4 bytes x vocab, 384 KiB on a 49k vocabulary) would otherwise be held by every
+  // queued request, and a thousand waiting streams would cost hundreds of MiB.
+  std::optional<Sampler> sampler;
   StopCriteria stop;
   IncrementalDetokenizer detokenizer;
   GenerationTiming timing;
@@ -49,6 +56,7 @@ struct SequenceState {
  private:
   std::string GeneratedText() const;
   const Tokenizer& tokenizer_;
+  int32_t vocab_size_;
 };
 
 }  // namespace sg
