@@ -119,8 +119,15 @@ Status RunBenchServe(BenchServeArgs a) {
   SG_ASSIGN_OR_RETURN(benchserve::Target target, benchserve::ResolveTarget(url));
   SG_RETURN_IF_ERROR(benchserve::CheckReachable(target, kConnectCheckTimeout));
   SG_ASSIGN_OR_RETURN(std::unique_ptr<benchserve::TokenCounter> counter, MakeCounter(a, target));
+  // Synthetic prompts are drawn afresh for every point (point i sends prompts [i N, (i+1) N)):
+  // a server with a prefix cache would otherwise find a later point's prompts already computed
+  // by an earlier point and report a TTFT that no new client sees. A prompt file is what it is:
+  // every point sends it.
+  const size_t n_points = a.request_rate.empty() ? a.concurrency.size() : a.request_rate.size();
+  const bool fresh_per_point = a.prompt_file.empty() && n_points > 1;
   const benchserve::WorkloadSpec wspec{a.prompt_file, a.input_len, a.shared_prefix_len,
-                                       a.num_prompts, a.seed};
+                                       fresh_per_point ? a.num_prompts * n_points : a.num_prompts,
+                                       a.seed};
   SG_ASSIGN_OR_RETURN(benchserve::Workload workload,
                       benchserve::BuildWorkload(wspec, counter.get()));
   std::fprintf(stderr, "bench-serve: %zu %s prompts", workload.prompts.size(),
@@ -163,7 +170,6 @@ Status RunBenchServe(BenchServeArgs a) {
 
   std::vector<benchserve::PointStats> points;
   size_t completed = 0;
-  const size_t n_points = a.request_rate.empty() ? a.concurrency.size() : a.request_rate.size();
   for (size_t i = 0; i < n_points; ++i) {
     benchserve::PointSpec spec = base;
     if (a.request_rate.empty()) {
@@ -171,8 +177,17 @@ Status RunBenchServe(BenchServeArgs a) {
     } else {
       spec.request_rate = a.request_rate[i];
     }
-    points.push_back(
-        benchserve::ComputeStats(benchserve::RunPoint(target, endpoint, params, workload, spec)));
+    benchserve::Workload point_workload = workload;
+    if (fresh_per_point) {
+      const auto slice = [&](const auto& v) {
+        return std::vector(v.begin() + static_cast<ptrdiff_t>(i * a.num_prompts),
+                           v.begin() + static_cast<ptrdiff_t>((i + 1) * a.num_prompts));
+      };
+      point_workload.prompts = slice(workload.prompts);
+      point_workload.prompt_tokens = slice(workload.prompt_tokens);
+    }
+    points.push_back(benchserve::ComputeStats(
+        benchserve::RunPoint(target, endpoint, params, point_workload, spec)));
     completed += points.back().completed;
   }
   std::cout << benchserve::MarkdownTable(points) << std::flush;
