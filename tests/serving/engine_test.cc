@@ -204,6 +204,51 @@ TEST_F(EngineTest, PrefixCacheKeepsGreedyOutputsAndFreesEveryBlock) {
   EXPECT_LE(st.prefix_hit_tokens.load(), st.prefix_queried_tokens.load());
 }
 
+// Memory pressure: a KV cache of 8 blocks, prompts of one or two full blocks each, one at a time;
+// the cache fills with published blocks that nobody uses, which must be evicted (least recently
+// released first) for later requests, and every output is still the greedy text of the request
+// alone. Repeating an early prompt after its blocks were evicted recomputes it correctly.
+TEST_F(EngineTest, PrefixCacheEvictsUnderMemoryPressureAndStaysCorrect) {
+  EngineOptions o = Options(/*prefill=*/64, /*kv=*/128);
+  o.max_total_tokens = 128;
+  o.prefix_caching = true;
+  auto engine = MakeEngine(o);
+  const std::vector<std::string> prompts = {
+      "First Citizen:\nBefore we proceed any further, hear me speak.\n\nAll:\nSpeak, speak.\n",
+      "MENENIUS:\nWhat work's, my countrymen, in hand? where go you\nWith bats and clubs?\n",
+      "KING RICHARD III:\nNow is the winter of our discontent\nMade glorious summer by this sun\n",
+      "JULIET:\nO Romeo, Romeo! wherefore art thou Romeo?\nDeny thy father and refuse thy name;\n",
+      "ROMEO:\nBut, soft! what light through yonder window breaks?\nIt is the east, and Juliet\n",
+      "HAMLET:\nTo be, or not to be, that is the question:\nWhether 'tis nobler in the mind\n",
+      "MACBETH:\nTomorrow, and tomorrow, and tomorrow,\nCreeps in this petty pace from day to "
+      "day\n",
+      "PORTIA:\nThe quality of mercy is not strain'd,\nIt droppeth as the gentle rain from "
+      "heaven\n"};
+  for (int round = 0; round < 2; ++round) {
+    for (const auto& p : prompts) {
+      Collector c;
+      engine->Submit(Request(p, 8), c.Callback());
+      c.Wait();
+      ASSERT_TRUE(c.events.back().end.has_value()) << p;
+      EXPECT_EQ(c.Ids(), GreedyAlone(Request(p, 1).prompt_ids, 8)) << p;
+    }
+  }
+  const EngineStats& st = engine->stats();
+  for (int i = 0; i < 2000 && st.kv_blocks_free.load() != st.kv_blocks_total.load(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_EQ(st.kv_blocks_total.load(), 8);
+  EXPECT_EQ(st.kv_blocks_free.load(), 8);
+  EXPECT_GT(st.prefix_evictions.load(), 0);
+  // Cycling through more prompts than the cache holds evicts each before its repeat (LRU); the
+  // prompt just served is still cached.
+  Collector again;
+  engine->Submit(Request(prompts.back(), 8), again.Callback());
+  again.Wait();
+  EXPECT_GT(again.events.back().end->cached_tokens, 0);
+  EXPECT_EQ(again.Ids(), GreedyAlone(Request(prompts.back(), 1).prompt_ids, 8));
+}
+
 // Without the flag (the engine default) nothing is cached.
 TEST_F(EngineTest, PrefixCacheIsOffByDefault) {
   auto engine = MakeEngine();
