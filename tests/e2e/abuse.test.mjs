@@ -113,6 +113,15 @@ test("overload: the request beyond --max-concurrent-requests is refused at once,
   const third2 = await postJson(`${s.url}/generate`, { inputs: "hi", parameters: { max_new_tokens: 2 } });
   assert.equal(third2.status, 429);
   assert.deepEqual(third2.json, { error: "Model is overloaded", error_type: "overloaded" });
+  // Retry-After: whole seconds from the drain rate, at least 1 and at most 60.
+  const retry = Number(third2.headers.get("retry-after"));
+  assert.ok(Number.isInteger(retry) && retry >= 1 && retry <= 60, `retry-after ${retry}`);
+  const c429 = await postJson(`${s.url}/v1/completions`, { prompt: "hi", max_tokens: 2 });
+  assert.equal(c429.status, 429);
+  assert.ok(Number(c429.headers.get("retry-after")) >= 1);
+  const info = await (await fetch(`${s.url}/info`)).json();
+  assert.equal(info.load.requests_in_flight, 2);
+  assert.equal(info.load.retry_after, retry);
   // The clients vanish: a new request is admitted within one second.
   for (const c of ctrl) c.abort();
   const t0 = Date.now();

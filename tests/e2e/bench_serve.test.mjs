@@ -44,7 +44,8 @@ for (const endpoint of ["generate_stream", "completions", "chat"]) {
       String(NEW_TOKENS), "--input-len", String(INPUT_LEN), "--seed", "3"], endpoint);
     assert.equal(report.config.endpoint, endpoint);
     assert.equal(report.workload.token_counts, "server /tokenize");
-    assert.deepEqual(report.workload.prompt_tokens, Array(PROMPTS).fill(INPUT_LEN));
+    // Every point of the sweep gets its own prompts: 2 points x PROMPTS, each exactly INPUT_LEN.
+    assert.deepEqual(report.workload.prompt_tokens, Array(2 * PROMPTS).fill(INPUT_LEN));
     assert.deepEqual(report.points.map((p) => p.concurrency), [1, 4]);
     for (const p of report.points) {
       assert.equal(p.requests, PROMPTS, JSON.stringify(p));
@@ -97,6 +98,25 @@ test("bench-serve: refusals of a full server are counted as 429s, not fatal", as
     assert.equal(p.completed + p.overloaded_429, 12);
   } finally {
     await small.stop();
+  }
+});
+
+// The permit is returned before the client sees the end of its answer, so one client sending
+// requests back to back (bench-serve's C++ client reconnects within microseconds) never finds its
+// own previous request still holding the only permit. Before the fix, a stream's permit was
+// released only after its final event had been written, and this run saw 429s.
+test("bench-serve: one sequential client is never refused by its own previous request", async () => {
+  const one = await startServer(["--max-concurrent-requests", "1"]);
+  try {
+    for (const endpoint of ["generate_stream", "completions", "chat"]) {
+      const { report } = await benchServe(one.url, ["--endpoint", endpoint, "--concurrency", "1",
+        "--num-prompts", "40", "--max-new-tokens", "4", "--input-len", "8"], `sequential-${endpoint}`);
+      const [p] = report.points;
+      assert.equal(p.overloaded_429, 0, `${endpoint}: ${JSON.stringify(p.error_samples)}`);
+      assert.equal(p.completed, 40, endpoint);
+    }
+  } finally {
+    await one.stop();
   }
 });
 

@@ -52,6 +52,7 @@ void Fail(const std::shared_ptr<CompletionCall>& call, const api::ApiError& e) {
   if (call->stream) {
     call->stream->Send(api::OpenAiStreamErrorJson(e));
     if (--call->remaining == 0) {
+      call->permits.clear();  // free before the client can see the end
       call->stream->Send("[DONE]");
       call->stream->Close();
     }
@@ -62,6 +63,7 @@ void Fail(const std::shared_ptr<CompletionCall>& call, const api::ApiError& e) {
   for (uint64_t id : call->engine_ids) {
     if (id) Routes::GetEngine(*call->app).Cancel(id);
   }
+  call->permits.clear();  // free before the client can see the answer
   lock.unlock();
   call->writer->Respond(JsonError(*call->app, e));
 }
@@ -84,6 +86,7 @@ void OnEvent(const std::shared_ptr<CompletionCall>& call, int index, GenerationE
     if (ev.end) {
       RecordSuccess(Routes::GetMetrics(app), RequestTimes{}, *ev.end);
       if (--call->remaining == 0) {
+        call->permits.clear();  // free before the client can see the end
         call->stream->Send("[DONE]");
         call->stream->Close();
       }
@@ -95,6 +98,7 @@ void OnEvent(const std::shared_ptr<CompletionCall>& call, int index, GenerationE
                            ev.end->input_length, ev.end->generated_tokens});
   RecordSuccess(Routes::GetMetrics(app), RequestTimes{}, *ev.end);
   if (--call->remaining > 0) return;
+  call->permits.clear();  // free before the client can see the answer
   lock.unlock();
   call->writer->Respond(
       http::Response{200,

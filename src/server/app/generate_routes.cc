@@ -64,6 +64,7 @@ http::Response JsonResponse(int status, std::string body, http::Headers headers 
 
 void RespondError(NativeCall& call, const api::ApiError& e, FailureReason metric) {
   if (call.app->ready()) RecordFailure(Routes::GetMetrics(*call.app), metric);
+  call.permits.clear();  // free before the client can see the answer (and send its next request)
   if (call.stream) {
     call.stream->Send(api::ErrorJson(e));
     call.stream->Close();
@@ -97,6 +98,7 @@ void OnEvent(const std::shared_ptr<NativeCall>& call, size_t seq, GenerationEven
     std::string payload = api::StreamTokenJson(++call->index, *event.token, event.top_tokens,
                                                call->valid.top_n_tokens > 0,
                                                last ? &*event.end : nullptr, call->valid);
+    if (last) call->permits.clear();  // free before the client can see the end
     call->stream->Send(std::move(payload));
     if (last) {
       call->times.Finish(*event.end);
@@ -135,6 +137,7 @@ void OnEvent(const std::shared_ptr<NativeCall>& call, size_t seq, GenerationEven
   if (call->list_body) body = "[" + body + "]";  // POST / answers a one-element list (§1.6)
   RecordSuccess(metrics, call->times, end);
   LogRequest(call->times, end, call->valid, Routes::Config(app).json_output);
+  call->permits.clear();  // free before the client can see the answer
   call->writer->Respond(
       JsonResponse(200, std::move(body), call->times.Headers(end, call->valid, ComputeType())));
 }
