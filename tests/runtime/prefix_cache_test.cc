@@ -160,6 +160,18 @@ TEST(PrefixCache, EvictsLeastRecentlyReleasedOnlyWhenPlainBlocksRunOut) {
   EXPECT_EQ(x.Reserve(64).code(), StatusCode::kResourceExhausted);
 }
 
+// A released prefix is evicted from its end: its first blocks stay reachable.
+TEST(PrefixCache, EvictionTrimsAPrefixFromItsEnd) {
+  auto pool = CachingPool(4);
+  const std::vector<int32_t> p = Tokens(48, 7);
+  { KvAllocation a = Computed(*pool, p); }  // 3 published blocks, all evictable
+  KvAllocation x = pool->NewAllocation();
+  ASSERT_TRUE(x.Reserve(32).ok());  // the plain block, then one eviction
+  EXPECT_EQ(pool->prefix_counters().evictions, 1);
+  KvAllocation y = pool->NewAllocation();
+  EXPECT_EQ(y.AdoptCachedPrefix(p, 47), 32);  // blocks 0 and 1 survived; block 2 went
+}
+
 TEST(PrefixCache, AdoptingAnEvictableBlockTakesItOffTheLruList) {
   auto pool = CachingPool(2);
   const std::vector<int32_t> p = Tokens(16, 5);

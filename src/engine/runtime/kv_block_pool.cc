@@ -138,7 +138,11 @@ bool KvBlockPool::Take(int64_t n, std::vector<int32_t>& out) {
 
 void KvBlockPool::Give(std::span<const int32_t> blocks) {
   // Capacity is num_blocks_, and a block is never free twice, so push_back never reallocates.
-  for (int32_t b : blocks) {
+  // Last block first: a sequence's later blocks become evictable before its earlier ones, so
+  // eviction trims a cached prefix from its end (as TGI's radix trie evicts leaves) instead of
+  // taking its first block and leaving the rest unreachable.
+  for (auto it = blocks.rbegin(); it != blocks.rend(); ++it) {
+    const int32_t b = *it;
     if (!prefix_caching_) {
       free_.push_back(b);
       continue;
