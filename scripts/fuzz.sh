@@ -59,9 +59,15 @@ printf '(a|b)*a(a|b){12}' >"$work/corpus-regex/seed3"
 printf '[^"\\\\\\x00-\\x1f]{0,64}\\.?\\uD83D\\uDE00[\\s\\S]' >"$work/corpus-regex/seed4"
 mkdir -p "$work/corpus-json_schema"
 cp tests/constrain/schemas/*.json "$work/corpus-json_schema/"
+# Byte 0: the piece size of the split parse; then a server's stream (TGI native, OpenAI, errors).
+mkdir -p "$work/corpus-sse_stream"
+printf '\x03data: {"index":1,"token":{"id":5,"text":"a","logprob":-0.1,"special":false},"generated_text":null,"details":null}\r\n\r\n: keep-alive\n\ndata:{"index":2,"token":{"id":2,"text":"","logprob":0,"special":true},"generated_text":"a","details":{"finish_reason":"eos_token","generated_tokens":2,"input_length":3}}\n\n' \
+    >"$work/corpus-sse_stream/seed1"
+printf '\x07id: 0123456789abcdef0123456789abcdef-1\nretry: 500\ndata: {"choices":[{"index":0,"delta":{"content":"x"},"finish_reason":null}]}\n\ndata: {"error":"Model is overloaded","error_type":"overloaded"}\r\rdata: [DONE]\n\n' \
+    >"$work/corpus-sse_stream/seed2"
 # Slowest first (fewest executions per second), so the last one to start is a quick one.
 targets=(jinja_template tokenizer_json tokenizer_encode request_json json_schema regex gguf
-  safetensors http_request)
+  safetensors http_request sse_stream)
 
 # Runs one target for $seconds; its exit status goes to $work/<target>.rc.
 run_target() {
