@@ -187,6 +187,102 @@ TEST_F(SimdTargetsTest, ExpShiftMatchesScalarTwin) {
   }
 }
 
+// The fused attention block step: every target against the twin, on head sizes with a d % 4 tail
+// and a tail past the vector width, rows seeing 1..16 slots (pairs with equal and unequal
+// counts), NaN in the slots no row sees, and a second block whose max grows (the rescale).
+// The scores and max are the twin's bit for bit where MulAdd fuses; p uses a 2-ulp exp and the
+// sum a tree, so the state and acc are checked against the twin within a bound from the math:
+// acc = sum_j p_j v_j with each p_j within (2 + 2) ulps after the rescale.
+TEST_F(SimdTargetsTest, AttendBlockMatchesScalarTwin) {
+  std::mt19937 rng(9);
+  constexpr int64_t kS = kAttendBlockSlots;
+  for (const std::string& target : CompiledSimdTargets()) {
+    ASSERT_TRUE(ForceSimdTarget(target).ok()) << target;
+    const SimdKernels& k = GetSimdKernels();
+    for (int64_t dim : {1, 3, 7, 16, 32, 64, 67, 128}) {
+      for (int64_t rows : {1, 2, 3, 5, 16}) {
+        const std::vector<float> q = RandomVector(rows * dim, rng);
+        std::vector<int64_t> counts(static_cast<size_t>(rows));
+        for (int64_t r = 0; r < rows; ++r) counts[r] = r % 3 == 2 ? 1 + (r * 7) % kS : kS - r % 2;
+        const int64_t v_stride = dim + 5;
+        std::vector<float> got_acc(static_cast<size_t>(rows * dim)), spec_acc;
+        std::vector<float> got_max(rows, -INFINITY), got_sum(rows, 0.0f), spec_max, spec_sum;
+        spec_acc = got_acc;
+        spec_max = got_max;
+        spec_sum = got_sum;
+        std::vector<double> scale_acc(static_cast<size_t>(rows * dim), 0.0);
+        for (int block = 0; block < 2; ++block) {
+          std::vector<float> kt = RandomVector(dim * kS, rng), v = RandomVector(kS * v_stride, rng);
+          for (float& x : kt) x *= block == 0 ? 1.0f : 3.0f;  // the second block raises the max
+          int64_t max_count = 0;
+          for (int64_t c : counts) max_count = std::max(max_count, c);
+          for (int64_t j = max_count; j < kS; ++j) {
+            for (int64_t e = 0; e < dim; ++e) kt[e * kS + j] = NAN;
+            for (int64_t e = 0; e < dim; ++e) v[j * v_stride + e] = NAN;
+          }
+          const float scale = 1.0f / std::sqrt(static_cast<float>(dim));
+          k.attend_block_f32(q.data(), rows, counts.data(), kt.data(), v.data(), v_stride, dim,
+                             scale, got_max.data(), got_sum.data(), got_acc.data());
+          ScalarSimdKernels().attend_block_f32(q.data(), rows, counts.data(), kt.data(), v.data(),
+                                               v_stride, dim, scale, spec_max.data(),
+                                               spec_sum.data(), spec_acc.data());
+          for (int64_t r = 0; r < rows; ++r) {
+            for (int64_t e = 0; e < dim; ++e) {
+              double m = 0;
+              for (int64_t j = 0; j < counts[r]; ++j) m += std::fabs(v[j * v_stride + e]);
+              scale_acc[r * dim + e] = std::max(scale_acc[r * dim + e], m);
+            }
+          }
+        }
+        for (int64_t r = 0; r < rows; ++r) {
+          const std::string where = target + " dim=" + std::to_string(dim) +
+                                    " rows=" + std::to_string(rows) + " r=" + std::to_string(r);
+          // Scores within the reordering-free FMA chain: exact on fused targets; others round
+          // each product once more (dim eps relative to sum |q k|, a loose bound here).
+          EXPECT_NEAR(got_max[r], spec_max[r], 4 * dim * FLT_EPSILON * (1 + std::fabs(spec_max[r])))
+              << where;
+          EXPECT_NEAR(got_sum[r], spec_sum[r], (2 * kS + 8) * FLT_EPSILON * spec_sum[r]) << where;
+          for (int64_t e = 0; e < dim; ++e) {
+            const double bound = (2 * kS + 8) * FLT_EPSILON * 2 * scale_acc[r * dim + e] *
+                                     std::max(1.0f, spec_sum[r]) +
+                                 1e-30;
+            ASSERT_NEAR(got_acc[r * dim + e], spec_acc[r * dim + e], bound) << where << " e=" << e;
+            ASSERT_FALSE(std::isnan(got_acc[r * dim + e])) << where;
+          }
+        }
+      }
+    }
+  }
+}
+
+// A row's bits do not depend on the rows batched with it (tiles and chunks vary; prefix reuse
+// needs equal bits): each row alone equals the same row inside a call of many rows.
+TEST_F(SimdTargetsTest, AttendBlockRowIsIndependentOfItsNeighbours) {
+  std::mt19937 rng(10);
+  constexpr int64_t kS = kAttendBlockSlots;
+  const int64_t dim = 64, rows = 7;
+  for (const std::string& target : CompiledSimdTargets()) {
+    ASSERT_TRUE(ForceSimdTarget(target).ok()) << target;
+    const SimdKernels& k = GetSimdKernels();
+    const std::vector<float> q = RandomVector(rows * dim, rng), kt = RandomVector(dim * kS, rng);
+    const std::vector<float> v = RandomVector(kS * dim, rng);
+    const int64_t counts[rows] = {16, 16, 5, 16, 9, 9, 3};
+    std::vector<float> acc(rows * dim, 0.0f), mx(rows, -INFINITY), sum(rows, 0.0f);
+    k.attend_block_f32(q.data(), rows, counts, kt.data(), v.data(), dim, dim, 0.125f, mx.data(),
+                       sum.data(), acc.data());
+    for (int64_t r = 0; r < rows; ++r) {
+      std::vector<float> a(dim, 0.0f);
+      float m = -INFINITY, s = 0.0f;
+      k.attend_block_f32(q.data() + r * dim, 1, counts + r, kt.data(), v.data(), dim, dim, 0.125f,
+                         &m, &s, a.data());
+      EXPECT_EQ(std::memcmp(&m, &mx[r], sizeof(float)), 0) << target << " r=" << r;
+      EXPECT_EQ(std::memcmp(&s, &sum[r], sizeof(float)), 0) << target << " r=" << r;
+      EXPECT_EQ(std::memcmp(a.data(), acc.data() + r * dim, dim * sizeof(float)), 0)
+          << target << " r=" << r;
+    }
+  }
+}
+
 // silu(g) * up: every target within a few ulps of the twin (std::exp), the extremes included:
 // exp(-g) overflowing (g < -88.7, and below the vector exp's range at -104) gives -0 * up, a
 // large g gives g * up, NaN stays NaN; out may alias gate.

@@ -6,6 +6,8 @@
 #include <random>
 #include <vector>
 
+#include "engine/core/half.h"
+
 namespace sg {
 namespace {
 
@@ -130,6 +132,40 @@ TEST(Attention, StoredValuesWithinTheElementTypeBound) {
       const double bound = dtype == DType::kF16 ? std::abs(want[i]) * std::ldexp(1.0, -11)
                                                 : amax / 127.0 / 2 * 1.0001;
       EXPECT_LE(std::abs(got[i] - want[i]), bound) << KvCacheDTypeName(dtype) << " " << i;
+    }
+  }
+}
+
+// f32 and f16 pools keep K transposed within a block ({Nkv, D, 16}, slot fastest; V stays
+// {16, Nkv, D}): the layout attend_block_f32 reads.
+TEST(Attention, StoreKvWritesKTransposedForF32AndF16) {
+  for (DType dtype : {DType::kF32, DType::kF16}) {
+    auto pool_or = KvBlockPool::Create({1, 2, 3, dtype}, 32);
+    ASSERT_TRUE(pool_or.ok());
+    KvBlockPool& pool = **pool_or;
+    KvAllocation seq = pool.NewAllocation();
+    ASSERT_TRUE(seq.Reserve(20).ok());
+    for (int64_t p = 0; p < 20; ++p) {
+      float k[6], v[6];
+      for (int i = 0; i < 6; ++i) {
+        k[i] = static_cast<float>(p * 8 + i);
+        v[i] = -k[i];
+      }
+      StoreKv(pool, seq.blocks(), 0, p, k, v);
+    }
+    const int64_t p = 17, slot = p % 16;
+    const std::byte* kt = pool.KBlock(seq.blocks()[1], 0);
+    const std::byte* vt = pool.VBlock(seq.blocks()[1], 0);
+    for (int64_t i = 0; i < 6; ++i) {  // i = kv_head * 3 + e
+      const float want = static_cast<float>(p * 8 + i);
+      const int64_t at_k = i * 16 + slot, at_v = slot * 6 + i;
+      if (dtype == DType::kF32) {
+        EXPECT_EQ(reinterpret_cast<const float*>(kt)[at_k], want);
+        EXPECT_EQ(reinterpret_cast<const float*>(vt)[at_v], -want);
+      } else {
+        EXPECT_EQ(F16ToF32(reinterpret_cast<const uint16_t*>(kt)[at_k]), want);
+        EXPECT_EQ(F16ToF32(reinterpret_cast<const uint16_t*>(vt)[at_v]), -want);
+      }
     }
   }
 }

@@ -47,7 +47,29 @@ struct SimdKernels {
   // alias gate or up). SIMD targets use a 1-ulp vector exp, so they are within a few ulps of the
   // twin (std::exp), not bit for bit; gate below -104 gives -0 * up as std::exp's overflow does.
   void (*silu_mul_f32)(const float* gate, const float* up, float* out, int64_t n);
+  // One step of attention's online softmax over one KV block of kAttendBlockSlots (16) slots,
+  // fused, for `rows` query rows (q, acc: rows x d floats, contiguous). K comes TRANSPOSED: kt is
+  // d x 16 floats (row e holds element e of the 16 slots). Row r sees slots [0, counts[r]),
+  // 1 <= counts[r] <= 16 (other slots of kt and v may hold anything, NaN included: never read
+  // into a result). Per row, exactly as the twin orders it:
+  //   c_m[j] = fma chain over e = m, m + 4, ... (e ascending) of q[e] * kt[e][j], m in [0, 4);
+  //   s[j] = ((c_0 + c_1) + (c_2 + c_3)) * scale;  block_max = max_{j < n} s[j];
+  //   if block_max > row_max: corr = std::exp(row_max - block_max); acc *= corr (if row_sum > 0);
+  //     row_sum *= corr; row_max = block_max;
+  //   p[j] = exp(s[j] - row_max); row_sum += sum_j p[j];
+  //   acc[e] = fma(p[j], v[j * v_stride + e], acc[e]) for j ascending.
+  // The scores, the max, the correction and the P.V update are bit for bit the twin's on targets
+  // with a fused multiply-add; p[j] uses a vector exp (within 2 ulps of std::exp, as
+  // exp_shift_f32) and the sum of p is a tree (within 16 ulps of the twin's sequential sum).
+  // A row's operations depend only on its own q, count and state, never on the other rows of the
+  // call, so a row gives the same bits whatever tile it is batched in.
+  void (*attend_block_f32)(const float* q, int64_t rows, const int64_t* counts, const float* kt,
+                           const float* v, int64_t v_stride, int64_t d, float scale, float* row_max,
+                           float* row_sum, float* acc);
 };
+
+// Slots per block of attend_block_f32 (the KV pool's kKvBlockTokens).
+inline constexpr int64_t kAttendBlockSlots = 16;
 
 const SimdKernels& GetSimdKernels();
 // Name of the selected target ("AVX3", "AVX2", "SSE4", "EMU128", "HWY_SCALAR", "scalar").

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
 #endif
@@ -187,6 +188,192 @@ void SiluMulF32(const float* gate, const float* up, float* out, int64_t n) {
   }
 }
 
+// attend_block_f32 (simd_dispatch.h). The 16 scores of a row are one 16-slot vector (two on
+// AVX2): d broadcast-FMAs of q[e] against row e of K^T, in four chains by e mod 4 as the twin's,
+// no horizontal sum per score. Two rows share each load of K^T. Lanes are independent, so a row
+// computes the same bits whichever row it is paired with.
+template <class D, class V = hn::Vec<D>>
+HWY_INLINE void AttendScoresPair(D d, const float* qa, const float* qb, const float* kt,
+                                 int64_t dim, V& sa, V& sb) {
+  constexpr int64_t kS = kAttendBlockSlots;
+  V a0 = hn::Zero(d), a1 = hn::Zero(d), a2 = hn::Zero(d), a3 = hn::Zero(d);
+  V b0 = hn::Zero(d), b1 = hn::Zero(d), b2 = hn::Zero(d), b3 = hn::Zero(d);
+  int64_t e = 0;
+  for (; e + 4 <= dim; e += 4) {
+    const V k0 = hn::LoadU(d, kt + e * kS), k1 = hn::LoadU(d, kt + (e + 1) * kS);
+    const V k2 = hn::LoadU(d, kt + (e + 2) * kS), k3 = hn::LoadU(d, kt + (e + 3) * kS);
+    a0 = hn::MulAdd(hn::Set(d, qa[e]), k0, a0);
+    b0 = hn::MulAdd(hn::Set(d, qb[e]), k0, b0);
+    a1 = hn::MulAdd(hn::Set(d, qa[e + 1]), k1, a1);
+    b1 = hn::MulAdd(hn::Set(d, qb[e + 1]), k1, b1);
+    a2 = hn::MulAdd(hn::Set(d, qa[e + 2]), k2, a2);
+    b2 = hn::MulAdd(hn::Set(d, qb[e + 2]), k2, b2);
+    a3 = hn::MulAdd(hn::Set(d, qa[e + 3]), k3, a3);
+    b3 = hn::MulAdd(hn::Set(d, qb[e + 3]), k3, b3);
+  }
+  if (e < dim) {  // d % 4 trailing elements: chains 0, 1, 2
+    const V k0 = hn::LoadU(d, kt + e * kS);
+    a0 = hn::MulAdd(hn::Set(d, qa[e]), k0, a0);
+    b0 = hn::MulAdd(hn::Set(d, qb[e]), k0, b0);
+  }
+  if (e + 1 < dim) {
+    const V k1 = hn::LoadU(d, kt + (e + 1) * kS);
+    a1 = hn::MulAdd(hn::Set(d, qa[e + 1]), k1, a1);
+    b1 = hn::MulAdd(hn::Set(d, qb[e + 1]), k1, b1);
+  }
+  if (e + 2 < dim) {
+    const V k2 = hn::LoadU(d, kt + (e + 2) * kS);
+    a2 = hn::MulAdd(hn::Set(d, qa[e + 2]), k2, a2);
+    b2 = hn::MulAdd(hn::Set(d, qb[e + 2]), k2, b2);
+  }
+  sa = hn::Add(hn::Add(a0, a1), hn::Add(a2, a3));
+  sb = hn::Add(hn::Add(b0, b1), hn::Add(b2, b3));
+}
+
+// The online softmax step of one row from its 16 scaled scores s (aligned); writes p[0, 16)
+// (0 beyond n) and rescales acc (dim floats) when the max grows.
+HWY_INLINE void AttendSoftmaxRow(const float* s, int64_t n, int64_t dim, float* row_max,
+                                 float* row_sum, float* acc, float* p) {
+  const hn::CappedTag<float, kAttendBlockSlots> d;
+  constexpr int64_t kN = static_cast<int64_t>(hn::MaxLanes(d));
+  auto vmax = hn::Set(d, -std::numeric_limits<float>::infinity());
+  for (int64_t h = 0; h < kAttendBlockSlots; h += kN) {
+    const auto mask = hn::FirstN(d, static_cast<size_t>(std::clamp<int64_t>(n - h, 0, kN)));
+    vmax = hn::IfThenElse(mask, hn::Max(vmax, hn::Load(d, s + h)), vmax);
+  }
+  const float block_max = hn::GetLane(hn::MaxOfLanes(d, vmax));
+  if (block_max > *row_max) {
+    const float correction = std::exp(*row_max - block_max);
+    if (*row_sum > 0.0f) {
+      const hn::ScalableTag<float> df;
+      const int64_t lanes = static_cast<int64_t>(hn::Lanes(df));
+      const auto vc = hn::Set(df, correction);
+      int64_t e = 0;
+      for (; e + lanes <= dim; e += lanes)
+        hn::StoreU(hn::Mul(hn::LoadU(df, acc + e), vc), df, acc + e);
+      for (; e < dim; ++e) acc[e] *= correction;
+    }
+    *row_sum *= correction;
+    *row_max = block_max;
+  }
+  const auto shift = hn::Set(d, *row_max);
+  auto sum = hn::Zero(d);
+  for (int64_t h = 0; h < kAttendBlockSlots; h += kN) {
+    const auto mask = hn::FirstN(d, static_cast<size_t>(std::clamp<int64_t>(n - h, 0, kN)));
+    const auto e = hn::IfThenElseZero(mask, hn::Exp(d, hn::Sub(hn::Load(d, s + h), shift)));
+    hn::Store(e, d, p + h);
+    sum = hn::Add(sum, e);
+  }
+  *row_sum += hn::GetLane(hn::SumOfLanes(d, sum));
+}
+
+// acc[e] = fma(p[j], v[j][e], acc[e]) for j < n in order, for one row or two rows that see the
+// same n (the pair shares each load of V).
+HWY_INLINE void AttendPv(const float* pa, const float* pb, const float* v, int64_t v_stride,
+                         int64_t n, int64_t dim, float* ya_ptr, float* yb_ptr) {
+  const hn::ScalableTag<float> d;
+  const int64_t lanes = static_cast<int64_t>(hn::Lanes(d));
+  int64_t i = 0;
+  if (pb != nullptr) {
+    for (; i + 4 * lanes <= dim; i += 4 * lanes) {
+      float* ya = ya_ptr + i;
+      float* yb = yb_ptr + i;
+      auto a0 = hn::LoadU(d, ya), a1 = hn::LoadU(d, ya + lanes);
+      auto a2 = hn::LoadU(d, ya + 2 * lanes), a3 = hn::LoadU(d, ya + 3 * lanes);
+      auto b0 = hn::LoadU(d, yb), b1 = hn::LoadU(d, yb + lanes);
+      auto b2 = hn::LoadU(d, yb + 2 * lanes), b3 = hn::LoadU(d, yb + 3 * lanes);
+      for (int64_t j = 0; j < n; ++j) {
+        const float* row = v + j * v_stride + i;
+        const auto v0 = hn::LoadU(d, row), v1 = hn::LoadU(d, row + lanes);
+        const auto v2 = hn::LoadU(d, row + 2 * lanes), v3 = hn::LoadU(d, row + 3 * lanes);
+        const auto pja = hn::Set(d, pa[j]), pjb = hn::Set(d, pb[j]);
+        a0 = hn::MulAdd(pja, v0, a0);
+        b0 = hn::MulAdd(pjb, v0, b0);
+        a1 = hn::MulAdd(pja, v1, a1);
+        b1 = hn::MulAdd(pjb, v1, b1);
+        a2 = hn::MulAdd(pja, v2, a2);
+        b2 = hn::MulAdd(pjb, v2, b2);
+        a3 = hn::MulAdd(pja, v3, a3);
+        b3 = hn::MulAdd(pjb, v3, b3);
+      }
+      hn::StoreU(a0, d, ya);
+      hn::StoreU(a1, d, ya + lanes);
+      hn::StoreU(a2, d, ya + 2 * lanes);
+      hn::StoreU(a3, d, ya + 3 * lanes);
+      hn::StoreU(b0, d, yb);
+      hn::StoreU(b1, d, yb + lanes);
+      hn::StoreU(b2, d, yb + 2 * lanes);
+      hn::StoreU(b3, d, yb + 3 * lanes);
+    }
+  }
+  for (int pass = 0; pass < (pb != nullptr ? 2 : 1); ++pass) {
+    const float* p = pass == 0 ? pa : pb;
+    float* y = pass == 0 ? ya_ptr : yb_ptr;
+    int64_t k = i;
+    for (; k + 4 * lanes <= dim; k += 4 * lanes) {
+      auto y0 = hn::LoadU(d, y + k), y1 = hn::LoadU(d, y + k + lanes);
+      auto y2 = hn::LoadU(d, y + k + 2 * lanes), y3 = hn::LoadU(d, y + k + 3 * lanes);
+      for (int64_t j = 0; j < n; ++j) {
+        const float* row = v + j * v_stride + k;
+        const auto pj = hn::Set(d, p[j]);
+        y0 = hn::MulAdd(pj, hn::LoadU(d, row), y0);
+        y1 = hn::MulAdd(pj, hn::LoadU(d, row + lanes), y1);
+        y2 = hn::MulAdd(pj, hn::LoadU(d, row + 2 * lanes), y2);
+        y3 = hn::MulAdd(pj, hn::LoadU(d, row + 3 * lanes), y3);
+      }
+      hn::StoreU(y0, d, y + k);
+      hn::StoreU(y1, d, y + k + lanes);
+      hn::StoreU(y2, d, y + k + 2 * lanes);
+      hn::StoreU(y3, d, y + k + 3 * lanes);
+    }
+    for (; k + lanes <= dim; k += lanes) {
+      auto y0 = hn::LoadU(d, y + k);
+      for (int64_t j = 0; j < n; ++j) {
+        y0 = hn::MulAdd(hn::Set(d, p[j]), hn::LoadU(d, v + j * v_stride + k), y0);
+      }
+      hn::StoreU(y0, d, y + k);
+    }
+    for (; k < dim; ++k) {
+      for (int64_t j = 0; j < n; ++j) y[k] = std::fma(p[j], v[j * v_stride + k], y[k]);
+    }
+  }
+}
+
+void AttendBlockF32(const float* q, int64_t rows, const int64_t* counts, const float* kt,
+                    const float* v, int64_t v_stride, int64_t dim, float scale, float* row_max,
+                    float* row_sum, float* acc) {
+  const hn::CappedTag<float, kAttendBlockSlots> d;
+  constexpr int64_t kN = static_cast<int64_t>(hn::MaxLanes(d));
+  HWY_ALIGN float s[2][kAttendBlockSlots];
+  HWY_ALIGN float p[2][kAttendBlockSlots];
+  const auto vscale = hn::Set(d, scale);
+  for (int64_t r = 0; r < rows; r += 2) {
+    const bool pair = r + 1 < rows;
+    const float* qa = q + r * dim;
+    const float* qb = pair ? qa + dim : qa;
+    for (int64_t h = 0; h < kAttendBlockSlots; h += kN) {
+      hn::Vec<decltype(d)> sa, sb;
+      AttendScoresPair(d, qa, qb, kt + h, dim, sa, sb);
+      hn::Store(hn::Mul(sa, vscale), d, s[0] + h);
+      hn::Store(hn::Mul(sb, vscale), d, s[1] + h);
+    }
+    float* acc_a = acc + r * dim;
+    AttendSoftmaxRow(s[0], counts[r], dim, row_max + r, row_sum + r, acc_a, p[0]);
+    if (!pair) {
+      AttendPv(p[0], nullptr, v, v_stride, counts[r], dim, acc_a, nullptr);
+      continue;
+    }
+    float* acc_b = acc_a + dim;
+    AttendSoftmaxRow(s[1], counts[r + 1], dim, row_max + r + 1, row_sum + r + 1, acc_b, p[1]);
+    if (counts[r] == counts[r + 1]) {
+      AttendPv(p[0], p[1], v, v_stride, counts[r], dim, acc_a, acc_b);
+    } else {
+      AttendPv(p[0], nullptr, v, v_stride, counts[r], dim, acc_a, nullptr);
+      AttendPv(p[1], nullptr, v, v_stride, counts[r + 1], dim, acc_b, nullptr);
+    }
+  }
+}
+
 // Widening conversions. On x86, PromoteTo of float16 is the exact F16C instruction from AVX2 up;
 // Highway 1.0.3's software path for older targets turns inf/NaN into finite values, so those
 // targets (and the portable fallbacks elsewhere) use the exact scalar conversion instead.
@@ -246,8 +433,8 @@ double FmaProbe(int64_t iterations, float* sink) {
 }
 
 SimdKernels TargetKernels() {
-  return SimdKernels{&DotF32,    &Dot4F32,  &AxpyF32, &WeightedRowsF32, &ExpShiftF32, &F16ToF32,
-                     &Bf16ToF32, &FmaProbe, {},       &SiluMulF32};
+  return SimdKernels{&DotF32,    &Dot4F32,  &AxpyF32, &WeightedRowsF32, &ExpShiftF32,   &F16ToF32,
+                     &Bf16ToF32, &FmaProbe, {},       &SiluMulF32,      &AttendBlockF32};
 }
 
 // NOLINTNEXTLINE(google-readability-namespace-comments)

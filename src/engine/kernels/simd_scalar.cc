@@ -52,6 +52,43 @@ void SiluMulF32Scalar(const float* gate, const float* up, float* out, int64_t n)
   }
 }
 
+// The spec of attend_block_f32 (simd_dispatch.h): explicit fma so that FMA targets match it.
+void AttendBlockF32Scalar(const float* q, int64_t rows, const int64_t* counts, const float* kt,
+                          const float* v, int64_t v_stride, int64_t d, float scale, float* row_max,
+                          float* row_sum, float* acc) {
+  constexpr int64_t kSlots = kAttendBlockSlots;
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* qr = q + r * d;
+    float* a = acc + r * d;
+    const int64_t n = counts[r];
+    float s[kSlots], p[kSlots];
+    for (int64_t j = 0; j < n; ++j) {
+      float c[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+      for (int64_t e = 0; e < d; ++e) c[e % 4] = std::fma(qr[e], kt[e * kSlots + j], c[e % 4]);
+      s[j] = ((c[0] + c[1]) + (c[2] + c[3])) * scale;
+    }
+    float block_max = -INFINITY;
+    for (int64_t j = 0; j < n; ++j) block_max = std::fmax(block_max, s[j]);
+    if (block_max > row_max[r]) {
+      const float correction = std::exp(row_max[r] - block_max);
+      if (row_sum[r] > 0.0f) {
+        for (int64_t e = 0; e < d; ++e) a[e] *= correction;
+      }
+      row_sum[r] *= correction;
+      row_max[r] = block_max;
+    }
+    float sum = 0.0f;
+    for (int64_t j = 0; j < n; ++j) {
+      p[j] = std::exp(s[j] - row_max[r]);
+      sum += p[j];
+    }
+    row_sum[r] += sum;
+    for (int64_t j = 0; j < n; ++j) {
+      for (int64_t e = 0; e < d; ++e) a[e] = std::fma(p[j], v[j * v_stride + e], a[e]);
+    }
+  }
+}
+
 // Scalar multiply-adds in 8 independent chains (the compiler may vectorize nothing here).
 double FmaProbeScalar(int64_t iterations, float* sink) {
   float a[8] = {1.0f, 1.1f, 1.2f, 1.3f, 1.4f, 1.5f, 1.6f, 1.7f};
@@ -68,9 +105,9 @@ double FmaProbeScalar(int64_t iterations, float* sink) {
 
 const SimdKernels& ScalarSimdKernels() {
   static const SimdKernels kScalar = {
-      &DotF32Scalar,           &Dot4F32Scalar,   &AxpyF32Scalar,   &WeightedRowsF32Scalar,
-      &ExpShiftF32Scalar,      &F16ToF32Scalar,  &Bf16ToF32Scalar, &FmaProbeScalar,
-      ScalarQuantDotKernels(), &SiluMulF32Scalar};
+      &DotF32Scalar,           &Dot4F32Scalar,    &AxpyF32Scalar,       &WeightedRowsF32Scalar,
+      &ExpShiftF32Scalar,      &F16ToF32Scalar,   &Bf16ToF32Scalar,     &FmaProbeScalar,
+      ScalarQuantDotKernels(), &SiluMulF32Scalar, &AttendBlockF32Scalar};
   return kScalar;
 }
 

@@ -42,59 +42,95 @@ HeadRows LoadHead(const KvBlockPool& pool, const std::byte* tile, int64_t kv_hea
   }
 }
 
+// Whether the pool stores K transposed ({kv_head, d, slot} per block; kv_block_pool.h).
+bool KTransposed(const KvBlockPool& pool) { return pool.dtype() != DType::kQ8_0; }
+
+// The head's K of one block as f32 K^T: d rows of 16 slots (slot fastest). f32 pools are read in
+// place, f16 ones widened in one call; q8_0 rows (along d) are dequantized and transposed, the
+// slots past `count` set to 0.
+const float* LoadKTransposed(const KvBlockPool& pool, const std::byte* tile, int64_t kv_head,
+                             int64_t count, float* buf, float* tmp, const SimdKernels& simd) {
+  const int64_t d = pool.shape().head_dim;
+  const std::byte* first = tile + kv_head * kKvBlockTokens * pool.head_bytes();
+  switch (pool.dtype()) {
+    case DType::kF32:
+      return reinterpret_cast<const float*>(first);
+    case DType::kF16:
+      simd.f16_to_f32(reinterpret_cast<const uint16_t*>(first), buf, kKvBlockTokens * d);
+      return buf;
+    default: {
+      const HeadRows rows = LoadHead(pool, tile, kv_head, count, tmp, simd);
+      for (int64_t e = 0; e < d; ++e) {
+        float* out = buf + e * kKvBlockTokens;
+        for (int64_t j = 0; j < count; ++j) out[j] = rows.data[j * rows.stride + e];
+        for (int64_t j = count; j < kKvBlockTokens; ++j) out[j] = 0.0f;
+      }
+      return buf;
+    }
+  }
+}
+
+// One token's K row of one head (d floats) from slot `slot` of a K tile, in either layout.
+void LoadKSlot(const KvBlockPool& pool, const std::byte* tile, int64_t kv_head, int64_t slot,
+               float* out, const SimdKernels& simd) {
+  const int64_t d = pool.shape().head_dim;
+  if (!KTransposed(pool)) {
+    const HeadRows r = LoadHead(pool, tile + slot * pool.row_bytes(), kv_head, 1, out, simd);
+    if (r.data != out) std::copy(r.data, r.data + d, out);
+    return;
+  }
+  const int64_t base = kv_head * d * kKvBlockTokens + slot;
+  for (int64_t e = 0; e < d; ++e) {
+    const int64_t i = base + e * kKvBlockTokens;
+    out[e] = pool.dtype() == DType::kF32 ? reinterpret_cast<const float*>(tile)[i]
+                                         : F16ToF32(reinterpret_cast<const uint16_t*>(tile)[i]);
+  }
+}
+
 // One pass over the blocks for rows (token t0 + i, head h0 + hh), i < nt, hh < nh,
-// nt * nh <= kMaxAttentionRows.
+// nt * nh <= kMaxAttentionRows. Per block, K^T and V are widened once, then one fused kernel
+// call (attend_block_f32) runs every row that sees the block: scores, online softmax, P.V.
 void AttendRows(const AttentionGroup& g, int64_t t0, int64_t nt, int64_t h0, int64_t nh) {
   const SimdKernels& simd = GetSimdKernels();
   const KvBlockPool& pool = *g.pool;
   const int64_t d = pool.shape().head_dim;
   assert(nt * nh <= kMaxAttentionRows && d <= kMaxAttentionHeadDim);
   alignas(64) float acc[kMaxAttentionRows * kMaxAttentionHeadDim];
+  alignas(64) float qs[kMaxAttentionRows * kMaxAttentionHeadDim];
   alignas(64) float k_buf[kKvBlockTokens * kMaxAttentionHeadDim];
   alignas(64) float v_buf[kKvBlockTokens * kMaxAttentionHeadDim];
   float row_max[kMaxAttentionRows], row_sum[kMaxAttentionRows];
-  float scores[kKvBlockTokens], probs[kKvBlockTokens];
+  int64_t counts[kMaxAttentionRows];
   const int64_t rows = nt * nh;
   std::fill(acc, acc + rows * d, 0.0f);
   std::fill(row_max, row_max + rows, -std::numeric_limits<float>::infinity());
   std::fill(row_sum, row_sum + rows, 0.0f);
+  for (int64_t i = 0; i < nt; ++i) {
+    for (int64_t hh = 0; hh < nh; ++hh) {
+      const float* q = g.q + (t0 + i) * g.token_stride + (h0 + hh) * d;
+      std::copy(q, q + d, qs + (i * nh + hh) * d);
+    }
+  }
   // Row i (token t0 + i) attends [0, first_pos + t0 + i + 1); the last token reaches `end`.
   const int64_t first_len = g.first_pos + t0 + 1;
   const int64_t end = first_len + nt - 1;
   for (int64_t start = 0; start < end; start += kKvBlockTokens) {
     const int64_t count = std::min<int64_t>(kKvBlockTokens, end - start);
     const int32_t block = g.blocks[static_cast<size_t>(start / kKvBlockTokens)];
-    const HeadRows k = LoadHead(pool, pool.KBlock(block, g.layer), g.kv_head, count, k_buf, simd);
+    // q8_0 dequantizes K rows into v_buf before transposing them; V is loaded after.
+    const float* kt =
+        LoadKTransposed(pool, pool.KBlock(block, g.layer), g.kv_head, count, k_buf, v_buf, simd);
     const HeadRows v = LoadHead(pool, pool.VBlock(block, g.layer), g.kv_head, count, v_buf, simd);
     // Tokens whose causal window ends before this block skip it (only near the diagonal).
-    for (int64_t i = std::max<int64_t>(0, start - first_len + 1); i < nt; ++i) {
+    const int64_t i0 = std::max<int64_t>(0, start - first_len + 1);
+    for (int64_t i = i0; i < nt; ++i) {
       const int64_t n = std::min(count, first_len + i - start);  // positions of the block it sees
-      for (int64_t hh = 0; hh < nh; ++hh) {
-        const int64_t r = i * nh + hh;
-        const float* q = g.q + (t0 + i) * g.token_stride + (h0 + hh) * d;
-        float* a = acc + r * d;
-        // Four K rows per kernel call share each load of q.
-        int64_t j = 0;
-        for (; j + 4 <= n; j += 4) simd.dot4_f32(k.data + j * k.stride, k.stride, q, d, scores + j);
-        for (; j < n; ++j) scores[j] = simd.dot_f32(q, k.data + j * k.stride, d);
-        float block_max = -std::numeric_limits<float>::infinity();
-        for (j = 0; j < n; ++j) {
-          scores[j] *= g.scale;
-          block_max = std::max(block_max, scores[j]);
-        }
-        if (block_max > row_max[r]) {
-          // Rescale what was accumulated under the old max (exp(-inf) = 0 on the first block).
-          const float correction = std::exp(row_max[r] - block_max);
-          if (row_sum[r] > 0.0f) {
-            for (int64_t e = 0; e < d; ++e) a[e] *= correction;
-          }
-          row_sum[r] *= correction;
-          row_max[r] = block_max;
-        }
-        row_sum[r] += simd.exp_shift_f32(scores, n, row_max[r], probs);
-        simd.weighted_rows_f32(probs, v.data, v.stride, n, d, a);
-      }
+      for (int64_t hh = 0; hh < nh; ++hh) counts[i * nh + hh] = n;
     }
+    const int64_t r0 = i0 * nh;
+    if (r0 >= rows) continue;
+    simd.attend_block_f32(qs + r0 * d, rows - r0, counts + r0, kt, v.data, v.stride, d, g.scale,
+                          row_max + r0, row_sum + r0, acc + r0 * d);
   }
   for (int64_t i = 0; i < nt; ++i) {
     for (int64_t hh = 0; hh < nh; ++hh) {
@@ -119,9 +155,7 @@ void AttendHeadReference(const AttentionArgs& a, const float* q, float* out) {
     const int32_t block = a.blocks[static_cast<size_t>(p / kKvBlockTokens)];
     const int64_t slot = p % kKvBlockTokens;
     const int64_t offset = slot * a.pool->row_bytes();
-    const HeadRows kr =
-        LoadHead(*a.pool, a.pool->KBlock(block, a.layer) + offset, a.kv_head, 1, buf.data(), simd);
-    std::copy(kr.data, kr.data + d, k.begin() + p * d);
+    LoadKSlot(*a.pool, a.pool->KBlock(block, a.layer), a.kv_head, slot, k.data() + p * d, simd);
     const HeadRows vr =
         LoadHead(*a.pool, a.pool->VBlock(block, a.layer) + offset, a.kv_head, 1, buf.data(), simd);
     std::copy(vr.data, vr.data + d, v.begin() + p * d);
@@ -179,7 +213,21 @@ void StoreKv(KvBlockPool& pool, std::span<const int32_t> blocks, int64_t layer, 
   const int32_t block = blocks[static_cast<size_t>(pos / kKvBlockTokens)];
   const int64_t offset = (pos % kKvBlockTokens) * pool.row_bytes();
   const int64_t n = pool.shape().num_kv_heads * pool.shape().head_dim;
-  for (int kv = 0; kv < 2; ++kv) {
+  if (pool.dtype() != DType::kQ8_0) {
+    // K transposed: element (kv_head, e) of this token goes to column `slot` of row
+    // (kv_head * D + e) of the block's K^T tile.
+    const int64_t slot = pos % kKvBlockTokens;
+    std::byte* tile = pool.KBlock(block, layer);
+    for (int64_t i = 0; i < n; ++i) {
+      const int64_t at = i * kKvBlockTokens + slot;
+      if (pool.dtype() == DType::kF32) {
+        reinterpret_cast<float*>(tile)[at] = k_row[i];
+      } else {
+        reinterpret_cast<uint16_t*>(tile)[at] = F32ToF16(k_row[i]);
+      }
+    }
+  }
+  for (int kv = KTransposed(pool) ? 1 : 0; kv < 2; ++kv) {
     std::byte* dst = (kv == 0 ? pool.KBlock(block, layer) : pool.VBlock(block, layer)) + offset;
     const float* src = kv == 0 ? k_row : v_row;
     switch (pool.dtype()) {

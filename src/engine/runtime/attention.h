@@ -62,8 +62,9 @@ inline int64_t AttentionTileTokens(int64_t heads) {
 
 // Flash-attention style: one pass over the sequence's blocks of 16 positions with an online
 // softmax per row (running max and sum, the accumulator rescaled when the max grows). Per block,
-// K and V are widened to f32 once (f32 pools are read in place), then every row takes its scores
-// (four K rows per SIMD call), exponentials and weighted sum of V rows. Causality is a per-row
+// K^T (the pool's transposed K tile; q8_0 rows are transposed here) and V are widened to f32 once
+// (f32 pools are read in place), then one fused SIMD call (attend_block_f32) gives every row its
+// 16 scores as one vector, the softmax step and the weighted sum of V rows. Causality is a per-row
 // count of positions, so only the block on the diagonal is cut. A group of more than
 // kMaxAttentionRows rows runs as several passes. Needs D <= kMaxAttentionHeadDim (the executor
 // refuses larger heads); all scratch is on the stack.
@@ -73,7 +74,8 @@ void AttendGroup(const AttentionGroup& group);
 void AttendHead(const AttentionArgs& args, const float* q, float* out);
 
 // Copies one token's K and V rows (Nkv*D floats each) into slot `pos` of the sequence's blocks,
-// converted to the pool's element type. The caller has reserved blocks covering pos.
+// converted to the pool's element type (K into column pos % 16 of the transposed f32/f16 tile). The
+// caller has reserved blocks covering pos.
 void StoreKv(KvBlockPool& pool, std::span<const int32_t> blocks, int64_t layer, int64_t pos,
              const float* k_row, const float* v_row);
 

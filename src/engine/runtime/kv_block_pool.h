@@ -19,12 +19,15 @@
 //     slot    in [0, kKvBlockTokens) — position p of a sequence lives in block blocks[p / 16],
 //                                      slot p % 16
 //     kv_head in [0, num_kv_heads), d in [0, head_dim)
-// So one token's K (or V) for one layer is a contiguous Nkv*D row, and one block of one layer is a
-// contiguous {16, Nkv, D} tile. Element types (`--kv-cache-dtype`): f32; f16 (IEEE binary16, half
-// the bytes, rounding error 2^-11 relative); q8_0 (GGUF Q8_0 blocks of 32 elements along d, so D
-// must be a multiple of 32: one head row of one token is D/32 blocks of 34 bytes). Keeping all
-// layers of a block together makes a block one range of memory (simple to free, copy or later
-// swap).
+// So one token's V for one layer is a contiguous Nkv*D row, and one block of one layer is a
+// contiguous {16, Nkv, D} tile. EXCEPT K in f32 and f16 pools, stored transposed within the
+// block: the K tile is {Nkv, D, 16} (slot fastest), so the 16 scores of a query row against a
+// block are one 16-lane vector built by D broadcast FMAs (attention.cc, attend_block_f32). q8_0
+// keeps K as {16, Nkv, D} (its 32-element blocks run along d). The tile's size is the same. Element
+// types (`--kv-cache-dtype`): f32; f16 (IEEE binary16, half the bytes, rounding error 2^-11
+// relative); q8_0 (GGUF Q8_0 blocks of 32 elements along d, so D must be a multiple of 32: one head
+// row of one token is D/32 blocks of 34 bytes). Keeping all layers of a block together makes a
+// block one range of memory (simple to free, copy or later swap).
 //
 // Thread rules: the pool and its allocations belong to the engine thread. Compute threads may read
 // and write block storage during a step (disjoint slots), never allocate or free.
@@ -150,7 +153,8 @@ class KvBlockPool {
   // Bytes of one token's K (or V) row for one layer: Nkv * head_bytes.
   int64_t row_bytes() const { return row_bytes_; }
 
-  // Start of the {16, Nkv, D} K (or V) tile of `block` for `layer`.
+  // Start of the K (or V) tile of `block` for `layer`: {16, Nkv, D}, or {Nkv, D, 16} for K in
+  // f32 and f16 pools (see the layout above).
   std::byte* KBlock(int32_t block, int64_t layer) { return Tile(block, layer, 0); }
   std::byte* VBlock(int32_t block, int64_t layer) { return Tile(block, layer, 1); }
   const std::byte* KBlock(int32_t block, int64_t layer) const { return Tile(block, layer, 0); }
