@@ -187,7 +187,9 @@ function openStream(url, body, headers = {}) {
     }
     st.settledAt = performance.now();
   })();
-  st.text = () => st.events.map((e) => e.token?.text ?? "").join("");
+  // The generated text as /generate reports it: special tokens (a sampled <s>) are skipped there
+  // (skip_special_tokens, TGI §3.6) while each stream event carries its token's text.
+  st.text = () => st.events.map((e) => (e.token && !e.token.special ? e.token.text : "")).join("");
   st.complete = () => st.clean && !st.error && st.events.length > 0 &&
     st.events.every((e) => !e.error) && typeof st.events.at(-1).generated_text === "string";
   return st;
@@ -415,7 +417,8 @@ test("(c) SIGKILL of one replica under 12 streams: the others finish, its stream
       const s = streams[i];
       assert.ok(s.complete(), `stream ${i} on a surviving replica completes (error: ${s.error})`);
       assert.equal(refs[k].status, 200);
-      assert.equal(s.text(), refs[k].json.generated_text, `stream ${i}'s text`);
+      assert.equal(s.events.at(-1).generated_text, refs[k].json.generated_text, `stream ${i}'s text`);
+      assert.equal(s.text(), refs[k].json.generated_text, `stream ${i}'s tokens`);
     }
 
     // New requests after the kill: all succeed, on the survivors (nginx retries the refused
