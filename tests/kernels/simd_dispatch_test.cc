@@ -125,68 +125,6 @@ TEST_F(SimdTargetsTest, AxpyMatchesScalarTwin) {
   }
 }
 
-// Attention's weighted sum of V rows: every target against the twin and a double reference, on
-// strided rows (the KV cache's row is several heads wide) and row counts of a block and less.
-TEST_F(SimdTargetsTest, WeightedRowsMatchScalarTwin) {
-  std::mt19937 rng(5);
-  for (const std::string& target : CompiledSimdTargets()) {
-    ASSERT_TRUE(ForceSimdTarget(target).ok()) << target;
-    const SimdKernels& k = GetSimdKernels();
-    for (int64_t n : kSizes) {
-      for (int64_t count : {0, 1, 5, 16}) {
-        const int64_t stride = n + 3;
-        const std::vector<float> v = RandomVector(count * stride, rng), y0 = RandomVector(n, rng);
-        std::vector<float> p = RandomVector(count, rng);
-        for (float& x : p) x = std::fabs(x);
-        std::vector<float> got = y0, spec = y0;
-        k.weighted_rows_f32(p.data(), v.data(), stride, count, n, got.data());
-        ScalarSimdKernels().weighted_rows_f32(p.data(), v.data(), stride, count, n, spec.data());
-        for (int64_t i = 0; i < n; ++i) {
-          double exact = y0[i], scale = std::fabs(y0[i]);
-          for (int64_t j = 0; j < count; ++j) {
-            exact += static_cast<double>(p[j]) * v[j * stride + i];
-            scale += std::fabs(static_cast<double>(p[j]) * v[j * stride + i]);
-          }
-          // count + 1 sequential additions per element: error <= (count + 1) eps * sum|terms|.
-          const double bound = static_cast<double>(count + 1) * FLT_EPSILON * scale;
-          EXPECT_LE(std::fabs(got[i] - exact), bound) << target << " n=" << n << " i=" << i;
-          EXPECT_LE(std::fabs(got[i] - spec[i]), 2 * bound) << target << " n=" << n;
-        }
-      }
-    }
-  }
-}
-
-// Softmax numerators: exp(s - shift) within 2 ulps of std::exp, the sum within n ulps of the
-// twin's; inputs from far below the shift (underflow to 0) up to the shift itself.
-TEST_F(SimdTargetsTest, ExpShiftMatchesScalarTwin) {
-  std::mt19937 rng(6);
-  std::uniform_real_distribution<float> dist(-120.0f, 0.0f);
-  for (const std::string& target : CompiledSimdTargets()) {
-    ASSERT_TRUE(ForceSimdTarget(target).ok()) << target;
-    const SimdKernels& k = GetSimdKernels();
-    for (int64_t n : kSizes) {
-      const float shift = 3.5f;
-      std::vector<float> s(static_cast<size_t>(n));
-      for (float& x : s) x = dist(rng) + shift;
-      if (n > 0) s[0] = shift;  // the max itself: exp(0) = 1
-      std::vector<float> got(s.size()), spec(s.size());
-      const float got_sum = k.exp_shift_f32(s.data(), n, shift, got.data());
-      const float spec_sum = ScalarSimdKernels().exp_shift_f32(s.data(), n, shift, spec.data());
-      for (int64_t j = 0; j < n; ++j) {
-        const float arg = s[j] - shift;  // rounded as both kernels round it
-        const double exact = std::exp(static_cast<double>(arg));
-        EXPECT_LE(std::fabs(got[j] - exact), 2 * FLT_EPSILON * exact + FLT_MIN)
-            << target << " s=" << s[j];
-      }
-      if (n > 0) {
-        EXPECT_EQ(got[0], 1.0f) << target;
-      }
-      EXPECT_LE(std::fabs(got_sum - spec_sum), (n + 2) * FLT_EPSILON * spec_sum) << target;
-    }
-  }
-}
-
 // The fused attention block step: every target against the twin, on head sizes with a d % 4 tail
 // and a tail past the vector width, rows seeing 1..16 slots (pairs with equal and unequal
 // counts), NaN in the slots no row sees, and a second block whose max grows (the rescale).

@@ -25,14 +25,6 @@ struct SimdKernels {
   void (*dot4_f32)(const float* w, int64_t w_stride, const float* x, int64_t n, float* out);
   // y[i] += alpha * x[i] over n floats.
   void (*axpy_f32)(float alpha, const float* x, float* y, int64_t n);
-  // y[i] += sum_{j < count} p[j] * v[j * v_stride + i] for i in [0, n), j in order: the weighted
-  // sum of `count` rows (attention's probabilities times V). SIMD keeps y in registers across the
-  // rows, so y is read and written once per call instead of once per row.
-  void (*weighted_rows_f32)(const float* p, const float* v, int64_t v_stride, int64_t count,
-                            int64_t n, float* y);
-  // out[j] = exp(s[j] - shift) for j in [0, n); returns the sum of the out[j]. Inputs at or below
-  // the shift (softmax after subtracting the max): each out[j] is within 2 ulps of std::exp.
-  float (*exp_shift_f32)(const float* s, int64_t n, float shift, float* out);
   // dst[i] = float(src[i]) over n IEEE binary16 values (bit patterns); exact.
   void (*f16_to_f32)(const uint16_t* src, float* dst, int64_t n);
   // dst[i] = float(src[i]) over n bfloat16 values (bit patterns); exact.
@@ -59,8 +51,8 @@ struct SimdKernels {
   //   p[j] = exp(s[j] - row_max); row_sum += sum_j p[j];
   //   acc[e] = fma(p[j], v[j * v_stride + e], acc[e]) for j ascending.
   // The scores, the max, the correction and the P.V update are bit for bit the twin's on targets
-  // with a fused multiply-add; p[j] uses a vector exp (within 2 ulps of std::exp, as
-  // exp_shift_f32) and the sum of p is a tree (within 16 ulps of the twin's sequential sum).
+  // with a fused multiply-add; p[j] uses a vector exp (Highway's, within 2 ulps of
+  // std::exp) and the sum of p is a tree (within 16 ulps of the twin's sequential sum).
   // A row's operations depend only on its own q, count and state, never on the other rows of the
   // call, so a row gives the same bits whatever tile it is batched in.
   void (*attend_block_f32)(const float* q, int64_t rows, const int64_t* counts, const float* kt,

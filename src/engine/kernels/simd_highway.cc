@@ -108,62 +108,6 @@ void AxpyF32(float alpha, const float* x, float* y, int64_t n) {
   for (; i < n; ++i) y[i] += alpha * x[i];
 }
 
-// Four vectors of y stay in registers while all `count` rows are added in; per element the rows
-// are added in order, as in the twin (one rounding per FMA instead of two).
-void WeightedRowsF32(const float* p, const float* v, int64_t v_stride, int64_t count, int64_t n,
-                     float* y) {
-  const hn::ScalableTag<float> d;
-  const int64_t lanes = static_cast<int64_t>(hn::Lanes(d));
-  int64_t i = 0;
-  for (; i + 4 * lanes <= n; i += 4 * lanes) {
-    auto y0 = hn::LoadU(d, y + i), y1 = hn::LoadU(d, y + i + lanes);
-    auto y2 = hn::LoadU(d, y + i + 2 * lanes), y3 = hn::LoadU(d, y + i + 3 * lanes);
-    for (int64_t j = 0; j < count; ++j) {
-      const float* row = v + j * v_stride + i;
-      const auto pj = hn::Set(d, p[j]);
-      y0 = hn::MulAdd(pj, hn::LoadU(d, row), y0);
-      y1 = hn::MulAdd(pj, hn::LoadU(d, row + lanes), y1);
-      y2 = hn::MulAdd(pj, hn::LoadU(d, row + 2 * lanes), y2);
-      y3 = hn::MulAdd(pj, hn::LoadU(d, row + 3 * lanes), y3);
-    }
-    hn::StoreU(y0, d, y + i);
-    hn::StoreU(y1, d, y + i + lanes);
-    hn::StoreU(y2, d, y + i + 2 * lanes);
-    hn::StoreU(y3, d, y + i + 3 * lanes);
-  }
-  for (; i + lanes <= n; i += lanes) {
-    auto y0 = hn::LoadU(d, y + i);
-    for (int64_t j = 0; j < count; ++j) {
-      y0 = hn::MulAdd(hn::Set(d, p[j]), hn::LoadU(d, v + j * v_stride + i), y0);
-    }
-    hn::StoreU(y0, d, y + i);
-  }
-  for (; i < n; ++i) {
-    for (int64_t j = 0; j < count; ++j) y[i] += p[j] * v[j * v_stride + i];
-  }
-}
-
-// Highway's Exp (1 ulp, valid down to -FLT_MAX, so exp of a very negative shifted score is 0
-// as std::exp's). The sum is a lane-wise partial sum, then a tree: within n ulps of the twin's.
-float ExpShiftF32(const float* s, int64_t n, float shift, float* out) {
-  const hn::ScalableTag<float> d;
-  const int64_t lanes = static_cast<int64_t>(hn::Lanes(d));
-  const auto vshift = hn::Set(d, shift);
-  auto sum = hn::Zero(d);
-  int64_t j = 0;
-  for (; j + lanes <= n; j += lanes) {
-    const auto e = hn::Exp(d, hn::Sub(hn::LoadU(d, s + j), vshift));
-    hn::StoreU(e, d, out + j);
-    sum = hn::Add(sum, e);
-  }
-  float total = hn::GetLane(hn::SumOfLanes(d, sum));
-  for (; j < n; ++j) {
-    out[j] = std::exp(s[j] - shift);
-    total += out[j];
-  }
-  return total;
-}
-
 // silu(g) * up with Highway's Exp (1 ulp; valid up to +104, so -g is clamped there: exp(104)
 // is already +inf in float, and g / inf = -0 as with std::exp; a NaN g stays NaN). The tail goes
 // through the same vector code (padded), so an element's result does not depend on where a
@@ -433,8 +377,8 @@ double FmaProbe(int64_t iterations, float* sink) {
 }
 
 SimdKernels TargetKernels() {
-  return SimdKernels{&DotF32,    &Dot4F32,  &AxpyF32, &WeightedRowsF32, &ExpShiftF32,   &F16ToF32,
-                     &Bf16ToF32, &FmaProbe, {},       &SiluMulF32,      &AttendBlockF32};
+  return SimdKernels{&DotF32,   &Dot4F32, &AxpyF32,    &F16ToF32,      &Bf16ToF32,
+                     &FmaProbe, {},       &SiluMulF32, &AttendBlockF32};
 }
 
 // NOLINTNEXTLINE(google-readability-namespace-comments)

@@ -23,20 +23,6 @@ void AxpyF32Scalar(float alpha, const float* x, float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] += alpha * x[i];
 }
 
-void WeightedRowsF32Scalar(const float* p, const float* v, int64_t v_stride, int64_t count,
-                           int64_t n, float* y) {
-  for (int64_t j = 0; j < count; ++j) AxpyF32Scalar(p[j], v + j * v_stride, y, n);
-}
-
-float ExpShiftF32Scalar(const float* s, int64_t n, float shift, float* out) {
-  float sum = 0.0f;
-  for (int64_t j = 0; j < n; ++j) {
-    out[j] = std::exp(s[j] - shift);
-    sum += out[j];
-  }
-  return sum;
-}
-
 void F16ToF32Scalar(const uint16_t* src, float* dst, int64_t n) {
   for (int64_t i = 0; i < n; ++i) dst[i] = F16ToF32(src[i]);
 }
@@ -105,8 +91,8 @@ double FmaProbeScalar(int64_t iterations, float* sink) {
 
 const SimdKernels& ScalarSimdKernels() {
   static const SimdKernels kScalar = {
-      &DotF32Scalar,           &Dot4F32Scalar,    &AxpyF32Scalar,       &WeightedRowsF32Scalar,
-      &ExpShiftF32Scalar,      &F16ToF32Scalar,   &Bf16ToF32Scalar,     &FmaProbeScalar,
+      &DotF32Scalar,           &Dot4F32Scalar,    &AxpyF32Scalar,
+      &F16ToF32Scalar,         &Bf16ToF32Scalar,  &FmaProbeScalar,
       ScalarQuantDotKernels(), &SiluMulF32Scalar, &AttendBlockF32Scalar};
   return kScalar;
 }
