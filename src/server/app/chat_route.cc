@@ -57,30 +57,6 @@ struct ChatCall {
   std::vector<std::vector<TokenInfo>> top_tokens;  // non-stream, one list per token
 };
 
-std::string ComputeType() {
-  const char* v = std::getenv("COMPUTE_TYPE");
-  return v ? v : "cpu";
-}
-
-int64_t UnixNow() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-http::Response JsonResponse(int status, std::string body, http::Headers headers = {}) {
-  return http::Response{status, "application/json", std::move(headers), std::move(body)};
-}
-
-http::Response JsonError(const api::ApiError& e) {
-  return JsonResponse(e.status, api::ErrorJson(e));
-}
-
-// The same with the error's extra headers (Retry-After on 429 `overloaded`).
-http::Response JsonError(ServerApp& app, const api::ApiError& e) {
-  return JsonResponse(e.status, api::ErrorJson(e), Routes::ErrorHeaders(app, e.status));
-}
-
 // An error after templating: in-band on a stream (then [DONE]), else the JSON error.
 void Fail(ChatCall& call, const api::ApiError& e, FailureReason metric) {
   {
@@ -95,7 +71,7 @@ void Fail(ChatCall& call, const api::ApiError& e, FailureReason metric) {
     call.stream->Send("[DONE]");
     call.stream->Close();
   } else {
-    call.writer->Respond(JsonError(*call.app, e));
+    call.writer->Respond(Routes::JsonError(*call.app, e));
   }
 }
 
@@ -147,7 +123,7 @@ void OnEvent(const std::shared_ptr<ChatCall>& call, int run, GenerationEvent&& e
   }
   const GenerationEnd* end = ev.end ? &*ev.end : nullptr;
   if (call->stream) {
-    const int64_t now = UnixNow();
+    const int64_t now = Routes::UnixNow();
     std::vector<std::string> chunks;
     if (call->tool_stream) {
       const api::ToolCallStream::Chunk c{now, call->model, call->logprobs};
@@ -200,13 +176,13 @@ void OnEvent(const std::shared_ptr<ChatCall>& call, int run, GenerationEvent&& e
     lock.unlock();
     if (tool_error) {
       // The generation itself succeeded (TGI counts it so), its text is not a tool call.
-      call->writer->Respond(JsonError(*tool_error));
+      call->writer->Respond(Routes::JsonError(*call->app, *tool_error));
     } else {
-      call->writer->Respond(JsonResponse(
+      call->writer->Respond(Routes::JsonResponse(
           200,
-          api::ChatCompletionJson(UnixNow(), call->model, call->tokens, call->top_tokens,
+          api::ChatCompletionJson(Routes::UnixNow(), call->model, call->tokens, call->top_tokens,
                                   call->logprobs, *end, tool_call ? &*tool_call : nullptr),
-          call->times.Headers(*end, call->valid, ComputeType())));
+          call->times.Headers(*end, call->valid, Routes::ComputeType())));
     }
   }
   call->times.Finish(*end);
@@ -278,7 +254,7 @@ void Run(std::shared_ptr<ChatCall> call, api::ChatRequest request) {
     if (err->error_type == "template_error") {
       RecordFailure(Routes::GetMetrics(app), FailureReason::kTemplate);
     }
-    call->writer->Respond(JsonError(*err));
+    call->writer->Respond(Routes::JsonError(app, *err));
     return;
   }
   const api::ChatPrompt& p = std::get<api::ChatPrompt>(prompt);
@@ -286,7 +262,7 @@ void Run(std::shared_ptr<ChatCall> call, api::ChatRequest request) {
   Routes::GetMetrics(app).RequestReceived();
   if (request.stream) {
     call->stream =
-        call->writer->StartSse({{"x-compute-type", ComputeType()},
+        call->writer->StartSse({{"x-compute-type", Routes::ComputeType()},
                                 {"x-compute-characters", std::to_string(api::CountChars(p.text))}});
   }
   bool admitted = false;
@@ -318,14 +294,15 @@ bool ParseOrRespond(std::string_view body, api::ChatRequest* out, http::Response
 void ChatTokenize(ServerApp& app, http::Request&& req, std::shared_ptr<http::ResponseWriter> w) {
   api::ChatRequest request;
   if (!ParseOrRespond(req.body, &request, *w)) return;
-  if (!app.ready()) return w->Respond(JsonError(api::UnhealthyError()));
+  if (!app.ready()) return w->Respond(Routes::JsonError(app, api::UnhealthyError()));
   Routes::GetMetrics(app).RequestReceived();
   app.PostValidation([&app, w, r = std::move(request)] {
     auto prompt = Routes::GetChat(app).Apply(r);
-    if (auto* err = std::get_if<api::ApiError>(&prompt)) return w->Respond(JsonError(*err));
+    if (auto* err = std::get_if<api::ApiError>(&prompt))
+      return w->Respond(Routes::JsonError(app, *err));
     const std::string& text = std::get<api::ChatPrompt>(prompt).text;
     const Tokenizer& t = Routes::GetTokenizer(app);
-    w->Respond(JsonResponse(
+    w->Respond(Routes::JsonResponse(
         200, api::ChatTokenizeJson(t.Encode(text, /*add_special_tokens=*/false), text, t)));
   });
 }
@@ -341,7 +318,7 @@ void HandleChat(ServerApp& app, http::Request&& req, std::shared_ptr<http::Respo
   call->times.received = std::chrono::steady_clock::now();
   api::ChatRequest request;
   if (!ParseOrRespond(req.body, &request, *w)) return;
-  if (!app.ready()) return w->Respond(JsonError(api::UnhealthyError()));
+  if (!app.ready()) return w->Respond(Routes::JsonError(app, api::UnhealthyError()));
   Routes::GetMetrics(app).RequestReceived();
   call->model =
       request.model && *request.model != "tgi" ? *request.model : Routes::Config(app).model_id;

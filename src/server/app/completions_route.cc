@@ -30,22 +30,6 @@ struct CompletionCall {
   bool gone = false;
 };
 
-int64_t UnixNow() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-http::Response JsonError(const api::ApiError& e) {
-  return http::Response{e.status, "application/json", {}, api::ErrorJson(e)};
-}
-
-// The same with the error's extra headers (Retry-After on 429 `overloaded`).
-http::Response JsonError(ServerApp& app, const api::ApiError& e) {
-  return http::Response{e.status, "application/json", Routes::ErrorHeaders(app, e.status),
-                        api::ErrorJson(e)};
-}
-
 // One prompt's request failed (validation, overload or generation).
 void Fail(const std::shared_ptr<CompletionCall>& call, const api::ApiError& e) {
   std::unique_lock lock(call->mu);
@@ -65,7 +49,7 @@ void Fail(const std::shared_ptr<CompletionCall>& call, const api::ApiError& e) {
   }
   call->permits.clear();  // free before the client can see the answer
   lock.unlock();
-  call->writer->Respond(JsonError(*call->app, e));
+  call->writer->Respond(Routes::JsonError(*call->app, e));
 }
 
 void OnEvent(const std::shared_ptr<CompletionCall>& call, int index, GenerationEvent&& ev) {
@@ -81,7 +65,7 @@ void OnEvent(const std::shared_ptr<CompletionCall>& call, int index, GenerationE
   const std::string& model = Routes::Config(app).model_id;
   std::unique_lock lock(call->mu);
   if (call->stream) {
-    call->stream->Send(api::CompletionChunkJson(UnixNow(), model, index, ev.token->text,
+    call->stream->Send(api::CompletionChunkJson(Routes::UnixNow(), model, index, ev.token->text,
                                                 ev.end ? &*ev.end : nullptr));
     if (ev.end) {
       RecordSuccess(Routes::GetMetrics(app), RequestTimes{}, *ev.end);
@@ -152,7 +136,7 @@ void HandleCompletions(ServerApp& app, http::Request&& req,
   }
   api::CompletionRequest request = std::move(std::get<api::CompletionRequest>(parsed));
   if (!app.ready()) {
-    return w->Respond(JsonError({503, "unhealthy", "healthcheck"}));
+    return w->Respond(Routes::JsonError(app, api::UnhealthyError()));
   }
   Metrics& metrics = Routes::GetMetrics(app);
   metrics.RequestReceived();
@@ -160,14 +144,14 @@ void HandleCompletions(ServerApp& app, http::Request&& req,
   auto native = api::CompletionToGenerate(request, Routes::ApiLimits(app));
   if (auto* err = std::get_if<api::ApiError>(&native)) {
     RecordFailure(metrics, FailureReason::kValidation);
-    return w->Respond(JsonError(*err));
+    return w->Respond(Routes::JsonError(app, *err));
   }
   std::vector<api::GenerateRequest> requests =
       std::move(std::get<std::vector<api::GenerateRequest>>(native));
   auto call = std::make_shared<CompletionCall>();
   call->app = &app;
   call->writer = w;
-  call->created = UnixNow();
+  call->created = Routes::UnixNow();
   const int n = static_cast<int>(request.prompts.size());
   call->remaining = n;
   call->engine_ids.assign(n, 0);
@@ -187,7 +171,7 @@ void HandleCompletions(ServerApp& app, http::Request&& req,
       call->stream->Send("[DONE]");
       call->stream->Close();
     } else {
-      w->Respond(JsonError(app, api::OverloadedError()));
+      w->Respond(Routes::JsonError(app, api::OverloadedError()));
     }
     return;
   }

@@ -53,15 +53,6 @@ struct NativeCall : std::enable_shared_from_this<NativeCall> {
   bool list_body = false;  // POST / non-streamed
 };
 
-std::string ComputeType() {
-  const char* v = std::getenv("COMPUTE_TYPE");
-  return v ? v : "cpu";
-}
-
-http::Response JsonResponse(int status, std::string body, http::Headers headers = {}) {
-  return http::Response{status, "application/json", std::move(headers), std::move(body)};
-}
-
 void RespondError(NativeCall& call, const api::ApiError& e, FailureReason metric) {
   if (call.app->ready()) RecordFailure(Routes::GetMetrics(*call.app), metric);
   call.permits.clear();  // free before the client can see the answer (and send its next request)
@@ -69,8 +60,7 @@ void RespondError(NativeCall& call, const api::ApiError& e, FailureReason metric
     call.stream->Send(api::ErrorJson(e));
     call.stream->Close();
   } else {
-    call.writer->Respond(
-        JsonResponse(e.status, api::ErrorJson(e), Routes::ErrorHeaders(*call.app, e.status)));
+    call.writer->Respond(Routes::JsonError(*call.app, e));
   }
 }
 
@@ -138,8 +128,8 @@ void OnEvent(const std::shared_ptr<NativeCall>& call, size_t seq, GenerationEven
   RecordSuccess(metrics, call->times, end);
   LogRequest(call->times, end, call->valid, Routes::Config(app).json_output);
   call->permits.clear();  // free before the client can see the answer
-  call->writer->Respond(
-      JsonResponse(200, std::move(body), call->times.Headers(end, call->valid, ComputeType())));
+  call->writer->Respond(Routes::JsonResponse(
+      200, std::move(body), call->times.Headers(end, call->valid, Routes::ComputeType())));
 }
 
 // Validation worker: validate, then submit to the engine.
@@ -206,7 +196,7 @@ void HandleNative(ServerApp& app, http::Request&& req, std::shared_ptr<http::Res
   call->list_body = shape == Shape::kCompat && !streamed;
   if (streamed) {
     call->stream =
-        w->StartSse({{"x-compute-type", ComputeType()},
+        w->StartSse({{"x-compute-type", Routes::ComputeType()},
                      {"x-compute-characters", std::to_string(api::CountChars(request.inputs))}});
   }
   if (!app.ready()) {

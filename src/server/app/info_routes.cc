@@ -1,6 +1,8 @@
 // GET /health, /ping, / (health), /info, /metrics, /v1/models, /api-doc/openapi.json;
 // POST /tokenize and /invocations; route registration.
 #include <boost/asio/post.hpp>
+#include <chrono>
+#include <cstdlib>
 
 #include "server/api/openapi.h"
 #include "server/api/tgi_json.h"
@@ -14,10 +16,10 @@ namespace sg::server {
 namespace {
 
 http::Response Json(int status, std::string body) {
-  return http::Response{status, "application/json", {}, std::move(body)};
+  return Routes::JsonResponse(status, std::move(body));
 }
 
-http::Response Unhealthy() { return Json(503, api::ErrorJson({503, "unhealthy", "healthcheck"})); }
+http::Response Unhealthy() { return Json(503, api::ErrorJson(api::UnhealthyError())); }
 
 void Health(ServerApp& app, std::shared_ptr<http::ResponseWriter> w) {
   w->Respond(app.ready() ? http::Response{200, "", {}, ""} : Unhealthy());
@@ -98,6 +100,17 @@ void Invocations(ServerApp& app, http::Request&& req, std::shared_ptr<http::Resp
 }
 
 }  // namespace
+
+std::string Routes::ComputeType() {
+  const char* v = std::getenv("COMPUTE_TYPE");
+  return v ? v : "cpu";
+}
+
+int64_t Routes::UnixNow() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 void Routes::OnLoaded(ServerApp& app) {
   app.metrics_ =

@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "server/api/tgi_json.h"
 #include "server/api/validation.h"
 #include "server/app/server_app.h"
 
@@ -30,6 +31,18 @@ class Routes {
     if (status != 429) return {};
     return {{"retry-after", std::to_string(a.gate_.RetryAfterSeconds())}};
   }
+  // A JSON answer.
+  static http::Response JsonResponse(int status, std::string body, http::Headers headers = {}) {
+    return http::Response{status, "application/json", std::move(headers), std::move(body)};
+  }
+  // A JSON error answer (api::ErrorJson) with its ErrorHeaders.
+  static http::Response JsonError(ServerApp& a, const api::ApiError& e) {
+    return JsonResponse(e.status, api::ErrorJson(e), ErrorHeaders(a, e.status));
+  }
+  // The `x-compute-type` header's value: $COMPUTE_TYPE, else "cpu" (TGI's).
+  static std::string ComputeType();
+  // Seconds since the Unix epoch (OpenAI's `created`).
+  static int64_t UnixNow();
   static Metrics& GetMetrics(ServerApp& a) { return *a.metrics_; }
   static const Model& GetModel(const ServerApp& a) { return *a.model_; }
   // Null unless --resumable-streams.
