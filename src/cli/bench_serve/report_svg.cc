@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "cli/bench_serve/report.h"
+#include "engine/text/jinja/html_escape.h"
 
 namespace sg::benchserve {
 namespace {
@@ -29,33 +30,10 @@ std::string TickLabel(double v) {
   return buf;
 }
 
-std::string Escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out.push_back(c);
-    }
-  }
-  return out;
-}
-
 std::string Text(double x, double y, const std::string& s, const char* anchor,
                  const std::string& extra = "") {
   return "<text x=\"" + Num(x) + "\" y=\"" + Num(y) + "\" text-anchor=\"" + anchor + "\"" + extra +
-         ">" + Escape(s) + "</text>\n";
+         ">" + jinja::HtmlEscape(s) + "</text>\n";
 }
 
 std::string Line(double x1, double y1, double x2, double y2, const std::string& style) {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "engine/core/status.h"
+#include "engine/text/jinja/html_escape.h"
 
 namespace sg::jinja {
 
@@ -195,9 +196,6 @@ struct CallArgs {
 
 // "'" + S + "'" (written so that GCC 12's -Wrestrict false positive on "x" + string stays quiet).
 std::string Quoted(std::string_view s);
-
-// markupsafe.escape: & < > " ' as HTML entities.
-std::string HtmlEscape(std::string_view s);
 
 // Python repr of a string (quotes chosen as Python does, non-printables escaped).
 void AppendStringRepr(std::string_view s, std::string& out);
