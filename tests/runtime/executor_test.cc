@@ -50,15 +50,7 @@ class ExecutorTest : public ::testing::TestWithParam<Arch> {
   // Every position's logits of `tokens` run alone, in chunks of `chunk` tokens.
   std::vector<float> RunAlone(const std::vector<int32_t>& tokens, int64_t chunk) {
     KvAllocation kv = exec_->NewSequence();
-    std::vector<float> all;
-    for (size_t start = 0; start < tokens.size(); start += chunk) {
-      const size_t n = std::min<size_t>(chunk, tokens.size() - start);
-      StepSequence s{std::span(tokens).subspan(start, n), static_cast<int64_t>(start), &kv, true};
-      std::vector<float> logits(n * V());
-      Status st = exec_->Step({&s, 1}, logits);
-      EXPECT_TRUE(st.ok()) << st.ToString();
-      all.insert(all.end(), logits.begin(), logits.end());
-    }
+    std::vector<float> all = testing::StepAlone(*exec_, kv, tokens, 0, chunk);
     EXPECT_EQ(kv.length(), static_cast<int64_t>(tokens.size()));
     return all;
   }

@@ -45,17 +45,7 @@ class PrefixReuseTest : public ::testing::TestWithParam<DType> {
   // Runs tokens[start, end) of `kv` in chunks of `chunk`, every position's logits appended.
   std::vector<float> Run(KvAllocation& kv, const std::vector<int32_t>& tokens, int64_t start,
                          int64_t chunk) {
-    std::vector<float> all;
-    for (int64_t s = start; s < static_cast<int64_t>(tokens.size()); s += chunk) {
-      const int64_t n = std::min<int64_t>(chunk, static_cast<int64_t>(tokens.size()) - s);
-      StepSequence seq{std::span(tokens).subspan(static_cast<size_t>(s), static_cast<size_t>(n)), s,
-                       &kv, true};
-      std::vector<float> logits(static_cast<size_t>(n * V()));
-      Status st = exec_->Step({&seq, 1}, logits);
-      EXPECT_TRUE(st.ok()) << st.ToString();
-      all.insert(all.end(), logits.begin(), logits.end());
-    }
-    return all;
+    return testing::StepAlone(*exec_, kv, tokens, start, chunk);
   }
 
   ThreadPool pool_{2};

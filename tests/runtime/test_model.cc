@@ -1,5 +1,7 @@
 #include "test_model.h"
 
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <cmath>
 #include <random>
@@ -182,6 +184,21 @@ std::vector<double> ReferenceLogits(const Model& model, std::span<const int32_t>
     logits.insert(logits.end(), row.begin(), row.end());
   }
   return logits;
+}
+
+std::vector<float> StepAlone(Executor& exec, KvAllocation& kv, std::span<const int32_t> tokens,
+                             int64_t start, int64_t chunk) {
+  const int64_t vocab = exec.model().config.vocab_size;
+  std::vector<float> all;
+  for (int64_t s = start; s < static_cast<int64_t>(tokens.size()); s += chunk) {
+    const int64_t n = std::min<int64_t>(chunk, static_cast<int64_t>(tokens.size()) - s);
+    StepSequence seq{tokens.subspan(static_cast<size_t>(s), static_cast<size_t>(n)), s, &kv, true};
+    std::vector<float> logits(static_cast<size_t>(n * vocab));
+    Status st = exec.Step({&seq, 1}, logits);
+    EXPECT_TRUE(st.ok()) << st.ToString();
+    all.insert(all.end(), logits.begin(), logits.end());
+  }
+  return all;
 }
 
 }  // namespace sg::testing

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "engine/model/model.h"
+#include "engine/runtime/executor.h"
 
 namespace sg::testing {
 
@@ -37,5 +38,10 @@ std::unique_ptr<TestModel> MakeTinyModel(const TinySpec& spec);
 
 // Logits {n, V} for every position of `tokens` run as one sequence from position 0.
 std::vector<double> ReferenceLogits(const Model& model, std::span<const int32_t> tokens);
+
+// Every position's logits {n, V} of tokens[start, end), run as the only sequence of each step in
+// steps of `chunk` tokens, appended in order (a failed step fails the test).
+std::vector<float> StepAlone(Executor& exec, KvAllocation& kv, std::span<const int32_t> tokens,
+                             int64_t start, int64_t chunk);
 
 }  // namespace sg::testing

@@ -156,6 +156,14 @@ class ResumableTest : public ::testing::Test {
   std::shared_ptr<ResumableStream> Open(FakeWriter& w, std::string route = "/generate_stream") {
     return registry_->Open(std::move(route), w, {{"x-compute-type", "cpu"}});
   }
+  // A stream that sent event 1, then lost its client; *cancels counts its cancel calls.
+  std::shared_ptr<ResumableStream> OpenSendOneAndLeave(FakeWriter& w, int* cancels) {
+    auto s = Open(w);
+    s->SetCancel([cancels] { ++*cancels; });
+    s->Send(Payload(1));
+    Leave(w, *s);
+    return s;
+  }
 
   Clock::time_point now_ = Clock::time_point() + std::chrono::hours(1);
   std::shared_ptr<ResumableStreams> registry_;
@@ -269,11 +277,8 @@ TEST_F(ResumableTest, NewestReconnectWinsAndTheOlderIsCut) {
 TEST_F(ResumableTest, DetachedStreamIsCancelledWhenTheWindowPasses) {
   Make();
   FakeWriter w;
-  auto s = Open(w);
   int cancels = 0;
-  s->SetCancel([&] { ++cancels; });
-  s->Send(Payload(1));
-  Leave(w, *s);
+  auto s = OpenSendOneAndLeave(w, &cancels);
   now_ += milliseconds(999);
   EXPECT_EQ(registry_->Sweep(now_), now_ + milliseconds(1));
   EXPECT_EQ(cancels, 0);
@@ -301,11 +306,8 @@ TEST_F(ResumableTest, DetachedStreamIsCancelledWhenTheWindowPasses) {
 TEST_F(ResumableTest, ReattachingStopsTheClockAndFinishedStreamsAreKeptAWindow) {
   Make();
   FakeWriter w;
-  auto s = Open(w);
   int cancels = 0;
-  s->SetCancel([&] { ++cancels; });
-  s->Send(Payload(1));
-  Leave(w, *s);
+  auto s = OpenSendOneAndLeave(w, &cancels);
   now_ += milliseconds(900);
   FakeWriter r;
   ASSERT_EQ(registry_->Resume("/generate_stream", s->id() + "-1", r), Result::kResumed);
