@@ -4,8 +4,9 @@
 // Beside the results: the machine facts, the decode roof = memory bandwidth / weight bytes read
 // per decoded token (every weight byte is read once per step), and the prefill roof = peak
 // compute throughput / matmul operations per token: the int8 peak (AMX tiles, VNNI or maddubs,
-// as the integer kernels run) for quantized weights, the f32 FMA peak for float weights. The
-// last column is each test's share of its roof.
+// as the integer kernels run) for quantized weights, a third of the AMX bfloat16 peak for F16
+// weights where they run on the tile unit (three products per weight, amx_half.h), the f32 FMA
+// peak for other float weights. The last column is each test's share of its roof.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -194,8 +195,21 @@ Status RunBench(const BenchArgs& args) {
   const bool int8_weights =
       ActivationTypeFor(model->weights.layers.front().w_gate.type) != DType::kF32 &&
       GetMatMulKernels() == MatMulKernels::kFast && peak_int8 > 0;
+  // F16 layer weights on the AMX tile unit: three bfloat16 products per weight (amx_half.h).
+  const bool bf16_weights = model->weights.layers.front().w_gate.type == DType::kF16 &&
+                            GetMatMulKernels() == MatMulKernels::kFast &&
+                            GetSimdKernels().quant.half_amx;
+  const double peak_bf16 = bf16_weights ? MeasurePeakBf16Gflops(pool) : 0.0;
   const double decode_roof = bandwidth * 1e9 / static_cast<double>(bytes_per_token);
-  const double prefill_roof = (int8_weights ? peak_int8 : peak_gflops) * 1e9 / flops_per_token;
+  const double prefill_peak = int8_weights   ? peak_int8
+                              : bf16_weights ? peak_bf16 / 3.0
+                                             : peak_gflops;
+  const double prefill_roof = prefill_peak * 1e9 / flops_per_token;
+  char bf16_line[128] = "";
+  if (bf16_weights) {
+    std::snprintf(bf16_line, sizeof bf16_line,
+                  "peak bf16 throughput (measured, AMX tdpbf16ps): %.1f GFLOP/s\n", peak_bf16);
+  }
   std::fprintf(
       facts,
       "cpu: %s\nthreads: %d\nsimd: %s\nkernels: %s\nweights: %s\nkv cache: %s\n"
@@ -204,6 +218,7 @@ Status RunBench(const BenchArgs& args) {
       "matmul work per prefilled token: %.3f GFLOP\n"
       "peak f32 FMA throughput (measured): %.1f GFLOP/s\n"
       "peak int8 throughput (measured, %s): %.1f GOP/s\n"
+      "%s"
       "prefill roof (pp, %s peak): %.1f tokens/s\n\n",
       CpuName().c_str(), threads, SimdTargetName().c_str(),
       GetMatMulKernels() == MatMulKernels::kFast ? "fast (integer dots)" : "reference (f32)",
@@ -211,7 +226,11 @@ Status RunBench(const BenchArgs& args) {
       std::string(KvCacheDTypeName(opts.kv_dtype)).c_str(),
       static_cast<double>(bytes_per_token) / (1 << 20), bandwidth, decode_roof,
       flops_per_token / 1e9, peak_gflops, int8_how.empty() ? "none" : int8_how.c_str(), peak_int8,
-      int8_weights ? "int8" : "f32", prefill_roof);
+      bf16_line,
+      int8_weights   ? "int8"
+      : bf16_weights ? "bf16 / 3"
+                     : "f32",
+      prefill_roof);
 
   // Warm-up: page the weights in and size the kernels' scratch.
   SG_RETURN_IF_ERROR(
@@ -261,6 +280,7 @@ Status RunBench(const BenchArgs& args) {
                          {"decode_roof_ts", bandwidth * 1e9 / static_cast<double>(bytes_per_token)},
                          {"peak_gflops", peak_gflops},
                          {"peak_int8_gops", peak_int8},
+                         {"peak_bf16_gflops", peak_bf16},
                          {"roof_ts", is_pp ? prefill_roof : decode_roof}});
     } else {
       // The share of the roof of the test: the compute roof for pp, the DRAM roof for tg.

@@ -3,7 +3,7 @@
 //
 // Included by quant_dot_highway.cc once, INSIDE namespace sg::HWY_NAMESPACE for the AVX3_DL target
 // (AVX-512 with VNNI; the tile instructions are written as inline assembly, which needs no
-// compiler target), after rows8_kernels-inl.h, whose Unpack functions it reuses.
+// compiler target; amx_tile.h), after rows8_kernels-inl.h, whose Unpack functions it reuses.
 //
 // Exactness: per 32-element block, one TDPBSSD gives every (token, row) integer sum of the block
 // exactly (signed codes times signed activation codes, summed in int32 without saturation), so
@@ -26,35 +26,6 @@
 // Thread rules: any thread; the tile configuration is loaded and released inside each call, and
 // the scratch is per thread.
 
-// The tile instructions, with the register number as an immediate printed into the mnemonic.
-template <int kT>
-inline void AmxTileLoad(const void* base, int64_t stride) {
-  __asm__ volatile("tileloadd (%0,%1,1), %%tmm%c2" : : "r"(base), "r"(stride), "i"(kT) : "memory");
-}
-template <int kT>
-inline void AmxTileStore(void* base, int64_t stride) {
-  __asm__ volatile("tilestored %%tmm%c2, (%0,%1,1)" : : "r"(base), "r"(stride), "i"(kT) : "memory");
-}
-template <int kT>
-inline void AmxTileZero() {
-  __asm__ volatile("tilezero %%tmm%c0" : : "i"(kT));
-}
-// dst += a . b over signed bytes (Intel order tdpbssd dst, a, b; AT&T reverses it).
-template <int kDst, int kA, int kB>
-inline void AmxDpbssd() {
-  __asm__ volatile("tdpbssd %%tmm%c0, %%tmm%c1, %%tmm%c2" : : "i"(kB), "i"(kA), "i"(kDst));
-}
-
-// The 64-byte tile configuration (palette 1).
-struct alignas(64) AmxTileConfig {
-  uint8_t palette = 1;
-  uint8_t start_row = 0;
-  uint8_t reserved[14] = {};
-  uint16_t colsb[16] = {};
-  uint8_t rows[16] = {};
-};
-static_assert(sizeof(AmxTileConfig) == 64);
-
 // Loads the configuration of the registers above: C tiles of 16 x 64 bytes, A tiles of 16 rows of
 // a_bytes, B tiles of b_rows rows of 64 bytes (b_rows = a_bytes / 4: one row per four codes).
 inline void AmxConfigure(int a_bytes, int b_rows) {
@@ -67,10 +38,8 @@ inline void AmxConfigure(int a_bytes, int b_rows) {
     cfg.rows[4 + i] = static_cast<uint8_t>(b_rows);
     cfg.colsb[4 + i] = 64;
   }
-  __asm__ volatile("ldtilecfg %0" : : "m"(cfg));
+  AmxLoadConfig(cfg);
 }
-
-inline void AmxRelease() { __asm__ volatile("tilerelease" ::: "memory"); }
 
 // vpermt2d indices that gather B row 2c + e from two groups' code vectors of chunk c: the first
 // source holds group 0's quads h = 0, 1 (256 bits each), the second group 1's. Weight row n

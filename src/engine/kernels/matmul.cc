@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/kernels/amx_half.h"
 #include "engine/kernels/ops.h"
 #include "engine/kernels/quant_dot.h"
 #include "engine/kernels/simd_dispatch.h"
@@ -210,6 +211,10 @@ struct RowKernel {
   QuantGemm16Fn gemm16 = nullptr;  // AMX 16-row strips against several tokens (amx.h)
   HalfDotFn hdot = nullptr;        // f16/bf16 widening kernel
   HalfGemmFn hgemm = nullptr;      // its several-token form
+  // F16 through HalfGemmAmx (amx_half.h) when a call has several tokens (prefill chunks, batched
+  // decode); one token keeps hdot, which reads DRAM faster than the tile path converts (29 against
+  // 22 GB/s, kernel_bench f16 2048 x 2048 on the AMX Xeon).
+  bool half_amx = false;
   const SimdKernels* simd = nullptr;
   uint64_t row_bytes = 0;
   int64_t in = 0;
@@ -229,7 +234,8 @@ struct RowKernel {
                         int64_t y_stride, bool accumulate) const;
 
   // y[t * y_stride + r] (+)= row r . input t, for r in [r0, r1) and every token.
-  // tiles16: the input packed for gemm16 (null: not packed, e.g. one token).
+  // tiles16: the input packed for gemm16 or, for half_amx, HalfGemmAmx (null: not packed, e.g.
+  // one token).
   void Rows(int64_t r0, int64_t r1, int64_t num_tokens, const float* x, const std::byte* qx,
             int64_t qx_stride, const std::byte* tiles16, float* y, int64_t y_stride,
             bool accumulate) const {
@@ -256,6 +262,13 @@ struct RowKernel {
           for (int i = 0; i < kRows8; ++i) Store(yt + i, eight[i], accumulate);
         }
       }
+      return;
+    }
+    if (half_amx && num_tokens > 1) {
+      HalfGemmAmx(
+          reinterpret_cast<const uint16_t*>(w->data + static_cast<uint64_t>(r0) * row_bytes),
+          static_cast<int64_t>(row_bytes / 2), r1 - r0, tiles16, num_tokens, in, y + r0, y_stride,
+          accumulate);
       return;
     }
     if (hgemm != nullptr && num_tokens > 1) {
@@ -363,6 +376,7 @@ RowKernel MakeRowKernel(const TensorView& w) {
   if (w.type == DType::kF16) {
     k.hdot = k.simd->quant.f16;
     k.hgemm = k.simd->quant.f16_gemm;
+    k.half_amx = k.simd->quant.half_amx;
   }
   if (w.type == DType::kBF16) {
     k.hdot = k.simd->quant.bf16;
@@ -389,8 +403,12 @@ struct QuantizedInput {
   int64_t q8_stride = 0, q8k_stride = 0;  // bytes per token row
   std::byte* tiles16 = nullptr;           // the Q8 rows packed for the AMX kernels (several tokens)
   std::byte* tiles16k = nullptr;          // the Q8_K rows packed for them
+  std::byte* half_tiles = nullptr;        // the f32 rows packed for HalfGemmAmx
 
-  const std::byte* TilesFor(DType act) const { return act == DType::kQ8_K ? tiles16k : tiles16; }
+  const std::byte* TilesFor(const RowKernel& k) const {
+    if (k.half_amx) return half_tiles;
+    return k.act == DType::kQ8_K ? tiles16k : tiles16;
+  }
 
   const std::byte* For(DType act) const { return act == DType::kQ8_K ? q8k : q8; }
   int64_t StrideFor(DType act) const { return act == DType::kQ8_K ? q8k_stride : q8_stride; }
@@ -402,7 +420,9 @@ QuantizedInput QuantizeInput(std::span<const RowKernel> kernels, const float* x,
                              int64_t in, std::span<std::byte> scratch, ThreadPool& pool) {
   bool need_q8 = false, need_q8k = false;
   bool tiles = false, tiles_k = false;  // an AMX kernel reads that layout packed into tiles
+  bool half = false;                    // a HalfGemmAmx kernel reads x packed
   for (const RowKernel& k : kernels) {
+    half |= k.half_amx && num_tokens > 1;
     need_q8 |= k.act == DType::kQ8_0;
     need_q8k |= k.act == DType::kQ8_K;
     const bool amx = num_tokens > 1 && k.gemm16 != nullptr;
@@ -410,7 +430,7 @@ QuantizedInput QuantizeInput(std::span<const RowKernel> kernels, const float* x,
     tiles_k |= amx && k.act == DType::kQ8_K;
   }
   QuantizedInput q;
-  if (!need_q8 && !need_q8k) return q;
+  if (!need_q8 && !need_q8k && !half) return q;
   if (scratch.empty()) scratch = FallbackScratch(MatMulScratchBytes(num_tokens, in));
   assert(static_cast<int64_t>(scratch.size()) >= MatMulScratchBytes(num_tokens, in));
   std::byte* p = scratch.data();
@@ -431,7 +451,17 @@ QuantizedInput QuantizeInput(std::span<const RowKernel> kernels, const float* x,
     q.tiles16 = align64(p);
     p = q.tiles16 + Tiles16Bytes(DType::kQ8_0, num_tokens, in);
   }
-  if (tiles_k) q.tiles16k = align64(p);
+  if (tiles_k) {
+    q.tiles16k = align64(p);
+    p = q.tiles16k + Tiles16Bytes(DType::kQ8_K, num_tokens, in);
+  }
+  if (half) {
+    q.half_tiles = align64(p);
+    pool.ParallelFor((num_tokens + 15) / 16, [&](int64_t b, int64_t e) {
+      PackHalfTiles(x, in, num_tokens, in, b, e, q.half_tiles);
+    });
+  }
+  if (!need_q8 && !need_q8k) return q;
   const QuantDotKernels& kq = kernels[0].simd->quant;
   auto quantize = [&](int64_t b, int64_t e) {
     for (int64_t t = b; t < e; ++t) {
@@ -508,7 +538,8 @@ int64_t MatMulScratchBytes(int64_t num_tokens, int64_t max_cols) {
              (ActivationRowBytes(DType::kQ8_0, cols) + ActivationRowBytes(DType::kQ8_K, cols)) +
          (num_tokens > 1 ? Tiles16Bytes(DType::kQ8_0, num_tokens, cols) +
                                Tiles16Bytes(DType::kQ8_K, num_tokens, cols) + 128
-                         : 0);
+                         : 0) +
+         (num_tokens > 1 && AmxHalfUsable() ? HalfTilesBytes(num_tokens, cols) + 64 : 0);
 }
 
 void MatMul(const TensorView& w, const float* x, int64_t num_tokens, float* y, ThreadPool& pool,
@@ -529,7 +560,7 @@ void MatMul(const TensorView& w, const float* x, int64_t num_tokens, float* y, T
   const std::byte* qx = q.For(k.act);
   const int64_t qs = q.StrideFor(k.act);
   ParallelRows(pool, out, [&](int64_t b, int64_t e) {
-    k.Rows(b, e, num_tokens, x, qx, qs, q.TilesFor(k.act), y, out, accumulate);
+    k.Rows(b, e, num_tokens, x, qx, qs, q.TilesFor(k), y, out, accumulate);
   });
 }
 
@@ -562,7 +593,7 @@ void MatMulMulti(std::span<const MatMulOutput> outs, const float* x, int64_t num
       if (lo >= hi) continue;
       const RowKernel& k = kernels[j];
       k.Rows(lo - first_row[j], hi - first_row[j], num_tokens, x, q.For(k.act), q.StrideFor(k.act),
-             q.TilesFor(k.act), outs[j].y, outs[j].w->rows(), false);
+             q.TilesFor(k), outs[j].y, outs[j].w->rows(), false);
     }
   });
 }
@@ -585,9 +616,9 @@ void MatMulSwiGlu(const TensorView& gate, const TensorView& up, const float* x, 
   const QuantizedInput q = QuantizeInput(kernels, x, num_tokens, in, scratch, pool);
   ParallelRows(pool, inter, [&](int64_t b, int64_t e) {
     kernels[0].Rows(b, e, num_tokens, x, q.For(kernels[0].act), q.StrideFor(kernels[0].act),
-                    q.TilesFor(kernels[0].act), out, inter, false);
+                    q.TilesFor(kernels[0]), out, inter, false);
     kernels[1].Rows(b, e, num_tokens, x, q.For(kernels[1].act), q.StrideFor(kernels[1].act),
-                    q.TilesFor(kernels[1].act), up_scratch, inter, false);
+                    q.TilesFor(kernels[1]), up_scratch, inter, false);
     for (int64_t t = 0; t < num_tokens; ++t) {
       SiluMul(out + t * inter + b, up_scratch + t * inter + b, out + t * inter + b, e - b);
     }

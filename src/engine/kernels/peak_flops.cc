@@ -4,6 +4,7 @@
 #include <chrono>
 #include <vector>
 
+#include "engine/kernels/amx_half.h"
 #include "engine/kernels/simd_dispatch.h"
 
 namespace sg {
@@ -43,6 +44,12 @@ double MeasurePeakInt8Gops(ThreadPool& pool, std::string* how) {
   if (k.int8_probe == nullptr) return 0.0;
   constexpr int64_t kIterations = 4'000'000;  // ~80 ms per thread on AMX, ~10 ms on VNNI
   return BestRateG(pool, [&](int) { return k.int8_probe(kIterations); });
+}
+
+double MeasurePeakBf16Gflops(ThreadPool& pool) {
+  if (!GetSimdKernels().quant.half_amx) return 0.0;
+  constexpr int64_t kIterations = 1'000'000;  // ~70 ms per thread
+  return BestRateG(pool, [&](int) { return AmxHalfProbe(kIterations); });
 }
 
 }  // namespace sg

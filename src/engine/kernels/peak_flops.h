@@ -20,4 +20,8 @@ double MeasurePeakGflops(ThreadPool& pool);
 // threads of `pool`, best of 3 runs; 0 where the target has no probe. *how names the instruction.
 double MeasurePeakInt8Gops(ThreadPool& pool, std::string* how);
 
+// Peak bfloat16 GFLOP/s of the AMX tile unit (TDPBF16PS, amx_half.h) on all threads of `pool`,
+// best of 3 runs; 0 where the F16 kernels do not use it (QuantDotKernels::half_amx).
+double MeasurePeakBf16Gflops(ThreadPool& pool);
+
 }  // namespace sg

@@ -122,6 +122,9 @@ struct QuantDotKernels {
   QuantGemm16Fn gemm16[kNumQuantDotTypes] = {};  // AMX 16-row strips; null without AMX
   PackTiles16Fn pack_tiles16 = nullptr;          // their token side (Q8_0 rows); null without AMX
   PackTiles16Fn pack_tiles16_k = nullptr;        // the same for Q8_K rows
+  // F16 weights run HalfGemmAmx (amx_half.h) for any number of tokens: on the AVX3_DL target
+  // where AmxHalfUsable(), so forcing another target (STREAMGEN_ISA) also turns it off.
+  bool half_amx = false;
   // Peak-throughput probe of the integer products (benchmarks only): `iterations` rounds of
   // register-only int8 multiply-add chains with the target's widest instruction (AMX TDPBSSD
   // where the strip kernels use the tile unit, else 512-bit VPDPBUSD, else 256-bit

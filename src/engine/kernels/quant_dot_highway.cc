@@ -19,6 +19,8 @@
 
 #include "engine/core/half.h"
 #include "engine/kernels/amx.h"
+#include "engine/kernels/amx_half.h"
+#include "engine/kernels/amx_tile.h"
 #include "engine/kernels/quant_dot.h"
 #include "engine/kernels/quant_dot_spec.h"
 #include "engine/quant/blocks.h"
@@ -587,6 +589,7 @@ void AddAmxKernels(QuantDotKernels* k) {
   k->gemm16[7] = &GemmRows16Amx<AmxQ6K>;
   k->pack_tiles16 = &PackTiles16;
   k->pack_tiles16_k = &PackTiles16K;
+  k->half_amx = AmxHalfUsable();
 #else
   k->int8_probe = &Int8Probe;
   k->int8_probe_name =
