@@ -1,6 +1,7 @@
-// F16 weights through the AMX-BF16 tile unit (Intel Sapphire Rapids and later): prefill chunks,
-// batched decode and single-token decode all run the same tile arithmetic, so a token's outputs
-// never depend on the other tokens of its step.
+// F16 weights through the AMX-BF16 tile unit (Intel Sapphire Rapids and later), for matmuls of
+// several tokens (matmul.cc: from kHalfAmxMinTokens on; fewer keep the f32 FMA kernels, whose
+// results differ from these in the last bits). Within this kernel a (row, token) result never
+// depends on the other tokens of the call, their number or the token's place among them.
 //
 // The arithmetic. Every f16 weight w is split exactly into two bfloat16 values, w = wh + wl
 // (wh = w rounded to bfloat16, to nearest even; wl = w - wh, which has at most 3 significant bits

@@ -200,6 +200,13 @@ void MatMulReference(const TensorView& w, const float* x, int64_t num_tokens, fl
 
 // ---- fast path ------------------------------------------------------------------------------
 
+// Tokens from which F16 matmuls take the AMX-BF16 tile path (where it exists): its per-call
+// conversion of the weights into bfloat16 tiles is paid once for all tokens, so it wins from 5 on.
+// kernel_bench f16 2048 x 2048, 2 threads, AMX Xeon, GFLOP/s tile vs FMA: 1 token 22 vs 29 GB/s
+// (decode reads DRAM faster without the conversion), 2: 56 vs 87, 4: 103 vs 163, 5: 132 vs 112,
+// 8: 212 vs 169, 16: 345 vs 182, 512: 650 vs 185.
+constexpr int64_t kHalfAmxMinTokens = 5;
+
 // One weight's kernel, resolved once per call.
 struct RowKernel {
   const TensorView* w = nullptr;
@@ -211,9 +218,8 @@ struct RowKernel {
   QuantGemm16Fn gemm16 = nullptr;  // AMX 16-row strips against several tokens (amx.h)
   HalfDotFn hdot = nullptr;        // f16/bf16 widening kernel
   HalfGemmFn hgemm = nullptr;      // its several-token form
-  // F16 through HalfGemmAmx (amx_half.h) when a call has several tokens (prefill chunks, batched
-  // decode); one token keeps hdot, which reads DRAM faster than the tile path converts (29 against
-  // 22 GB/s, kernel_bench f16 2048 x 2048 on the AMX Xeon).
+  // F16 through HalfGemmAmx (amx_half.h) when a call has kHalfAmxMinTokens tokens or more
+  // (prefill chunks, batched decode); fewer keep hdot / hgemm.
   bool half_amx = false;
   const SimdKernels* simd = nullptr;
   uint64_t row_bytes = 0;
@@ -264,7 +270,7 @@ struct RowKernel {
       }
       return;
     }
-    if (half_amx && num_tokens > 1) {
+    if (half_amx && num_tokens >= kHalfAmxMinTokens) {
       HalfGemmAmx(
           reinterpret_cast<const uint16_t*>(w->data + static_cast<uint64_t>(r0) * row_bytes),
           static_cast<int64_t>(row_bytes / 2), r1 - r0, tiles16, num_tokens, in, y + r0, y_stride,
@@ -422,7 +428,7 @@ QuantizedInput QuantizeInput(std::span<const RowKernel> kernels, const float* x,
   bool tiles = false, tiles_k = false;  // an AMX kernel reads that layout packed into tiles
   bool half = false;                    // a HalfGemmAmx kernel reads x packed
   for (const RowKernel& k : kernels) {
-    half |= k.half_amx && num_tokens > 1;
+    half |= k.half_amx && num_tokens >= kHalfAmxMinTokens;
     need_q8 |= k.act == DType::kQ8_0;
     need_q8k |= k.act == DType::kQ8_K;
     const bool amx = num_tokens > 1 && k.gemm16 != nullptr;
@@ -539,7 +545,8 @@ int64_t MatMulScratchBytes(int64_t num_tokens, int64_t max_cols) {
          (num_tokens > 1 ? Tiles16Bytes(DType::kQ8_0, num_tokens, cols) +
                                Tiles16Bytes(DType::kQ8_K, num_tokens, cols) + 128
                          : 0) +
-         (num_tokens > 1 && AmxHalfUsable() ? HalfTilesBytes(num_tokens, cols) + 64 : 0);
+         (num_tokens >= kHalfAmxMinTokens && AmxHalfUsable() ? HalfTilesBytes(num_tokens, cols) + 64
+                                                             : 0);
 }
 
 void MatMul(const TensorView& w, const float* x, int64_t num_tokens, float* y, ThreadPool& pool,
