@@ -42,7 +42,7 @@ constexpr int64_t kChunk = 32;             // elements per tile row (32 bfloat16
 constexpr int64_t kTileBytes = 1024;       // one 16 x 64-byte tile
 constexpr int64_t kChunkPairBytes = 2048;  // the hi and lo tiles of one chunk
 constexpr int64_t kSuperTileBytes = 1 << 20;
-constexpr int64_t kPrefetchChunks = 4;  // measured: 4 > 8 > 16 chunks ahead
+constexpr int64_t kPrefetchChunks = 4;  // ahead; measured (16 tokens): 4 beat 8 and 16
 
 int64_t Chunks(int64_t n) { return (n + kChunk - 1) / kChunk; }
 
@@ -54,12 +54,13 @@ bool Probe() {
   unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
   if (__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) == 0) return false;
   const bool amx_bf16 = (edx >> 22) & 1;
-  const bool avx512f = (ebx >> 16) & 1, avx512bw = (ebx >> 30) & 1, avx512vl = (ebx >> 31) & 1;
+  const bool avx512f = (ebx >> 16) & 1, avx512dq = (ebx >> 17) & 1;
+  const bool avx512bw = (ebx >> 30) & 1, avx512vl = (ebx >> 31) & 1;
   if (__get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx) == 0) return false;
   const bool avx512_bf16 = (eax >> 5) & 1;
   if (__get_cpuid(1, &eax, &ebx, &ecx, &edx) == 0) return false;
   const bool f16c = (ecx >> 29) & 1;
-  return amx_bf16 && avx512f && avx512bw && avx512vl && avx512_bf16 && f16c;
+  return amx_bf16 && avx512f && avx512dq && avx512bw && avx512vl && avx512_bf16 && f16c;
 }
 #else
 bool Probe() { return false; }

@@ -4,14 +4,14 @@
 // depends on the other tokens of the call, their number or the token's place among them.
 //
 // The arithmetic. Every f16 weight w is split exactly into two bfloat16 values, w = wh + wl
-// (wh = w rounded to bfloat16, to nearest even; wl = w - wh, which has at most 3 significant bits
-// and so is exact in bfloat16). Every f32 activation x is split into xh = bf16(x) and
+// (wh = w rounded to 8 significant bits by Veltkamp's split, wl = w - wh, at most 4 significant
+// bits, so exact in bfloat16). Every f32 activation x is split into xh = bf16(x) and
 // xl = bf16(x - xh) (both to nearest even): xh + xl keeps 16 of x's 24 significant bits,
-// |x - xh - xl| <= 2^-17 |x|. Per 32-element chunk of the row, in chunk order, the tile unit adds
+// |x - xh - xl| <= 2^-16 |x|. Per 32-element chunk of the row, in chunk order, the tile unit adds
 // wh*xh, then wh*xl, then wl*xh into one f32 accumulator per (row, token) (TDPBF16PS: products of
-// bfloat16 pairs, exact in f32, summed with round to nearest even, denormals flushed). The dropped
-// wl*xl is at most 2^-9 * 2^-9 |w x|, so each product is within about 2^-16 of w * x in relative
-// terms, against f16-rounded activations' 2^-11 in llama.cpp's F16 path.
+// bfloat16 pairs, exact in f32, summed in f32, denormals flushed). The dropped wl*xl is at most
+// about 2^-16 |w x|, so each product is within 2^-15 |w x| (worst case), against f16-rounded
+// activations' 2^-11 in llama.cpp's F16 path.
 //
 // Why: the f32 FMA path peaks at 64 flop/cycle per core; TDPBF16PS does 1024, so three of them
 // per product still leave 5x the FMA roof.
