@@ -1,7 +1,7 @@
-// The AMX-BF16 kernel of F16 weights (amx_half.h): a (row, token) result does not depend on the
-// other tokens of the call, on where the token sits in it, or on which rows are computed with it;
-// every result is within the split arithmetic's bound of the exact dot product; accumulate adds
-// with one rounding. Skipped where the CPU or the OS does not allow the tile unit.
+// The AMX-BF16 kernel of F16 and BF16 weights (amx_half.h): a (row, token) result does not depend
+// on the other tokens of the call, on where the token sits in it, or on which rows are computed
+// with it; every result is within the split arithmetic's bound of the exact dot product; accumulate
+// adds with one rounding. Skipped where the CPU or the OS does not allow the tile unit.
 #include "engine/kernels/amx_half.h"
 
 #include <gtest/gtest.h>
@@ -31,16 +31,19 @@ struct AlignedBytes {
 
 struct Problem {
   int64_t rows, n;
-  std::vector<uint16_t> w;  // rows x n f16
+  bool bf16;                // weights in bfloat16 (else f16)
+  std::vector<uint16_t> w;  // rows x n
   std::vector<float> x;     // tokens x n
+
+  float W(int64_t i) const { return bf16 ? Bf16ToF32(w[i]) : F16ToF32(w[i]); }
 };
 
-Problem MakeProblem(int64_t rows, int64_t n, int64_t tokens, uint32_t seed) {
+Problem MakeProblem(int64_t rows, int64_t n, int64_t tokens, uint32_t seed, bool bf16) {
   std::mt19937 rng(seed);
   std::normal_distribution<float> dist(0.0f, 1.0f);
-  Problem p{rows, n, {}, {}};
+  Problem p{rows, n, bf16, {}, {}};
   p.w.resize(static_cast<size_t>(rows * n));
-  for (uint16_t& v : p.w) v = F32ToF16(dist(rng));
+  for (uint16_t& v : p.w) v = bf16 ? F32ToBf16(dist(rng)) : F32ToF16(dist(rng));
   p.x.resize(static_cast<size_t>(tokens * n));
   for (float& v : p.x) v = dist(rng);
   return p;
@@ -55,11 +58,12 @@ std::vector<float> RunKernel(const Problem& p, int64_t r0, int64_t r1, int64_t t
   PackHalfTiles(x, p.n, tokens, p.n, 0, (tokens + 15) / 16, tiles.p);
   std::vector<float> out(static_cast<size_t>(tokens * p.rows), init);
   HalfGemmAmx(p.w.data() + r0 * p.n, p.n, r1 - r0, tiles.p, tokens, p.n, out.data() + r0, p.rows,
-              accumulate);
+              accumulate, p.bf16);
   return out;
 }
 
-class AmxHalfTest : public ::testing::Test {
+// Param: BF16 weights (else F16).
+class AmxHalfTest : public ::testing::TestWithParam<bool> {
  protected:
   void SetUp() override {
     if (!AmxHalfUsable()) GTEST_SKIP() << "no AMX-BF16 here: " << AmxNote();
@@ -69,10 +73,10 @@ class AmxHalfTest : public ::testing::Test {
 // Token counts that take each path of the kernel: one token tile (up to four strips at once),
 // up to four tiles (chunks converted as they are used) and more (strips converted once per
 // super-tile); head sizes with and without a tail chunk; 83 rows leave a partial strip.
-TEST_F(AmxHalfTest, ATokensResultDoesNotDependOnTheRestOfTheCall) {
+TEST_P(AmxHalfTest, ATokensResultDoesNotDependOnTheRestOfTheCall) {
   for (int64_t n : {32, 40, 96, 1000}) {
     const int64_t rows = 83, tokens = 70;
-    const Problem p = MakeProblem(rows, n, tokens, static_cast<uint32_t>(n));
+    const Problem p = MakeProblem(rows, n, tokens, static_cast<uint32_t>(n), GetParam());
     const std::vector<float> all = RunKernel(p, 0, rows, 0, tokens);
     for (int64_t t0 : {0, 5, 33, 64}) {
       for (int64_t count : {1, 2, 16, 17, 40}) {
@@ -99,19 +103,21 @@ TEST_F(AmxHalfTest, ATokensResultDoesNotDependOnTheRestOfTheCall) {
   }
 }
 
-// The bound of amx_half.h: per product, |w x - (wh xh + wh xl + wl xh)| <= 2^-15 |w x| (the
+// The bound of amx_half.h (BF16 weights: only the activation's split, 2^-16, two products per
+// element). F16: per product, |w x - (wh xh + wh xl + wl xh)| <= 2^-15 |w x| (the
 // split of x leaves at most 2^-16 |x|, the dropped wl xl at most 2^-16 |w x|), plus the f32
 // additions of three products per element (3n roundings of partial sums <= sum |w x|), plus an
 // absolute FLT_MIN per product for the flushed denormals.
-TEST_F(AmxHalfTest, ResultsAreWithinTheSplitBound) {
+TEST_P(AmxHalfTest, ResultsAreWithinTheSplitBound) {
   for (int64_t n : {40, 1000, 4096}) {
     const int64_t rows = 19, tokens = 21;
-    Problem p = MakeProblem(rows, n, tokens, 7);
-    // Extremes: the largest f16, the smallest subnormal, zeros; tiny and large activations.
-    p.w[0] = 0x7BFF;
-    p.w[1] = 0x0001;
+    Problem p = MakeProblem(rows, n, tokens, 7, GetParam());
+    // Extremes: the largest f16 (bf16: 65536), the smallest subnormal f16 (bf16: the smallest
+    // normal), zeros; tiny and large activations.
+    p.w[0] = p.bf16 ? 0x4780 : 0x7BFF;
+    p.w[1] = p.bf16 ? 0x0080 : 0x0001;
     p.w[2] = 0x0000;
-    p.w[3] = 0xFBFF;
+    p.w[3] = p.bf16 ? 0xC780 : 0xFBFF;
     p.x[0] = 1e-30f;
     p.x[1] = 3e20f;
     p.x[n + 2] = -1e-39f;  // a denormal
@@ -120,12 +126,14 @@ TEST_F(AmxHalfTest, ResultsAreWithinTheSplitBound) {
       for (int64_t r = 0; r < rows; ++r) {
         double exact = 0, abs_sum = 0;
         for (int64_t i = 0; i < n; ++i) {
-          const double prod = static_cast<double>(F16ToF32(p.w[r * n + i])) * p.x[t * n + i];
+          const double prod = static_cast<double>(p.W(r * n + i)) * p.x[t * n + i];
           exact += prod;
           abs_sum += std::fabs(prod);
         }
         const double bound =
-            (std::ldexp(1.0, -15) + 3.0 * static_cast<double>(n) * std::ldexp(1.0, -24)) * abs_sum +
+            (std::ldexp(1.0, p.bf16 ? -16 : -15) +
+             (p.bf16 ? 2.0 : 3.0) * static_cast<double>(n) * std::ldexp(1.0, -24)) *
+                abs_sum +
             static_cast<double>(n) * 1.2e-38;
         ASSERT_LE(std::fabs(got[t * rows + r] - exact), bound)
             << "n=" << n << " t=" << t << " r=" << r;
@@ -134,13 +142,18 @@ TEST_F(AmxHalfTest, ResultsAreWithinTheSplitBound) {
   }
 }
 
-TEST_F(AmxHalfTest, AccumulateAddsTheDotProductOnce) {
+TEST_P(AmxHalfTest, AccumulateAddsTheDotProductOnce) {
   const int64_t rows = 35, n = 96, tokens = 18;
-  const Problem p = MakeProblem(rows, n, tokens, 3);
+  const Problem p = MakeProblem(rows, n, tokens, 3, GetParam());
   const std::vector<float> y = RunKernel(p, 0, rows, 0, tokens);
   const std::vector<float> acc = RunKernel(p, 0, rows, 0, tokens, /*accumulate=*/true, 1.5f);
   for (size_t i = 0; i < y.size(); ++i) ASSERT_EQ(acc[i], 1.5f + y[i]) << i;
 }
+
+INSTANTIATE_TEST_SUITE_P(F16AndBf16, AmxHalfTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& i) {
+                           return i.param ? "bf16" : "f16";
+                         });
 
 }  // namespace
 }  // namespace sg

@@ -166,9 +166,10 @@ inline __m512 VeltkampHi(__m512 f) {
 }
 
 // Chunk c of rows [0, rows) of a strip (rows <= 16; the other rows of the tiles are left as they
-// are) into its A tiles: wh at a, wl at a + kTileBytes (64 bytes per row).
+// are) into its A tiles: wh at a, wl at a + kTileBytes (64 bytes per row). BF16 weights are their
+// own wh (copied; wl is not written and not used).
 inline void ConvertChunk(const uint16_t* w, int64_t w_stride, int64_t rows, int64_t n, int64_t c,
-                         std::byte* a) {
+                         bool bf16, std::byte* a) {
   const bool tail = (c + 1) * kChunk > n;  // elements past n read as zeros
   const int64_t left = n - c * kChunk;
   const __mmask16 m0 = _cvtu32_mask16(!tail || left >= 16 ? 0xFFFFu : (1u << left) - 1u);
@@ -181,6 +182,10 @@ inline void ConvertChunk(const uint16_t* w, int64_t w_stride, int64_t rows, int6
                             : _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src));
     const __m256i v1 = tail ? _mm256_maskz_loadu_epi16(m1, src + 16)
                             : _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + 16));
+    if (bf16) {
+      _mm512_store_si512(a + i * 64, _mm512_inserti64x4(_mm512_castsi256_si512(v0), v1, 1));
+      continue;
+    }
     const __m512 f0 = _mm512_cvtph_ps(v0), f1 = _mm512_cvtph_ps(v1);
     const __m512 h0 = VeltkampHi(f0), h1 = VeltkampHi(f1);
     // Exact conversions (the values are bfloat16 already); elements 0..15 from the second operand.
@@ -191,22 +196,24 @@ inline void ConvertChunk(const uint16_t* w, int64_t w_stride, int64_t rows, int6
 }
 
 // Every chunk of a strip into A tiles (chunk c at a + c * kChunkPairBytes); rows past `rows` zero.
-void ConvertStrip(const uint16_t* w, int64_t w_stride, int64_t rows, int64_t n, std::byte* a) {
+void ConvertStrip(const uint16_t* w, int64_t w_stride, int64_t rows, int64_t n, bool bf16,
+                  std::byte* a) {
   const int64_t chunks = Chunks(n);
   if (rows < 16) std::memset(a, 0, static_cast<size_t>(chunks * kChunkPairBytes));
-  for (int64_t c = 0; c < chunks; ++c)
-    ConvertChunk(w, w_stride, rows, n, c, a + c * kChunkPairBytes);
+  for (int64_t c = 0; c < chunks; ++c) {
+    ConvertChunk(w, w_stride, rows, n, c, bf16, a + c * kChunkPairBytes);
+  }
 }
 
 // C tile kC += the strip's chunk (A tiles 4, 5, loaded) times token tile kC's chunk at
-// bc + kC * b_stride: wh * xh, then wh * xl, then wl * xh.
+// bc + kC * b_stride: wh * xh, then wh * xl, then (F16 weights) wl * xh.
 template <int kC>
-inline void TokenTileProducts(const std::byte* bc, int64_t b_stride) {
+inline void TokenTileProducts(const std::byte* bc, int64_t b_stride, bool bf16) {
   AmxTileLoad<6>(bc + kC * b_stride, 64);
   AmxTileLoad<7>(bc + kC * b_stride + kTileBytes, 64);
   AmxDpbf16ps<kC, 4, 6>();
   AmxDpbf16ps<kC, 4, 7>();
-  AmxDpbf16ps<kC, 5, 6>();
+  if (!bf16) AmxDpbf16ps<kC, 5, 6>();
 }
 
 // Zeroes C tiles 0 .. kCount - 1.
@@ -218,10 +225,11 @@ inline void ZeroC() {
   if constexpr (kCount > 3) AmxTileZero<3>();
 }
 
-// The f16 rows of one strip: rows [0, rows) at w, w_stride elements apart, n elements each.
+// The f16 (or bf16) rows of one strip: rows [0, rows) at w, w_stride elements apart, n each.
 struct StripRows {
   const uint16_t* w;
   int64_t w_stride, rows, n;
+  bool bf16;
 };
 
 // kBlocks token tiles (C tiles 0 .. kBlocks - 1) of one strip over every chunk. The strip comes
@@ -240,15 +248,15 @@ void StripTiles(const std::byte* a, const StripRows& src, const std::byte* b,
     if (a != nullptr) {
       ac = a + c * kChunkPairBytes;
     } else {
-      ConvertChunk(src.w, src.w_stride, src.rows, src.n, c, buf[c & 1]);
+      ConvertChunk(src.w, src.w_stride, src.rows, src.n, c, src.bf16, buf[c & 1]);
     }
     const std::byte* bc = b + c * kChunkPairBytes;
     AmxTileLoad<4>(ac, 64);
-    AmxTileLoad<5>(ac + kTileBytes, 64);
-    if constexpr (kBlocks > 0) TokenTileProducts<0>(bc, b_stride);
-    if constexpr (kBlocks > 1) TokenTileProducts<1>(bc, b_stride);
-    if constexpr (kBlocks > 2) TokenTileProducts<2>(bc, b_stride);
-    if constexpr (kBlocks > 3) TokenTileProducts<3>(bc, b_stride);
+    if (!src.bf16) AmxTileLoad<5>(ac + kTileBytes, 64);
+    if constexpr (kBlocks > 0) TokenTileProducts<0>(bc, b_stride, src.bf16);
+    if constexpr (kBlocks > 1) TokenTileProducts<1>(bc, b_stride, src.bf16);
+    if constexpr (kBlocks > 2) TokenTileProducts<2>(bc, b_stride, src.bf16);
+    if constexpr (kBlocks > 3) TokenTileProducts<3>(bc, b_stride, src.bf16);
   }
 }
 
@@ -271,12 +279,14 @@ void StripsOneTokenTile(const StripRows& src, const std::byte* b,
       constexpr int kJ = decltype(j)::value;
       std::byte* a = buf[c & 1][kJ];
       ConvertChunk(src.w + 16 * kJ * src.w_stride, src.w_stride,
-                   std::min<int64_t>(16, src.rows - 16 * kJ), src.n, c, a);
+                   std::min<int64_t>(16, src.rows - 16 * kJ), src.n, c, src.bf16, a);
       AmxTileLoad<4>(a, 64);
-      AmxTileLoad<5>(a + kTileBytes, 64);
       AmxDpbf16ps<kJ, 4, 6>();  // wh * xh
       AmxDpbf16ps<kJ, 4, 7>();  // wh * xl
-      AmxDpbf16ps<kJ, 5, 6>();  // wl * xh
+      if (!src.bf16) {
+        AmxTileLoad<5>(a + kTileBytes, 64);
+        AmxDpbf16ps<kJ, 5, 6>();  // wl * xh
+      }
     };
     if constexpr (kStrips > 0) strip(std::integral_constant<int, 0>{});
     if constexpr (kStrips > 1) strip(std::integral_constant<int, 1>{});
@@ -364,7 +374,8 @@ void PackHalfTiles(const float* x, int64_t x_stride, int64_t num_tokens, int64_t
 }
 
 void HalfGemmAmx(const uint16_t* w, int64_t w_stride, int64_t num_rows, const void* tiles,
-                 int64_t num_tokens, int64_t n, float* out, int64_t out_stride, bool accumulate) {
+                 int64_t num_tokens, int64_t n, float* out, int64_t out_stride, bool accumulate,
+                 bool bf16_weights) {
   if (num_rows <= 0 || num_tokens <= 0) return;
   const auto* packed = static_cast<const std::byte*>(tiles);
   const int64_t token_tiles = (num_tokens + 15) / 16;
@@ -373,7 +384,8 @@ void HalfGemmAmx(const uint16_t* w, int64_t w_stride, int64_t num_rows, const vo
   Configure();
   if (token_tiles == 1) {
     for (int64_t r0 = 0; r0 < num_rows; r0 += 64) {
-      const StripRows src{w + r0 * w_stride, w_stride, std::min<int64_t>(64, num_rows - r0), n};
+      const StripRows src{w + r0 * w_stride, w_stride, std::min<int64_t>(64, num_rows - r0), n,
+                          bf16_weights};
       const int strips = static_cast<int>((src.rows + 15) / 16);
       Dispatch4(strips,
                 [&](auto k) { StripsOneTokenTile<decltype(k)::value>(src, packed, s.strips); });
@@ -392,8 +404,9 @@ void HalfGemmAmx(const uint16_t* w, int64_t w_stride, int64_t num_rows, const vo
     const int64_t s1 = std::min(token_tiles, s0 + super);
     const bool once = s1 - s0 <= 4;  // one group: each strip is read once, converted as used
     for (int64_t r0 = 0; r0 < num_rows; r0 += 16) {
-      const StripRows src{w + r0 * w_stride, w_stride, std::min<int64_t>(16, num_rows - r0), n};
-      if (!once) ConvertStrip(src.w, w_stride, src.rows, n, s.a);
+      const StripRows src{w + r0 * w_stride, w_stride, std::min<int64_t>(16, num_rows - r0), n,
+                          bf16_weights};
+      if (!once) ConvertStrip(src.w, w_stride, src.rows, n, bf16_weights, s.a);
       for (int64_t g = s0; g < s1; g += 4) {
         const int blocks = static_cast<int>(std::min<int64_t>(4, s1 - g));
         Dispatch4(blocks, [&](auto k) {
@@ -434,7 +447,7 @@ HWY_POP_ATTRIBUTES
 namespace sg {
 void PackHalfTiles(const float*, int64_t, int64_t, int64_t, int64_t, int64_t, void*) {}
 void HalfGemmAmx(const uint16_t*, int64_t, int64_t, const void*, int64_t, int64_t, float*, int64_t,
-                 bool) {}
+                 bool, bool) {}
 double AmxHalfProbe(int64_t) { return 0.0; }
 }  // namespace sg
 #endif

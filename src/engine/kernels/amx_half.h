@@ -1,7 +1,8 @@
-// F16 weights through the AMX-BF16 tile unit (Intel Sapphire Rapids and later), for matmuls of
-// several tokens (matmul.cc: from kHalfAmxMinTokens on; fewer keep the f32 FMA kernels, whose
-// results differ from these in the last bits). Within this kernel a (row, token) result never
-// depends on the other tokens of the call, their number or the token's place among them.
+// F16 and BF16 weights through the AMX-BF16 tile unit (Intel Sapphire Rapids and later). F16
+// takes it for matmuls of several tokens (matmul.cc: from kHalfAmxMinTokens on; fewer keep the
+// f32 FMA kernels, whose results differ from these in the last bits); BF16 for every call (its
+// weights need no split). Within this kernel a (row, token) result never depends on the other
+// tokens of the call, their number or the token's place among them.
 //
 // The arithmetic. Every f16 weight w is split exactly into two bfloat16 values, w = wh + wl
 // (wh = w rounded to 8 significant bits by Veltkamp's split, wl = w - wh, at most 4 significant
@@ -18,7 +19,7 @@
 //
 // Enabled with the int8 tile kernels (amx.h: the CPU, the OS and Linux's permission) where the
 // CPU also has AMX-BF16, AVX512-BF16 and F16C. STREAMGEN_AMX=0 or STREAMGEN_AMX_F16=0 turn it
-// off (then F16 runs the f32 FMA kernels, whose results differ in the last bits).
+// off (then F16 and BF16 run the f32 FMA kernels, whose results differ in the last bits).
 // Thread rules: any thread; each call loads and releases its own tile configuration and uses
 // per-thread scratch.
 #pragma once
@@ -42,10 +43,12 @@ void PackHalfTiles(const float* x, int64_t x_stride, int64_t num_tokens, int64_t
                    int64_t first_tile, int64_t end_tile, void* tiles);
 
 // out[t * out_stride + r] (+)= row r . token t in the arithmetic above, for r < num_rows (row r
-// of n f16 values at w + r * w_stride) and t < num_tokens (packed by PackHalfTiles); `accumulate`
+// of n f16 values at w + r * w_stride; bf16_weights: bfloat16 values, their own wh, two products
+// per weight, wh*xh then wh*xl) and t < num_tokens (packed by PackHalfTiles); `accumulate`
 // adds the dot product to out (one rounding) instead of storing it.
 void HalfGemmAmx(const uint16_t* w, int64_t w_stride, int64_t num_rows, const void* tiles,
-                 int64_t num_tokens, int64_t n, float* out, int64_t out_stride, bool accumulate);
+                 int64_t num_tokens, int64_t n, float* out, int64_t out_stride, bool accumulate,
+                 bool bf16_weights = false);
 
 // Peak-throughput probe (benchmarks only): `iterations` rounds of four independent TDPBF16PS on
 // registers; returns the bfloat16 float operations executed (2 per multiply-add). Only where
