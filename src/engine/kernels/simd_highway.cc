@@ -211,74 +211,49 @@ HWY_INLINE void AttendSoftmaxRow(const float* s, int64_t n, int64_t dim, float* 
   *row_sum += hn::GetLane(hn::SumOfLanes(d, sum));
 }
 
-// acc[e] = fma(p[j], v[j][e], acc[e]) for j < n in order, for one row or two rows that see the
-// same n (the pair shares each load of V).
-HWY_INLINE void AttendPv(const float* pa, const float* pb, const float* v, int64_t v_stride,
-                         int64_t n, int64_t dim, float* ya_ptr, float* yb_ptr) {
+// y_r[e] = fma(p_r[j], v[j][e], y_r[e]) for j < n in order, for kRows (1 or 2) rows that see the
+// same n: the rows share each load of V. Four vectors of each row stay in registers across the
+// j loop, then one vector, then a scalar tail; per element the FMAs are the twin's, in its order.
+template <int kRows>
+HWY_INLINE void AttendPv(const float* const (&p)[kRows], const float* v, int64_t v_stride,
+                         int64_t n, int64_t dim, float* const (&y)[kRows]) {
   const hn::ScalableTag<float> d;
+  using V = hn::Vec<decltype(d)>;
   const int64_t lanes = static_cast<int64_t>(hn::Lanes(d));
   int64_t i = 0;
-  if (pb != nullptr) {
-    for (; i + 4 * lanes <= dim; i += 4 * lanes) {
-      float* ya = ya_ptr + i;
-      float* yb = yb_ptr + i;
-      auto a0 = hn::LoadU(d, ya), a1 = hn::LoadU(d, ya + lanes);
-      auto a2 = hn::LoadU(d, ya + 2 * lanes), a3 = hn::LoadU(d, ya + 3 * lanes);
-      auto b0 = hn::LoadU(d, yb), b1 = hn::LoadU(d, yb + lanes);
-      auto b2 = hn::LoadU(d, yb + 2 * lanes), b3 = hn::LoadU(d, yb + 3 * lanes);
-      for (int64_t j = 0; j < n; ++j) {
-        const float* row = v + j * v_stride + i;
-        const auto v0 = hn::LoadU(d, row), v1 = hn::LoadU(d, row + lanes);
-        const auto v2 = hn::LoadU(d, row + 2 * lanes), v3 = hn::LoadU(d, row + 3 * lanes);
-        const auto pja = hn::Set(d, pa[j]), pjb = hn::Set(d, pb[j]);
-        a0 = hn::MulAdd(pja, v0, a0);
-        b0 = hn::MulAdd(pjb, v0, b0);
-        a1 = hn::MulAdd(pja, v1, a1);
-        b1 = hn::MulAdd(pjb, v1, b1);
-        a2 = hn::MulAdd(pja, v2, a2);
-        b2 = hn::MulAdd(pjb, v2, b2);
-        a3 = hn::MulAdd(pja, v3, a3);
-        b3 = hn::MulAdd(pjb, v3, b3);
+  for (; i + 4 * lanes <= dim; i += 4 * lanes) {
+    V a[kRows][4];
+    for (int r = 0; r < kRows; ++r) {
+      for (int u = 0; u < 4; ++u) a[r][u] = hn::LoadU(d, y[r] + i + u * lanes);
+    }
+    for (int64_t j = 0; j < n; ++j) {
+      const float* row = v + j * v_stride + i;
+      const V v0 = hn::LoadU(d, row), v1 = hn::LoadU(d, row + lanes);
+      const V v2 = hn::LoadU(d, row + 2 * lanes), v3 = hn::LoadU(d, row + 3 * lanes);
+      for (int r = 0; r < kRows; ++r) {
+        const V pj = hn::Set(d, p[r][j]);
+        a[r][0] = hn::MulAdd(pj, v0, a[r][0]);
+        a[r][1] = hn::MulAdd(pj, v1, a[r][1]);
+        a[r][2] = hn::MulAdd(pj, v2, a[r][2]);
+        a[r][3] = hn::MulAdd(pj, v3, a[r][3]);
       }
-      hn::StoreU(a0, d, ya);
-      hn::StoreU(a1, d, ya + lanes);
-      hn::StoreU(a2, d, ya + 2 * lanes);
-      hn::StoreU(a3, d, ya + 3 * lanes);
-      hn::StoreU(b0, d, yb);
-      hn::StoreU(b1, d, yb + lanes);
-      hn::StoreU(b2, d, yb + 2 * lanes);
-      hn::StoreU(b3, d, yb + 3 * lanes);
+    }
+    for (int r = 0; r < kRows; ++r) {
+      for (int u = 0; u < 4; ++u) hn::StoreU(a[r][u], d, y[r] + i + u * lanes);
     }
   }
-  for (int pass = 0; pass < (pb != nullptr ? 2 : 1); ++pass) {
-    const float* p = pass == 0 ? pa : pb;
-    float* y = pass == 0 ? ya_ptr : yb_ptr;
-    int64_t k = i;
-    for (; k + 4 * lanes <= dim; k += 4 * lanes) {
-      auto y0 = hn::LoadU(d, y + k), y1 = hn::LoadU(d, y + k + lanes);
-      auto y2 = hn::LoadU(d, y + k + 2 * lanes), y3 = hn::LoadU(d, y + k + 3 * lanes);
-      for (int64_t j = 0; j < n; ++j) {
-        const float* row = v + j * v_stride + k;
-        const auto pj = hn::Set(d, p[j]);
-        y0 = hn::MulAdd(pj, hn::LoadU(d, row), y0);
-        y1 = hn::MulAdd(pj, hn::LoadU(d, row + lanes), y1);
-        y2 = hn::MulAdd(pj, hn::LoadU(d, row + 2 * lanes), y2);
-        y3 = hn::MulAdd(pj, hn::LoadU(d, row + 3 * lanes), y3);
-      }
-      hn::StoreU(y0, d, y + k);
-      hn::StoreU(y1, d, y + k + lanes);
-      hn::StoreU(y2, d, y + k + 2 * lanes);
-      hn::StoreU(y3, d, y + k + 3 * lanes);
+  for (; i + lanes <= dim; i += lanes) {
+    V a[kRows];
+    for (int r = 0; r < kRows; ++r) a[r] = hn::LoadU(d, y[r] + i);
+    for (int64_t j = 0; j < n; ++j) {
+      const V vj = hn::LoadU(d, v + j * v_stride + i);
+      for (int r = 0; r < kRows; ++r) a[r] = hn::MulAdd(hn::Set(d, p[r][j]), vj, a[r]);
     }
-    for (; k + lanes <= dim; k += lanes) {
-      auto y0 = hn::LoadU(d, y + k);
-      for (int64_t j = 0; j < n; ++j) {
-        y0 = hn::MulAdd(hn::Set(d, p[j]), hn::LoadU(d, v + j * v_stride + k), y0);
-      }
-      hn::StoreU(y0, d, y + k);
-    }
-    for (; k < dim; ++k) {
-      for (int64_t j = 0; j < n; ++j) y[k] = std::fma(p[j], v[j * v_stride + k], y[k]);
+    for (int r = 0; r < kRows; ++r) hn::StoreU(a[r], d, y[r] + i);
+  }
+  for (; i < dim; ++i) {
+    for (int r = 0; r < kRows; ++r) {
+      for (int64_t j = 0; j < n; ++j) y[r][i] = std::fma(p[r][j], v[j * v_stride + i], y[r][i]);
     }
   }
 }
@@ -304,16 +279,16 @@ void AttendBlockF32(const float* q, int64_t rows, const int64_t* counts, const f
     float* acc_a = acc + r * dim;
     AttendSoftmaxRow(s[0], counts[r], dim, row_max + r, row_sum + r, acc_a, p[0]);
     if (!pair) {
-      AttendPv(p[0], nullptr, v, v_stride, counts[r], dim, acc_a, nullptr);
+      AttendPv<1>({p[0]}, v, v_stride, counts[r], dim, {acc_a});
       continue;
     }
     float* acc_b = acc_a + dim;
     AttendSoftmaxRow(s[1], counts[r + 1], dim, row_max + r + 1, row_sum + r + 1, acc_b, p[1]);
     if (counts[r] == counts[r + 1]) {
-      AttendPv(p[0], p[1], v, v_stride, counts[r], dim, acc_a, acc_b);
+      AttendPv<2>({p[0], p[1]}, v, v_stride, counts[r], dim, {acc_a, acc_b});
     } else {
-      AttendPv(p[0], nullptr, v, v_stride, counts[r], dim, acc_a, nullptr);
-      AttendPv(p[1], nullptr, v, v_stride, counts[r + 1], dim, acc_b, nullptr);
+      AttendPv<1>({p[0]}, v, v_stride, counts[r], dim, {acc_a});
+      AttendPv<1>({p[1]}, v, v_stride, counts[r + 1], dim, {acc_b});
     }
   }
 }
