@@ -213,18 +213,17 @@ void StoreKv(KvBlockPool& pool, std::span<const int32_t> blocks, int64_t layer, 
   const int32_t block = blocks[static_cast<size_t>(pos / kKvBlockTokens)];
   const int64_t offset = (pos % kKvBlockTokens) * pool.row_bytes();
   const int64_t n = pool.shape().num_kv_heads * pool.shape().head_dim;
-  if (pool.dtype() != DType::kQ8_0) {
-    // K transposed: element (kv_head, e) of this token goes to column `slot` of row
-    // (kv_head * D + e) of the block's K^T tile.
+  if (KTransposed(pool)) {
+    // K transposed: element i = (kv_head, e) of this token goes to column `slot` of row i of the
+    // block's K^T tile (f32 or f16; the element type is chosen once, not per element).
     const int64_t slot = pos % kKvBlockTokens;
     std::byte* tile = pool.KBlock(block, layer);
-    for (int64_t i = 0; i < n; ++i) {
-      const int64_t at = i * kKvBlockTokens + slot;
-      if (pool.dtype() == DType::kF32) {
-        reinterpret_cast<float*>(tile)[at] = k_row[i];
-      } else {
-        reinterpret_cast<uint16_t*>(tile)[at] = F32ToF16(k_row[i]);
-      }
+    if (pool.dtype() == DType::kF32) {
+      float* kt = reinterpret_cast<float*>(tile) + slot;
+      for (int64_t i = 0; i < n; ++i) kt[i * kKvBlockTokens] = k_row[i];
+    } else {
+      uint16_t* kt = reinterpret_cast<uint16_t*>(tile) + slot;
+      for (int64_t i = 0; i < n; ++i) kt[i * kKvBlockTokens] = F32ToF16(k_row[i]);
     }
   }
   for (int kv = KTransposed(pool) ? 1 : 0; kv < 2; ++kv) {
