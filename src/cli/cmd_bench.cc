@@ -4,9 +4,9 @@
 // Beside the results: the machine facts, the decode roof = memory bandwidth / weight bytes read
 // per decoded token (every weight byte is read once per step), and the prefill roof = peak
 // compute throughput / matmul operations per token: the int8 peak (AMX tiles, VNNI or maddubs,
-// as the integer kernels run) for quantized weights, a third of the AMX bfloat16 peak for F16
-// weights where they run on the tile unit (three products per weight, amx_half.h), the f32 FMA
-// peak for other float weights. The last column is each test's share of its roof.
+// as the integer kernels run) for quantized weights, a third (F16) or half (BF16) of the AMX
+// bfloat16 peak where those weights run on the tile unit (products per weight, amx_half.h), the
+// f32 FMA peak for other float weights. The last column is each test's share of its roof.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -195,14 +195,17 @@ Status RunBench(const BenchArgs& args) {
   const bool int8_weights =
       ActivationTypeFor(model->weights.layers.front().w_gate.type) != DType::kF32 &&
       GetMatMulKernels() == MatMulKernels::kFast && peak_int8 > 0;
-  // F16 layer weights on the AMX tile unit: three bfloat16 products per weight (amx_half.h).
-  const bool bf16_weights = model->weights.layers.front().w_gate.type == DType::kF16 &&
+  // F16 / BF16 layer weights on the AMX tile unit: three / two bfloat16 products per weight
+  // (amx_half.h).
+  const DType layer_type = model->weights.layers.front().w_gate.type;
+  const bool bf16_weights = (layer_type == DType::kF16 || layer_type == DType::kBF16) &&
                             GetMatMulKernels() == MatMulKernels::kFast &&
                             GetSimdKernels().quant.half_amx;
+  const double products_per_weight = layer_type == DType::kBF16 ? 2.0 : 3.0;
   const double peak_bf16 = bf16_weights ? MeasurePeakBf16Gflops(pool) : 0.0;
   const double decode_roof = bandwidth * 1e9 / static_cast<double>(bytes_per_token);
   const double prefill_peak = int8_weights   ? peak_int8
-                              : bf16_weights ? peak_bf16 / 3.0
+                              : bf16_weights ? peak_bf16 / products_per_weight
                                              : peak_gflops;
   const double prefill_roof = prefill_peak * 1e9 / flops_per_token;
   char bf16_line[128] = "";
@@ -228,7 +231,7 @@ Status RunBench(const BenchArgs& args) {
       flops_per_token / 1e9, peak_gflops, int8_how.empty() ? "none" : int8_how.c_str(), peak_int8,
       bf16_line,
       int8_weights   ? "int8"
-      : bf16_weights ? "bf16 / 3"
+      : bf16_weights ? (layer_type == DType::kBF16 ? "bf16 / 2" : "bf16 / 3")
                      : "f32",
       prefill_roof);
 
