@@ -161,6 +161,7 @@ struct AmxQ4K {
     if (nsb > 0) AmxProductsQ4K(a_tiles, s.b, 0, s.c[0]);
     for (int64_t sb = 0; sb < nsb; ++sb) {
       if (sb + 1 < nsb) AmxProductsQ4K(a_tiles, s.b, sb + 1, s.c[(sb + 1) & 1]);
+      AmxPrefetchNext(s, sb * Rows8Q4K::kTileBytes, Rows8Q4K::kTileBytes);
       AmxFloatStepsQ4K<kM>(s.c[sb & 1], s.f + 18 * sb, da + 16 * sb, bsums + 16 * 8 * sb, sums);
     }
 #pragma GCC unroll 16
@@ -286,6 +287,8 @@ struct AmxQ6K {
     if (halves > 0) AmxProductsQ6K(tile, s.b, 0, s.c[0]);
     for (int64_t hb = 0; hb < halves; ++hb) {
       if (hb + 1 < halves) AmxProductsQ6K(tile, s.b, hb + 1, s.c[(hb + 1) & 1]);
+      AmxPrefetchNext(s, (hb / 2) * Rows8Q6K::kTileBytes + (hb % 2) * (Rows8Q6K::kTileBytes / 2),
+                      Rows8Q6K::kTileBytes / 2);
       const __m512* f = s.f + 17 * (hb / 2);
       AmxFloatStepsQ6K<kM>(s.c[hb & 1], f + 8 * (hb % 2), (hb % 2) == 1, f[16], da + 16 * (hb / 2),
                            part, sums);
