@@ -249,8 +249,9 @@ TEST_P(MatMulRows8Test, FastEqualsGroupTwinAndReferenceEqualsPlainRows) {
   ASSERT_TRUE(Rows8Eligible(type, plain.bytes.data(), out, in));
   const OwnedWeight w = Interleaved(plain);
   const QuantDot8Fn twin = QuantDot8For(ScalarQuantDotKernels(), type);
-  // 17 tokens: two AMX token tiles (where the CPU has AMX), the second of one token.
-  for (int64_t tokens : {1, 3, 17}) {
+  // 16 tokens: one full AMX token tile, the batched-decode pass that prefetches the next strip
+  // while it computes; 17 tokens: two token tiles (where the CPU has AMX), the second of one token.
+  for (int64_t tokens : {1, 3, 16, 17}) {
     const std::vector<float> x = RandomInput(tokens * in, rng);
     ForEachTargetAndPool([&](const std::string& target, int threads, ThreadPool& pool) {
       SetMatMulKernels(MatMulKernels::kFast);
