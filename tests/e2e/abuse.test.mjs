@@ -143,12 +143,14 @@ test("events arrive one by one while generation runs (raw socket)", async () => 
   const arrivals = [];
   let buffer = "";
   let sent = 0;
+  let firstReadEvents = 0;
   await new Promise((resolve, reject) => {
     const sock = net.connect(s.port, "127.0.0.1", () => { sent = performance.now(); sock.write(req); });
     sock.on("data", (d) => {
       const now = performance.now();
       buffer += d.toString("utf8");
       const count = (buffer.match(/data: /g) || []).length;
+      if (arrivals.length === 0 && count > 0) firstReadEvents = count;
       while (arrivals.length < count) arrivals.push(now);
       if (buffer.includes('"generated_text":"') || buffer.includes("0\r\n\r\n")) sock.end();
     });
@@ -163,6 +165,10 @@ test("events arrive one by one while generation runs (raw socket)", async () => 
   const first = arrivals[0] - sent;
   const last = arrivals.at(-1) - sent;
   assert.ok(first < last / 2, `first event after ${first} ms, last after ${last} ms`);
+  // Node coalesces reads when the events come faster than its loop turns (the demo model makes 200
+  // tokens in about 100 ms; a clean-clone CI run once saw 18 reads), so the bar is what buffering
+  // could never give: several reads, and a first read that does not already hold the last event.
   const distinct = new Set(arrivals).size;
-  assert.ok(distinct > 20, `events arrived in ${distinct} separate reads`);
+  assert.ok(distinct > 5, `events arrived in ${distinct} separate reads`);
+  assert.ok(firstReadEvents < 200, `the first read held all ${firstReadEvents} events`);
 });
