@@ -198,18 +198,24 @@ Status RunBench(const BenchArgs& args) {
   // F16 / BF16 layer weights on the AMX tile unit: three / two bfloat16 products per weight
   // (amx_half.h).
   const DType layer_type = model->weights.layers.front().w_gate.type;
-  const bool bf16_weights = (layer_type == DType::kF16 || layer_type == DType::kBF16) &&
-                            GetMatMulKernels() == MatMulKernels::kFast &&
-                            GetSimdKernels().quant.half_amx;
-  const double products_per_weight = layer_type == DType::kBF16 ? 2.0 : 3.0;
-  const double peak_bf16 = bf16_weights ? MeasurePeakBf16Gflops(pool) : 0.0;
+  const bool half_on_tiles = (layer_type == DType::kF16 || layer_type == DType::kBF16) &&
+                             GetMatMulKernels() == MatMulKernels::kFast &&
+                             GetSimdKernels().quant.half_amx;
+  const int products_per_weight = layer_type == DType::kBF16 ? 2 : 3;
+  const double peak_bf16 = half_on_tiles ? MeasurePeakBf16Gflops(pool) : 0.0;
   const double decode_roof = bandwidth * 1e9 / static_cast<double>(bytes_per_token);
-  const double prefill_peak = int8_weights   ? peak_int8
-                              : bf16_weights ? peak_bf16 / products_per_weight
-                                             : peak_gflops;
+  const double prefill_peak = int8_weights    ? peak_int8
+                              : half_on_tiles ? peak_bf16 / products_per_weight
+                                              : peak_gflops;
   const double prefill_roof = prefill_peak * 1e9 / flops_per_token;
   char bf16_line[128] = "";
-  if (bf16_weights) {
+  char roof_name[16] = "f32";
+  if (int8_weights) {
+    std::snprintf(roof_name, sizeof roof_name, "int8");
+  } else if (half_on_tiles) {
+    std::snprintf(roof_name, sizeof roof_name, "bf16 / %d", products_per_weight);
+  }
+  if (half_on_tiles) {
     std::snprintf(bf16_line, sizeof bf16_line,
                   "peak bf16 throughput (measured, AMX tdpbf16ps): %.1f GFLOP/s\n", peak_bf16);
   }
@@ -229,11 +235,7 @@ Status RunBench(const BenchArgs& args) {
       std::string(KvCacheDTypeName(opts.kv_dtype)).c_str(),
       static_cast<double>(bytes_per_token) / (1 << 20), bandwidth, decode_roof,
       flops_per_token / 1e9, peak_gflops, int8_how.empty() ? "none" : int8_how.c_str(), peak_int8,
-      bf16_line,
-      int8_weights   ? "int8"
-      : bf16_weights ? (layer_type == DType::kBF16 ? "bf16 / 2" : "bf16 / 3")
-                     : "f32",
-      prefill_roof);
+      bf16_line, roof_name, prefill_roof);
 
   // Warm-up: page the weights in and size the kernels' scratch.
   SG_RETURN_IF_ERROR(

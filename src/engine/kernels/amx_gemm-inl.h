@@ -138,12 +138,8 @@ struct AmxScratch {
 // without this one (T0 instead of T1: 1033 / 1067; two strips ahead: 1051 / 1086).
 inline void AmxPrefetchNext(const AmxScratch& s, int64_t offset, int64_t bytes) {
   if (s.next_strip == nullptr) return;
-  for (int g = 0; g < 2; ++g) {
-    const auto first = reinterpret_cast<uintptr_t>(s.next_strip + g * s.group_bytes + offset);
-    for (uintptr_t line = first & ~uintptr_t{63}; line < first + bytes; line += 64) {
-      _mm_prefetch(reinterpret_cast<const char*>(line), _MM_HINT_T1);
-    }
-  }
+  PrefetchRange<PrefetchTo::kL2>(s.next_strip + offset, bytes);
+  PrefetchRange<PrefetchTo::kL2>(s.next_strip + s.group_bytes + offset, bytes);
 }
 
 inline AmxScratch& ThreadAmxScratch() {
@@ -301,6 +297,7 @@ void GemmRows16Amx(const void* strips, int64_t group_bytes, int64_t num_strips, 
   const int64_t per_pass = AmxTilesPerPass(n);
   AmxScratch& s = ThreadAmxScratch();
   s.Reserve(F::BVectors(n), F::FVectors(n));
+  s.group_bytes = group_bytes;
   const std::byte* w = static_cast<const std::byte*>(strips);
   const std::byte* packed = static_cast<const std::byte*>(tiles);
   // The tiles always hold 16 rows (zeros past the last token), so one configuration serves all.
@@ -312,7 +309,6 @@ void GemmRows16Amx(const void* strips, int64_t group_bytes, int64_t num_strips, 
       F::PackStrip(g0, g0 + group_bytes, n, s);
       // A pass of one token tile (batched decode) prefetches the next strip while it computes.
       s.next_strip = end - first == 1 && j + 1 < num_strips ? g0 + 2 * group_bytes : nullptr;
-      s.group_bytes = group_bytes;
       for (int64_t tile = first; tile < end; ++tile) {
         const int64_t m = std::min<int64_t>(16, num_tokens - 16 * tile);
         const std::byte* a = packed + Tiles16Bytes(F::kAct, 16 * tile, n);

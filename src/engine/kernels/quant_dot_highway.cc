@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "engine/core/half.h"
+#include "engine/core/prefetch.h"
 #include "engine/kernels/amx.h"
 #include "engine/kernels/amx_half.h"
 #include "engine/kernels/amx_tile.h"

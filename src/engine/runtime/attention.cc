@@ -3,12 +3,12 @@
 #include <algorithm>
 #include <cassert>
 #include <cmath>
-#include <cstdint>
 #include <cstring>
 #include <limits>
 #include <vector>
 
 #include "engine/core/half.h"
+#include "engine/core/prefetch.h"
 #include "engine/kernels/simd_dispatch.h"
 #include "engine/quant/traits.h"
 
@@ -95,23 +95,17 @@ void LoadKSlot(const KvBlockPool& pool, const std::byte* tile, int64_t kv_head, 
 // smollm Q8_0 x16 1075 / 1049 t/s against 940 / 935 without; two blocks ahead 994 / 1013, four
 // 964 / 978; into L2 instead of L1 the same within noise.
 void PrefetchHead(const KvBlockPool& pool, int32_t block, int64_t layer, int64_t kv_head) {
-  const auto lines = [](const std::byte* p, int64_t bytes) {
-    const auto first = reinterpret_cast<uintptr_t>(p);
-    for (uintptr_t a = first & ~uintptr_t{63}; a < first + bytes; a += 64) {
-      __builtin_prefetch(reinterpret_cast<const void*>(a), 0, 3);
-    }
-  };
   const int64_t head = pool.head_bytes();
   const std::byte* k = pool.KBlock(block, layer);
   if (KTransposed(pool)) {
-    lines(k + kv_head * kKvBlockTokens * head, kKvBlockTokens * head);
+    PrefetchRange<PrefetchTo::kL1>(k + kv_head * kKvBlockTokens * head, kKvBlockTokens * head);
   } else {
     for (int64_t j = 0; j < kKvBlockTokens; ++j)
-      lines(k + j * pool.row_bytes() + kv_head * head, head);
+      PrefetchRange<PrefetchTo::kL1>(k + j * pool.row_bytes() + kv_head * head, head);
   }
   const std::byte* v = pool.VBlock(block, layer);
   for (int64_t j = 0; j < kKvBlockTokens; ++j)
-    lines(v + j * pool.row_bytes() + kv_head * head, head);
+    PrefetchRange<PrefetchTo::kL1>(v + j * pool.row_bytes() + kv_head * head, head);
 }
 
 // One pass over the blocks for rows (token t0 + i, head h0 + hh), i < nt, hh < nh,
