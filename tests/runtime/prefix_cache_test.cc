@@ -119,6 +119,30 @@ TEST(PrefixCache, AdoptsTheLongestPublishedPrefixOfWholeBlocks) {
   EXPECT_EQ(c.hit_tokens, 32 + 16 + 16);
 }
 
+// PeekCachedPrefix (the scheduler's admission check) sees what AdoptCachedPrefix then adopts,
+// and which of those blocks nobody uses (they count as free), without adopting or counting.
+TEST(PrefixCache, PeekSeesWhatAdoptionTakesAndWhatIsUnused) {
+  auto pool = CachingPool(8);
+  const std::vector<int32_t> prompt = Tokens(40, 100);  // 2 full blocks + 8
+  EXPECT_EQ(pool->PeekCachedPrefix(prompt, 39).blocks, 0);
+  {
+    KvAllocation first = Computed(*pool, prompt);
+    CachedPrefixPeek peek = pool->PeekCachedPrefix(prompt, 39);
+    EXPECT_EQ(peek.blocks, 2);
+    EXPECT_EQ(peek.unused_blocks, 0);                         // first holds them
+    EXPECT_EQ(pool->PeekCachedPrefix(prompt, 31).blocks, 1);  // whole blocks within max_tokens
+  }
+  const CachedPrefixPeek peek = pool->PeekCachedPrefix(prompt, 39);
+  EXPECT_EQ(peek.blocks, 2);
+  EXPECT_EQ(peek.unused_blocks, 2);  // cached, used by nobody
+  EXPECT_EQ(pool->prefix_counters().queried_tokens, 0);
+  EXPECT_EQ(pool->num_free_blocks(), 8);
+  KvAllocation again = pool->NewAllocation();
+  EXPECT_EQ(again.AdoptCachedPrefix(prompt, 39), peek.blocks * kKvBlockTokens);
+  EXPECT_EQ(pool->num_free_blocks(), 8 - peek.unused_blocks);
+  EXPECT_EQ(CachingPool(8, /*caching=*/false)->PeekCachedPrefix(prompt, 39).blocks, 0);
+}
+
 TEST(PrefixCache, SharedBlocksReturnWhenTheLastUserLetsGoAndStayCached) {
   auto pool = CachingPool(8);
   const std::vector<int32_t> prompt = Tokens(33, 1);

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <random>
 #include <vector>
@@ -273,6 +274,209 @@ TEST(Scheduler, OnAdmitIsNotCalledForSequencesLeftWaiting) {
   });
   EXPECT_EQ(asked, (std::vector<uint64_t>{1}));
   EXPECT_EQ(p.num_admitted, 1);
+}
+
+}  // namespace
+}  // namespace sg
+
+namespace sg {
+namespace {
+
+// The block ledger over a model of the KV pool (kv_block_pool.h): refcounted blocks, a prefix
+// cache of published prompt blocks that stay cached (and count as free) when nobody uses them,
+// and eviction of the least recently published unused one when no plain block is left. Prompts
+// come from four families, each sharing its first 0..12 blocks. Random arrivals, finishes and
+// cancellations. Checked every step: no allocation ever fails (a running sequence never runs out
+// of KV), the ledger's invariant holds; and shared prefixes let more sequences run at once than
+// the token reservations would.
+class PoolModel {
+ public:
+  explicit PoolModel(int64_t blocks) : users_(blocks, 0), key_(blocks, -1) {}
+  int64_t Free() const {
+    int64_t n = 0;
+    for (int32_t u : users_) n += u == 0 ? 1 : 0;
+    return n;
+  }
+  // Leading cached blocks of `family` (block index i of the family is key family * 100 + i).
+  std::vector<int32_t> Cached(int family, int64_t max_blocks) const {
+    std::vector<int32_t> out;
+    for (int64_t i = 0; i < max_blocks; ++i) {
+      const auto it = std::find(key_.begin(), key_.end(), family * 100 + i);
+      if (it == key_.end()) break;
+      out.push_back(static_cast<int32_t>(it - key_.begin()));
+    }
+    return out;
+  }
+  bool Take(std::vector<int32_t>& held) {
+    int32_t pick = -1;
+    for (size_t b = 0; b < users_.size() && pick < 0; ++b) {
+      if (users_[b] == 0 && key_[b] < 0) pick = static_cast<int32_t>(b);
+    }
+    for (size_t b = 0; b < users_.size() && pick < 0; ++b) {
+      if (users_[b] == 0) pick = static_cast<int32_t>(b);  // evicts a cached unused block
+    }
+    if (pick < 0) return false;
+    key_[pick] = -1;
+    users_[pick] = 1;
+    held.push_back(pick);
+    return true;
+  }
+  void Adopt(int32_t b, std::vector<int32_t>& held) {
+    ++users_[b];
+    held.push_back(b);
+  }
+  void Publish(int32_t b, int family, int64_t index) {
+    if (std::find(key_.begin(), key_.end(), family * 100 + index) == key_.end()) {
+      key_[b] = family * 100 + static_cast<int32_t>(index);
+    }
+  }
+  void Release(std::vector<int32_t>& held) {
+    for (int32_t b : held) --users_[b];
+    held.clear();
+  }
+  int32_t users(int32_t b) const { return users_[b]; }
+
+ private:
+  std::vector<int32_t> users_;
+  std::vector<int32_t> key_;
+};
+
+TEST(SchedulerLedger, SharedPrefixesNeverOvercommitThePool) {
+  std::mt19937 rng(11);
+  constexpr int64_t kBlocks = 64;
+  SchedulerConfig config = Config(96, kBlocks * 16, 32);
+  Scheduler s(config);
+  PoolModel pool(kBlocks);
+  struct Seq {
+    int family = 0;
+    int64_t shared_blocks = 0, prompt = 0, max_new = 0, generated = 0, computed = 0;
+    std::vector<int32_t> held;
+  };
+  const int64_t family_blocks[] = {12, 8, 3, 0};
+  std::map<uint64_t, Seq> live;
+  uint64_t next = 1;
+  int64_t most_running = 0;  // of family 0, in one step
+  auto peek = [&](const Seq& q) {
+    return pool.Cached(q.family, std::min(q.shared_blocks, (q.prompt - 1) / 16));
+  };
+  auto free_blocks = [&] { return pool.Free(); };
+  auto held_blocks = [&](uint64_t id) { return static_cast<int64_t>(live.at(id).held.size()); };
+  auto cached_prefix = [&](uint64_t id) {
+    KvLedger::CachedPrefix c;
+    for (int32_t b : peek(live.at(id))) {
+      ++c.blocks;
+      c.free_blocks += pool.users(b) == 0 ? 1 : 0;
+    }
+    return c;
+  };
+  const KvLedger ledger{free_blocks, held_blocks, cached_prefix};
+  auto on_admit = [&](uint64_t id) {
+    Seq& q = live.at(id);
+    for (int32_t b : peek(q)) pool.Adopt(b, q.held);
+    q.computed = static_cast<int64_t>(q.held.size()) * 16;
+    return q.computed;
+  };
+  auto drop = [&](uint64_t id) {
+    pool.Release(live.at(id).held);
+    s.Remove(id);
+    live.erase(id);
+  };
+  for (int step = 0; step < 4000; ++step) {
+    for (int k = 0; k < 2; ++k) {
+      if (rng() % 2 == 0) continue;
+      const int family = static_cast<int>(rng() % 4);
+      Seq q;
+      q.family = family;
+      q.shared_blocks = family_blocks[family];
+      q.max_new = 1 + static_cast<int64_t>(rng() % 40);
+      q.prompt = q.shared_blocks * 16 + 1 + static_cast<int64_t>(rng() % 40);
+      if (s.Add(next, q.prompt, q.max_new)) live.emplace(next, std::move(q));
+      ++next;
+    }
+    if (!live.empty() && rng() % 23 == 0) {  // a client goes away
+      auto it = live.begin();
+      std::advance(it, rng() % live.size());
+      drop(it->first);
+    }
+    StepPlan p = s.Schedule(on_admit, ledger);
+    int64_t family0_running = 0;
+    for (const auto& planned : p.sequences) family0_running += live.at(planned.id).family == 0;
+    most_running = std::max(most_running, family0_running);
+    std::vector<uint64_t> finished;
+    for (const auto& planned : p.sequences) {
+      Seq& q = live.at(planned.id);
+      ASSERT_EQ(planned.start, q.computed);
+      while (static_cast<int64_t>(q.held.size()) * 16 < planned.start + planned.num_tokens) {
+        ASSERT_TRUE(pool.Take(q.held)) << "step " << step << ": the pool ran out of blocks";
+      }
+      q.computed = planned.start + planned.num_tokens;
+      // Publishes the family's shared blocks it computed, as the engine does after a step.
+      for (int64_t i = 0; i < std::min(q.shared_blocks, q.computed / 16); ++i) {
+        pool.Publish(q.held[static_cast<size_t>(i)], q.family, i);
+      }
+      if (planned.completes_prompt && ++q.generated == q.max_new) finished.push_back(planned.id);
+    }
+    s.OnStepDone(p);
+    for (const auto& planned : p.sequences) {
+      if (planned.completes_prompt && live.count(planned.id) &&
+          std::find(finished.begin(), finished.end(), planned.id) == finished.end()) {
+        s.OnTokenAppended(planned.id);
+      }
+    }
+    for (uint64_t id : finished) drop(id);
+  }
+  for (auto it = live.begin(); it != live.end();) drop((it++)->first);
+  EXPECT_EQ(pool.Free(), kBlocks);
+  EXPECT_EQ(s.num_running(), 0);
+  // Token reservations would run at most 4 of the family with 12 shared blocks at once (13 blocks
+  // or more each, 64 in all); sharing them, the ledger ran more.
+  EXPECT_GT(most_running, 4);
+}
+
+// The ledger admits against free blocks minus what the running sequences will still allocate:
+// a cached prefix in use by a running sequence costs a new one nothing, an unused cached one
+// costs what it takes from the free blocks, and admission stops at the first that does not fit.
+TEST(SchedulerLedger, AdmitsWhatThePoolCanHold) {
+  Scheduler s(Config(512, 10 * 16, 8));
+  int64_t free = 10;
+  std::map<uint64_t, int64_t> held;
+  std::map<uint64_t, KvLedger::CachedPrefix> cached = {
+      {1, {4, 4}}, {2, {4, 0}}, {3, {4, 0}}, {4, {0, 0}}};
+  auto free_blocks = [&] { return free; };
+  auto held_blocks = [&](uint64_t id) { return held[id]; };
+  auto cached_prefix = [&](uint64_t id) { return cached.at(id); };
+  const KvLedger ledger{free_blocks, held_blocks, cached_prefix};
+  std::vector<uint64_t> admitted;
+  auto on_admit = [&](uint64_t id) {
+    admitted.push_back(id);
+    held[id] = cached.at(id).blocks;
+    return cached.at(id).blocks * 16;
+  };
+  for (uint64_t id = 1; id <= 4; ++id) ASSERT_TRUE(s.Add(id, 4 * 16 + 10, 20));  // 6 blocks each
+  // 1 adopts 4 unused cached blocks (free 10 -> 6) and will take 2 more; 2 and 3 share those 4
+  // and need 2 each: 6 outstanding of 6 free. 4 would need 6 more: it waits.
+  StepPlan p = s.Schedule(on_admit, ledger);
+  EXPECT_EQ(admitted, (std::vector<uint64_t>{1, 2, 3}));
+  EXPECT_EQ(p.num_admitted, 3);
+  EXPECT_EQ(s.reserved_tokens(), 3 * 96);  // above max_batch_total_tokens: shared blocks
+  // The step allocated each one's 5th block: 3 free, 3 outstanding. Still no room for 4.
+  free = 3;
+  for (uint64_t id = 1; id <= 3; ++id) held[id] = 5;
+  s.OnStepDone(p);
+  p = s.Schedule(on_admit, ledger);
+  EXPECT_EQ(p.num_admitted, 0);
+  // 1 and 2 leave: their private blocks come back (the 4 shared stay with 3): 5 free, 1
+  // outstanding (3's last block); 4 needs 6: still waits. When 3 leaves too, it fits.
+  s.Remove(1);
+  s.Remove(2);
+  free = 5;
+  p = s.Schedule(on_admit, ledger);
+  EXPECT_EQ(p.num_admitted, 0);
+  s.Remove(3);
+  free = 10;
+  p = s.Schedule(on_admit, ledger);
+  EXPECT_EQ(p.num_admitted, 1);
+  EXPECT_EQ(admitted.back(), 4u);
 }
 
 }  // namespace

@@ -249,6 +249,63 @@ TEST_F(EngineTest, PrefixCacheEvictsUnderMemoryPressureAndStaysCorrect) {
   EXPECT_EQ(again.Ids(), GreedyAlone(Request(prompts.back(), 1).prompt_ids, 8));
 }
 
+// Admission pays for a cached prefix once (scheduler.h, the block ledger). A KV pool of 32 blocks
+// and requests of a ~10-block shared prompt + 8 new tokens (12 blocks reserved each): by token
+// reservations two run at a time; with the prefix cached, eight need 2 new blocks each and all run
+// at once. Every output is still the request's greedy text alone, and every block comes back.
+TEST_F(EngineTest, SharedCachedPrefixIsPaidForOnceSoMoreRequestsRunAtOnce) {
+  EngineOptions o = Options(/*prefill=*/256, /*kv=*/512);
+  o.prefix_caching = true;
+  auto engine = MakeEngine(o);
+  std::string system = "First Citizen:\nBefore we proceed any further, hear me speak.\n\n";
+  while (Request(system, 1).prompt_ids.size() < 150) system += "All:\nSpeak, speak.\n\n";
+  const int64_t shared = static_cast<int64_t>(Request(system, 1).prompt_ids.size());
+  ASSERT_LE(shared, 170);
+  const std::vector<std::string> tails = {"All:\n",      "ROMEO:\n",  "JULIET:\nO", "KING:\nNow",
+                                          "MENENIUS:\n", "HAMLET:\n", "PORTIA:\n",  "MACBETH:\n"};
+  for (const auto& t : tails) {
+    ASSERT_LE(static_cast<int64_t>(Request(system + t, 1).prompt_ids.size()) + 8, 192) << t;
+  }
+  {  // publishes the shared blocks; they stay cached, used by nobody
+    Collector warm;
+    engine->Submit(Request(system + "All:\n", 8), warm.Callback());
+    warm.Wait();
+    ASSERT_TRUE(warm.events.back().end.has_value());
+  }
+  std::vector<std::vector<int32_t>> want;
+  for (const auto& t : tails) want.push_back(GreedyAlone(Request(system + t, 1).prompt_ids, 8));
+  const EngineStats& st = engine->stats();
+  std::vector<std::unique_ptr<Collector>> cs;
+  for (const auto& t : tails) {
+    cs.push_back(std::make_unique<Collector>());
+    engine->Submit(Request(system + t, 8), cs.back()->Callback());
+  }
+  int64_t most_running = 0;
+  auto all_done = [&] {
+    for (auto& c : cs) {
+      std::lock_guard lock(c->mu);
+      if (!c->done) return false;
+    }
+    return true;
+  };
+  for (int i = 0; i < 600000 && !all_done(); ++i) {
+    most_running = std::max(most_running, st.running.load());
+    std::this_thread::sleep_for(std::chrono::microseconds(50));
+  }
+  for (size_t i = 0; i < tails.size(); ++i) {
+    cs[i]->Wait();
+    ASSERT_TRUE(cs[i]->events.back().end.has_value()) << tails[i];
+    EXPECT_EQ(cs[i]->Ids(), want[i]) << tails[i];
+    EXPECT_GE(cs[i]->events.back().end->cached_tokens, shared / 16 * 16) << tails[i];
+  }
+  EXPECT_EQ(most_running, 8);
+  for (int i = 0; i < 2000 && st.kv_blocks_free.load() != st.kv_blocks_total.load(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_EQ(st.kv_blocks_total.load(), 32);
+  EXPECT_EQ(st.kv_blocks_free.load(), 32);
+}
+
 // Without the flag (the engine default) nothing is cached.
 TEST_F(EngineTest, PrefixCacheIsOffByDefault) {
   auto engine = MakeEngine();

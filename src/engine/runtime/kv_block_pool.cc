@@ -250,23 +250,43 @@ void KvAllocation::Release() {
   chain_name_ = 0;
 }
 
-int64_t KvAllocation::AdoptCachedPrefix(std::span<const int32_t> prompt, int64_t max_tokens) {
-  if (pool_ == nullptr || !pool_->prefix_caching_ || !blocks_.empty()) return 0;
+template <typename OnBlock>
+uint64_t KvBlockPool::WalkCachedPrefix(std::span<const int32_t> prompt, int64_t max_tokens,
+                                       OnBlock&& on_block) const {
   max_tokens = std::clamp<int64_t>(max_tokens, 0, static_cast<int64_t>(prompt.size()));
-  pool_->counters_.queried_tokens += max_tokens;
-  const int64_t limit = std::min(max_tokens / kKvBlockTokens, pool_->max_blocks_per_seq_);
+  const int64_t limit = std::min(max_tokens / kKvBlockTokens, max_blocks_per_seq_);
   uint64_t parent = 0;
   for (int64_t i = 0; i < limit; ++i) {
     const auto tokens = prompt.subspan(static_cast<size_t>(i * kKvBlockTokens), kKvBlockTokens);
-    const uint64_t name = pool_->hasher_.Chain(parent, tokens);
-    const int32_t b = pool_->FindPublished(name, parent, tokens);
+    const uint64_t name = hasher_.Chain(parent, tokens);
+    const int32_t b = FindPublished(name, parent, tokens);
     if (b < 0) break;
-    pool_->AddUser(b);
-    blocks_.push_back(b);
+    on_block(b);
     parent = name;
   }
+  return parent;
+}
+
+CachedPrefixPeek KvBlockPool::PeekCachedPrefix(std::span<const int32_t> prompt,
+                                               int64_t max_tokens) const {
+  CachedPrefixPeek peek;
+  if (!prefix_caching_) return peek;
+  WalkCachedPrefix(prompt, max_tokens, [&](int32_t b) {
+    ++peek.blocks;
+    peek.unused_blocks += info_[b].users == 0 ? 1 : 0;
+  });
+  return peek;
+}
+
+int64_t KvAllocation::AdoptCachedPrefix(std::span<const int32_t> prompt, int64_t max_tokens) {
+  if (pool_ == nullptr || !pool_->prefix_caching_ || !blocks_.empty()) return 0;
+  pool_->counters_.queried_tokens +=
+      std::clamp<int64_t>(max_tokens, 0, static_cast<int64_t>(prompt.size()));
+  chain_name_ = pool_->WalkCachedPrefix(prompt, max_tokens, [&](int32_t b) {
+    pool_->AddUser(b);
+    blocks_.push_back(b);
+  });
   named_blocks_ = static_cast<int64_t>(blocks_.size());
-  chain_name_ = parent;
   length_ = named_blocks_ * kKvBlockTokens;
   pool_->counters_.hit_tokens += length_;
   return length_;

@@ -114,6 +114,12 @@ class KvAllocation {
   uint64_t chain_name_ = 0;   // the name of block named_blocks_ - 1 (0 before the first)
 };
 
+// What AdoptCachedPrefix would adopt now (KvBlockPool::PeekCachedPrefix).
+struct CachedPrefixPeek {
+  int64_t blocks = 0;         // blocks of the longest published prefix, as AdoptCachedPrefix counts
+  int64_t unused_blocks = 0;  // of those, blocks no sequence uses (counted as free)
+};
+
 // Prefix cache counters, since the pool was created.
 struct PrefixCacheCounters {
   int64_t queried_tokens = 0;  // prompt positions looked up (AdoptCachedPrefix's max_tokens)
@@ -144,6 +150,9 @@ class KvBlockPool {
   bool prefix_caching() const { return prefix_caching_; }
   // Published blocks, in use or evictable.
   int64_t num_cached_blocks() const { return index_.size(); }
+  // The prefix an empty allocation's AdoptCachedPrefix(prompt, max_tokens) would adopt now,
+  // without adopting it or counting a query (the scheduler's admission check).
+  CachedPrefixPeek PeekCachedPrefix(std::span<const int32_t> prompt, int64_t max_tokens) const;
   const PrefixCacheCounters& prefix_counters() const { return counters_; }
   int64_t max_tokens_per_sequence() const { return max_blocks_per_seq_ * kKvBlockTokens; }
   uint64_t storage_bytes() const { return static_cast<uint64_t>(total_bytes_); }
@@ -173,6 +182,12 @@ class KvBlockPool {
   // Drops one reference to each block; a block nobody uses goes to the free list, or to the
   // evictable LRU list if it is published.
   void Give(std::span<const int32_t> blocks);
+  // Calls on_block(block) for each block of the longest published prefix of prompt, at most
+  // max_tokens positions (whole blocks, at most a sequence's blocks), in order; returns the last
+  // block's chain name (0 for none).
+  template <typename OnBlock>
+  uint64_t WalkCachedPrefix(std::span<const int32_t> prompt, int64_t max_tokens,
+                            OnBlock&& on_block) const;
   // The published block named `name` whose parent name and tokens match, or -1.
   int32_t FindPublished(uint64_t name, uint64_t parent, std::span<const int32_t> tokens) const;
   void AddUser(int32_t block);  // a sequence adopts a published block

@@ -39,11 +39,17 @@ int64_t Scheduler::FitLogitRows(const Seq& s, int64_t n, int64_t* extra_rows_lef
   return n;
 }
 
-StepPlan Scheduler::Schedule() { return Plan(nullptr); }
+StepPlan Scheduler::Schedule() { return Plan(nullptr, nullptr); }
 
-StepPlan Scheduler::Schedule(FunctionRef<int64_t(uint64_t id)> on_admit) { return Plan(&on_admit); }
+StepPlan Scheduler::Schedule(FunctionRef<int64_t(uint64_t id)> on_admit) {
+  return Plan(&on_admit, nullptr);
+}
 
-StepPlan Scheduler::Plan(const FunctionRef<int64_t(uint64_t)>* on_admit) {
+StepPlan Scheduler::Schedule(FunctionRef<int64_t(uint64_t id)> on_admit, const KvLedger& ledger) {
+  return Plan(&on_admit, &ledger);
+}
+
+StepPlan Scheduler::Plan(const FunctionRef<int64_t(uint64_t)>* on_admit, const KvLedger* ledger) {
   StepPlan plan;
   int64_t budget = config_.max_step_tokens;
   int64_t extra_rows = std::max<int64_t>(0, config_.max_extra_logit_rows);
@@ -65,12 +71,30 @@ StepPlan Scheduler::Plan(const FunctionRef<int64_t(uint64_t)>* on_admit) {
       plan.num_tokens += n;
     }
   }
+  // The ledger's side of the invariant (see the header): blocks the running sequences will still
+  // allocate, and the pool's free blocks; both move as sequences are admitted below.
+  const int64_t block = std::max<int64_t>(1, config_.block_tokens);
+  int64_t outstanding = 0, free_blocks = 0;
+  if (ledger != nullptr && !waiting_.empty()) {
+    for (uint64_t id : running_) {
+      outstanding += std::max<int64_t>(0, seqs_[id].reserve / block - ledger->held_blocks(id));
+    }
+    free_blocks = ledger->free_blocks();
+  }
   // Admission in strict FIFO order; the first that does not fit stops it.
   while (!waiting_.empty() && budget > 0 &&
          static_cast<int64_t>(running_.size()) < config_.max_running) {
     const uint64_t id = waiting_.front();
     Seq& s = seqs_[id];
-    if (reserved_tokens_ + s.reserve > config_.max_batch_total_tokens) break;
+    if (ledger != nullptr) {
+      const KvLedger::CachedPrefix prefix = ledger->cached_prefix(id);
+      const int64_t need = std::max<int64_t>(0, s.reserve / block - prefix.blocks);
+      if (outstanding + need > free_blocks - prefix.free_blocks) break;
+      outstanding += need;
+      free_blocks -= prefix.free_blocks;
+    } else if (reserved_tokens_ + s.reserve > config_.max_batch_total_tokens) {
+      break;
+    }
     waiting_.pop_front();
     s.running = true;
     reserved_tokens_ += s.reserve;

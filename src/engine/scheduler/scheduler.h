@@ -16,9 +16,24 @@
 //
 // Prefix cache: Schedule(on_admit) asks the caller, at the moment a sequence is admitted, how many
 // of its prompt positions are already computed (KV blocks adopted from the prefix cache). Its
-// chunk then starts there, so a request whose prefix is cached prefills only the rest. The
-// reservation still counts the whole prompt: shared blocks are counted once per user, which
-// over-reserves but can never over-commit the pool.
+// chunk then starts there, so a request whose prefix is cached prefills only the rest.
+//
+// KV admission, two ways:
+//   * token reservations (Schedule() and Schedule(on_admit)): the sum of the running sequences'
+//     reserve_tokens stays <= max_batch_total_tokens. A block shared through the prefix cache is
+//     counted once per user: safe, but a long system prompt shared by many clients admits far
+//     fewer of them than the pool could hold;
+//   * the block ledger (Schedule(on_admit, ledger)), the engine's: admission is checked against
+//     the pool itself. A sequence needs reserve_tokens / block_tokens blocks in all; it holds some
+//     (adopted or allocated so far) and will allocate the rest, its OUTSTANDING blocks. The plan
+//     keeps   sum over running sequences of outstanding <= the pool's free blocks   and admits
+//     the waiting head only if, with the prefix it would adopt (ledger.cached_prefix: blocks,
+//     and how many of them are free, i.e. cached but unused), that still holds. Every event keeps
+//     it: an allocation takes one free block and one outstanding; a sequence that leaves drops its
+//     outstanding and frees >= 0 blocks (a shared block stays with its other users, so nobody has
+//     to pay for it again: the "transfer" is implicit); adopting an in-use block costs nothing,
+//     adopting a cached unused one takes one free block and one outstanding. So a shared prefix
+//     is paid for once, and a running sequence still never runs out of KV.
 //
 // Logits rows: the executor writes one logits row per scheduled sequence, plus one per extra
 // prompt position of a sequence that wants prompt logprobs (a chunk of n prompt tokens costs n
@@ -57,6 +72,20 @@ struct ScheduledSequence {
   bool completes_prompt = false;  // after this step computed == known: sample a token
 };
 
+// What the block ledger knows of the KV pool (see the top): the caller's answers, in blocks.
+struct KvLedger {
+  // Free blocks of the pool now: never used, released, or cached and used by nobody.
+  FunctionRef<int64_t()> free_blocks;
+  // Blocks a running sequence holds now (adopted and allocated).
+  FunctionRef<int64_t(uint64_t id)> held_blocks;
+  // For the waiting head: the blocks on_admit would adopt for it if it were admitted now.
+  struct CachedPrefix {
+    int64_t blocks = 0;       // adopted blocks
+    int64_t free_blocks = 0;  // of those, blocks that are free now (cached, used by nobody)
+  };
+  FunctionRef<CachedPrefix(uint64_t id)> cached_prefix;
+};
+
 struct StepPlan {
   std::vector<ScheduledSequence> sequences;  // decodes, prefill chunks, then admitted
   int64_t num_tokens = 0;                    // sum of num_tokens
@@ -85,6 +114,9 @@ class Scheduler {
   // The same; on_admit(id) is called once for each sequence as it is admitted and returns how
   // many of its first positions are already computed, in [0, prompt tokens - 1] (clamped).
   StepPlan Schedule(FunctionRef<int64_t(uint64_t id)> on_admit);
+  // The same, admitting against the block ledger (see the top) instead of the token
+  // reservations. on_admit must adopt exactly the prefix ledger.cached_prefix described.
+  StepPlan Schedule(FunctionRef<int64_t(uint64_t id)> on_admit, const KvLedger& ledger);
 
   // The step ran: each planned sequence's computed count advances by its num_tokens.
   void OnStepDone(const StepPlan& plan);
@@ -94,6 +126,8 @@ class Scheduler {
 
   int64_t num_waiting() const { return static_cast<int64_t>(waiting_.size()); }
   int64_t num_running() const { return static_cast<int64_t>(running_.size()); }
+  // The running sequences' reserve_tokens summed (the gauge TGI calls batch_current_max_tokens);
+  // with the ledger it may exceed max_batch_total_tokens by the shared blocks.
   int64_t reserved_tokens() const { return reserved_tokens_; }
 
  private:
@@ -107,7 +141,7 @@ class Scheduler {
   };
   // Caps a chunk of n tokens starting at s.computed to the extra logits rows left, and spends them.
   static int64_t FitLogitRows(const Seq& s, int64_t n, int64_t* extra_rows_left);
-  StepPlan Plan(const FunctionRef<int64_t(uint64_t)>* on_admit);
+  StepPlan Plan(const FunctionRef<int64_t(uint64_t)>* on_admit, const KvLedger* ledger);
 
   SchedulerConfig config_;
   std::unordered_map<uint64_t, Seq> seqs_;

@@ -222,7 +222,22 @@ class Engine::Impl {
 
   void RunStep() {
     const SteadyTime now = std::chrono::steady_clock::now();
-    StepPlan plan = scheduler_.Schedule([&](uint64_t id) { return OnAdmit(id, now); });
+    // Admission against the KV pool itself (scheduler.h, the block ledger): a prompt prefix
+    // shared through the prefix cache is paid for once, not once per user.
+    const KvBlockPool& pool = executor_->kv_pool();
+    auto free_blocks = [&] { return pool.num_free_blocks(); };
+    auto held_blocks = [&](uint64_t id) {
+      return static_cast<int64_t>(seqs_.at(id)->kv.blocks().size());
+    };
+    auto cached_prefix = [&](uint64_t id) {
+      const SequenceState& st = *seqs_.at(id);
+      if (st.request.prefill_logprobs) return KvLedger::CachedPrefix{};
+      const CachedPrefixPeek peek =
+          pool.PeekCachedPrefix(st.request.prompt_ids, st.prompt_length() - 1);
+      return KvLedger::CachedPrefix{peek.blocks, peek.unused_blocks};
+    };
+    const KvLedger ledger{free_blocks, held_blocks, cached_prefix};
+    StepPlan plan = scheduler_.Schedule([&](uint64_t id) { return OnAdmit(id, now); }, ledger);
     if (plan.empty()) return;
     batch_.clear();
     for (const ScheduledSequence& s : plan.sequences) {
