@@ -359,5 +359,74 @@ TEST_F(SimdTargetsTest, HalfConversionsAreExactForEveryBitPattern) {
   }
 }
 
+// The q8_0 KV widening, every target against the twin bit for bit (+0 and -0 told apart) and
+// against float(code) * float(scale) from the block bytes: head sizes 32..128, each slot count
+// 1..16, rows `stride` bytes apart (other heads between them), random codes including -128 and
+// 127, scales of every magnitude including -0, subnormals and the largest half. The slots past
+// the count hold inf / NaN scales: they must come out +0.
+TEST_F(SimdTargetsTest, Q8_0KvWideningMatchesTwinBitForBit) {
+  std::mt19937 rng(21);
+  std::uniform_int_distribution<int> byte(0, 255);
+  const uint16_t special[] = {0x8000, 0x0001, 0x03ff, 0x7bff, 0xfbff, 0x3c00, 0x0400};
+  for (int64_t d : {32, 64, 128}) {
+    const int64_t head_bytes = d / 32 * 34, stride = 3 * head_bytes + 6;
+    std::vector<uint8_t> tile(static_cast<size_t>(16 * stride));
+    for (uint8_t& b : tile) b = static_cast<uint8_t>(byte(rng));
+    const int64_t at = head_bytes + 2;  // the head's row within each slot's row
+    for (int64_t j = 0; j < 16; ++j) {
+      for (int64_t b = 0; b < d / 32; ++b) {
+        uint8_t* block = tile.data() + j * stride + at + b * 34;
+        uint16_t scale = F32ToF16(std::ldexp(static_cast<float>(byte(rng) - 128) / 128.0f,
+                                             static_cast<int>(byte(rng) % 40) - 24));
+        if ((j + b) % 5 == 0) scale = special[(j + b) % 7];
+        std::memcpy(block, &scale, 2);
+        block[2] = 0x80;  // -128
+        block[3] = 0x7f;
+      }
+    }
+    const uint8_t* head = tile.data() + at;
+    auto value = [&](int64_t j, int64_t e) {
+      const uint8_t* block = head + j * stride + e / 32 * 34;
+      uint16_t scale;
+      std::memcpy(&scale, block, 2);
+      return static_cast<float>(static_cast<int8_t>(block[2 + e % 32])) * F16ToF32(scale);
+    };
+    for (int64_t count = 1; count <= 16; ++count) {
+      // Slots past the count: scales that would poison a product (inf, NaN).
+      std::vector<uint8_t> poisoned = tile;
+      for (int64_t j = count; j < 16; ++j) {
+        for (int64_t b = 0; b < d / 32; ++b) {
+          const uint16_t bad = j % 2 ? 0x7c00 : 0x7e00;
+          std::memcpy(poisoned.data() + j * stride + at + b * 34, &bad, 2);
+        }
+      }
+      std::vector<float> want(static_cast<size_t>(16 * d)), row(static_cast<size_t>(d));
+      ScalarSimdKernels().q8_0_to_f32_kt(poisoned.data() + at, stride, count, d, want.data());
+      for (int64_t e = 0; e < d; ++e) {
+        for (int64_t j = 0; j < 16; ++j) {
+          ASSERT_TRUE(SameFloat(want[e * 16 + j], j < count ? value(j, e) : 0.0f))
+              << "twin d=" << d << " count=" << count << " e=" << e << " j=" << j;
+        }
+      }
+      for (const std::string& target : CompiledSimdTargets()) {
+        ASSERT_TRUE(ForceSimdTarget(target).ok()) << target;
+        const SimdKernels& k = GetSimdKernels();
+        std::vector<float> got(static_cast<size_t>(16 * d), -1.0f);
+        k.q8_0_to_f32_kt(poisoned.data() + at, stride, count, d, got.data());
+        for (size_t i = 0; i < got.size(); ++i) {
+          ASSERT_TRUE(SameFloat(got[i], want[i]))
+              << target << " d=" << d << " count=" << count << " e=" << i / 16 << " j=" << i % 16;
+        }
+        for (int64_t j = 0; j < count; ++j) {
+          k.q8_0_to_f32(head + j * stride, row.data(), d);
+          for (int64_t e = 0; e < d; ++e) {
+            ASSERT_TRUE(SameFloat(row[e], value(j, e))) << target << " d=" << d << " e=" << e;
+          }
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace sg

@@ -58,6 +58,16 @@ struct SimdKernels {
   void (*attend_block_f32)(const float* q, int64_t rows, const int64_t* counts, const float* kt,
                            const float* v, int64_t v_stride, int64_t d, float scale, float* row_max,
                            float* row_sum, float* acc);
+  // The q8_0 KV cache widened for attention. A q8_0 head row of n elements is n / 32 GGUF Q8_0
+  // blocks (a binary16 scale, then 32 int8 codes; 34 bytes). Every value is the exact product
+  // float(code) * float(scale), so every target gives the twin's bits.
+  //   q8_0_to_f32: dst[i] for one row of n elements (n a multiple of 32).
+  //   q8_0_to_f32_kt: one block's K of one head TRANSPOSED, as attend_block_f32 reads it: slot j
+  //   (j < count <= 16) has its row of d elements (d a multiple of 32) at src + j * stride bytes;
+  //   kt[e * 16 + j] = its element e, and +0.0f for count <= j < 16. The bytes of all 16 slots
+  //   must be readable (the rows past count are read, never used).
+  void (*q8_0_to_f32)(const void* src, float* dst, int64_t n);
+  void (*q8_0_to_f32_kt)(const void* src, int64_t stride, int64_t count, int64_t d, float* kt);
 };
 
 // Slots per block of attend_block_f32 (the KV pool's kKvBlockTokens).

@@ -1,6 +1,7 @@
 // The scalar twin of every SIMD kernel: plain C++ loops, the specification the Highway versions
 // are tested against (and the "scalar" target STREAMGEN_ISA can force).
 #include <cmath>
+#include <cstring>
 
 #include "engine/core/half.h"
 #include "engine/kernels/simd_dispatch.h"
@@ -87,13 +88,39 @@ double FmaProbeScalar(int64_t iterations, float* sink) {
   return static_cast<double>(iterations) * 8.0 * 2.0;
 }
 
+// Q8_0 blocks as kv_block_pool.h stores them: a binary16 scale, then 32 int8 codes.
+constexpr int64_t kQ8Block = 32, kQ8BlockBytes = 34;
+
+float Q8Value(const uint8_t* block, int64_t i) {
+  uint16_t scale;
+  std::memcpy(&scale, block, sizeof scale);
+  return static_cast<float>(static_cast<int8_t>(block[2 + i])) * F16ToF32(scale);
+}
+
+void Q8_0ToF32Scalar(const void* src, float* dst, int64_t n) {
+  const auto* bytes = static_cast<const uint8_t*>(src);
+  for (int64_t i = 0; i < n; ++i) {
+    dst[i] = Q8Value(bytes + i / kQ8Block * kQ8BlockBytes, i % kQ8Block);
+  }
+}
+
+void Q8_0ToF32KtScalar(const void* src, int64_t stride, int64_t count, int64_t d, float* kt) {
+  const auto* bytes = static_cast<const uint8_t*>(src);
+  for (int64_t e = 0; e < d; ++e) {
+    for (int64_t j = 0; j < kAttendBlockSlots; ++j) {
+      const uint8_t* block = bytes + j * stride + e / kQ8Block * kQ8BlockBytes;
+      kt[e * kAttendBlockSlots + j] = j < count ? Q8Value(block, e % kQ8Block) : 0.0f;
+    }
+  }
+}
+
 }  // namespace
 
 const SimdKernels& ScalarSimdKernels() {
   static const SimdKernels kScalar = {
-      &DotF32Scalar,           &Dot4F32Scalar,    &AxpyF32Scalar,
-      &F16ToF32Scalar,         &Bf16ToF32Scalar,  &FmaProbeScalar,
-      ScalarQuantDotKernels(), &SiluMulF32Scalar, &AttendBlockF32Scalar};
+      &DotF32Scalar,         &Dot4F32Scalar,   &AxpyF32Scalar,          &F16ToF32Scalar,
+      &Bf16ToF32Scalar,      &FmaProbeScalar,  ScalarQuantDotKernels(), &SiluMulF32Scalar,
+      &AttendBlockF32Scalar, &Q8_0ToF32Scalar, &Q8_0ToF32KtScalar};
   return kScalar;
 }
 

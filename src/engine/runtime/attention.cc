@@ -35,11 +35,9 @@ HeadRows LoadHead(const KvBlockPool& pool, const std::byte* tile, int64_t kv_hea
         simd.f16_to_f32(reinterpret_cast<const uint16_t*>(first + j * row), buf + j * d, d);
       }
       return {buf, d};
-    default: {  // kQ8_0 (the pool accepts nothing else)
-      const QuantTraits* q8 = GetQuantTraits(DType::kQ8_0);
-      for (int64_t j = 0; j < count; ++j) q8->dequantize_row(first + j * row, buf + j * d, d);
+    default:  // kQ8_0 (the pool accepts nothing else)
+      for (int64_t j = 0; j < count; ++j) simd.q8_0_to_f32(first + j * row, buf + j * d, d);
       return {buf, d};
-    }
   }
 }
 
@@ -47,27 +45,22 @@ HeadRows LoadHead(const KvBlockPool& pool, const std::byte* tile, int64_t kv_hea
 bool KTransposed(const KvBlockPool& pool) { return pool.dtype() != DType::kQ8_0; }
 
 // The head's K of one block as f32 K^T: d rows of 16 slots (slot fastest). f32 pools are read in
-// place, f16 ones widened in one call; q8_0 rows (along d) are dequantized and transposed, the
-// slots past `count` set to 0.
+// place, f16 ones widened in one call; q8_0 rows (along d) are dequantized and transposed in one
+// call (q8_0_to_f32_kt), the slots past `count` set to 0.
 const float* LoadKTransposed(const KvBlockPool& pool, const std::byte* tile, int64_t kv_head,
-                             int64_t count, float* buf, float* tmp, const SimdKernels& simd) {
+                             int64_t count, float* buf, const SimdKernels& simd) {
   const int64_t d = pool.shape().head_dim;
-  const std::byte* first = tile + kv_head * kKvBlockTokens * pool.head_bytes();
   switch (pool.dtype()) {
     case DType::kF32:
-      return reinterpret_cast<const float*>(first);
+      return reinterpret_cast<const float*>(tile + kv_head * kKvBlockTokens * pool.head_bytes());
     case DType::kF16:
-      simd.f16_to_f32(reinterpret_cast<const uint16_t*>(first), buf, kKvBlockTokens * d);
+      simd.f16_to_f32(
+          reinterpret_cast<const uint16_t*>(tile + kv_head * kKvBlockTokens * pool.head_bytes()),
+          buf, kKvBlockTokens * d);
       return buf;
-    default: {
-      const HeadRows rows = LoadHead(pool, tile, kv_head, count, tmp, simd);
-      for (int64_t e = 0; e < d; ++e) {
-        float* out = buf + e * kKvBlockTokens;
-        for (int64_t j = 0; j < count; ++j) out[j] = rows.data[j * rows.stride + e];
-        for (int64_t j = count; j < kKvBlockTokens; ++j) out[j] = 0.0f;
-      }
+    default:  // q8_0: {16, Nkv, D}, the 16 slots of the head row_bytes apart
+      simd.q8_0_to_f32_kt(tile + kv_head * pool.head_bytes(), pool.row_bytes(), count, d, buf);
       return buf;
-    }
   }
 }
 
@@ -142,9 +135,8 @@ void AttendRows(const AttentionGroup& g, int64_t t0, int64_t nt, int64_t h0, int
       PrefetchHead(pool, g.blocks[static_cast<size_t>(start / kKvBlockTokens + 1)], g.layer,
                    g.kv_head);
     }
-    // q8_0 dequantizes K rows into v_buf before transposing them; V is loaded after.
     const float* kt =
-        LoadKTransposed(pool, pool.KBlock(block, g.layer), g.kv_head, count, k_buf, v_buf, simd);
+        LoadKTransposed(pool, pool.KBlock(block, g.layer), g.kv_head, count, k_buf, simd);
     const HeadRows v = LoadHead(pool, pool.VBlock(block, g.layer), g.kv_head, count, v_buf, simd);
     // Tokens whose causal window ends before this block skip it (only near the diagonal).
     const int64_t i0 = std::max<int64_t>(0, start - first_len + 1);
