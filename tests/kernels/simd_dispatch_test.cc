@@ -361,7 +361,7 @@ TEST_F(SimdTargetsTest, HalfConversionsAreExactForEveryBitPattern) {
 
 // The q8_0 KV widening, every target against the twin bit for bit (+0 and -0 told apart) and
 // against float(code) * float(scale) from the block bytes: head sizes 32..128, each slot count
-// 1..16, rows `stride` bytes apart (other heads between them), random codes including -128 and
+// 1..16, rows `stride` bytes apart (other heads between them; odd), random codes including -128 and
 // 127, scales of every magnitude including -0, subnormals and the largest half. The slots past
 // the count hold inf / NaN scales: they must come out +0.
 TEST_F(SimdTargetsTest, Q8_0KvWideningMatchesTwinBitForBit) {
@@ -369,10 +369,11 @@ TEST_F(SimdTargetsTest, Q8_0KvWideningMatchesTwinBitForBit) {
   std::uniform_int_distribution<int> byte(0, 255);
   const uint16_t special[] = {0x8000, 0x0001, 0x03ff, 0x7bff, 0xfbff, 0x3c00, 0x0400};
   for (int64_t d : {32, 64, 128}) {
-    const int64_t head_bytes = d / 32 * 34, stride = 3 * head_bytes + 6;
+    // Odd offsets and strides: the rows need not be 4-byte aligned.
+    const int64_t head_bytes = d / 32 * 34, stride = 3 * head_bytes + 5;
     std::vector<uint8_t> tile(static_cast<size_t>(16 * stride));
     for (uint8_t& b : tile) b = static_cast<uint8_t>(byte(rng));
-    const int64_t at = head_bytes + 2;  // the head's row within each slot's row
+    const int64_t at = head_bytes + 1;  // the head's row within each slot's row
     for (int64_t j = 0; j < 16; ++j) {
       for (int64_t b = 0; b < d / 32; ++b) {
         uint8_t* block = tile.data() + j * stride + at + b * 34;

@@ -366,10 +366,14 @@ void Q8_0ToF32Kt(const void* src, int64_t stride, int64_t count, int64_t d, floa
   const hn::Rebind<float, decltype(di)> df;
   const int64_t lanes = static_cast<int64_t>(hn::Lanes(di));
   const auto* bytes = static_cast<const uint8_t*>(src);
-  const auto* base = static_cast<const int32_t*>(src);  // GatherOffset reads 4 bytes per offset
+  // GatherOffset reads 4 bytes at base + a byte offset: base is src rounded down to a 4-byte
+  // boundary (a valid int32_t pointer), the rest goes into the offsets.
+  const auto addr = reinterpret_cast<uintptr_t>(src);
+  const auto* base = reinterpret_cast<const int32_t*>(addr & ~uintptr_t{3});
+  const auto skew = static_cast<int32_t>(addr & 3);
   alignas(64) float scales[kSlots];
   alignas(64) int32_t rows[kSlots];
-  for (int64_t j = 0; j < kSlots; ++j) rows[j] = static_cast<int32_t>(j * stride);
+  for (int64_t j = 0; j < kSlots; ++j) rows[j] = static_cast<int32_t>(j * stride) + skew;
   for (int64_t b = 0; b < d / kQ8Block; ++b) {
     for (int64_t j = 0; j < kSlots; ++j) {
       scales[j] = j < count ? Q8Scale(bytes + j * stride + b * kQ8BlockBytes) : 0.0f;
