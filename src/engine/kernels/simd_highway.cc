@@ -14,6 +14,7 @@
 #endif
 
 #include "engine/core/half.h"
+#include "engine/quant/blocks.h"
 
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "engine/kernels/simd_highway.cc"
@@ -331,12 +332,13 @@ void Bf16ToF32(const uint16_t* src, float* dst, int64_t n) {
 }
 
 // The q8_0 KV cache (SimdKernels::q8_0_to_f32 and q8_0_to_f32_kt): exact products, so the
-// twin's bits. A block is a binary16 scale and 32 int8 codes (34 bytes); lanes divide 32 here.
-constexpr int64_t kQ8Block = 32, kQ8BlockBytes = 34;
+// twin's bits. Blocks are BlockQ8_0 (a binary16 scale, then kQK int8 codes); lanes divide kQK.
+constexpr int64_t kQ8BlockBytes = static_cast<int64_t>(sizeof(BlockQ8_0));
+constexpr int64_t kQ8CodesAt = static_cast<int64_t>(offsetof(BlockQ8_0, qs));
 
 float Q8Scale(const uint8_t* block) {
   uint16_t bits;
-  std::memcpy(&bits, block, sizeof bits);
+  std::memcpy(&bits, block + offsetof(BlockQ8_0, d), sizeof bits);
   return sg::F16ToF32(bits);
 }
 
@@ -346,13 +348,13 @@ void Q8_0ToF32(const void* src, float* dst, int64_t n) {
   const hn::Rebind<int8_t, decltype(di)> d8;
   const int64_t lanes = static_cast<int64_t>(hn::Lanes(di));
   const auto* bytes = static_cast<const uint8_t*>(src);
-  for (int64_t b = 0; b < n / kQ8Block; ++b) {
+  for (int64_t b = 0; b < n / kQK; ++b) {
     const uint8_t* block = bytes + b * kQ8BlockBytes;
     const auto scale = hn::Set(df, Q8Scale(block));
-    const auto* codes = reinterpret_cast<const int8_t*>(block + 2);
-    for (int64_t k = 0; k < kQ8Block; k += lanes) {
+    const auto* codes = reinterpret_cast<const int8_t*>(block + kQ8CodesAt);
+    for (int64_t k = 0; k < kQK; k += lanes) {
       const auto q = hn::ConvertTo(df, hn::PromoteTo(di, hn::LoadU(d8, codes + k)));
-      hn::StoreU(hn::Mul(q, scale), df, dst + b * kQ8Block + k);
+      hn::StoreU(hn::Mul(q, scale), df, dst + b * kQK + k);
     }
   }
 }
@@ -374,7 +376,7 @@ void Q8_0ToF32Kt(const void* src, int64_t stride, int64_t count, int64_t d, floa
   alignas(64) float scales[kSlots];
   alignas(64) int32_t rows[kSlots];
   for (int64_t j = 0; j < kSlots; ++j) rows[j] = static_cast<int32_t>(j * stride) + skew;
-  for (int64_t b = 0; b < d / kQ8Block; ++b) {
+  for (int64_t b = 0; b < d / kQK; ++b) {
     for (int64_t j = 0; j < kSlots; ++j) {
       scales[j] = j < count ? Q8Scale(bytes + j * stride + b * kQ8BlockBytes) : 0.0f;
     }
@@ -383,9 +385,9 @@ void Q8_0ToF32Kt(const void* src, int64_t stride, int64_t count, int64_t d, floa
       const auto used = hn::RebindMask(df, hn::Lt(hn::Iota(di, static_cast<int32_t>(j0)),
                                                   hn::Set(di, static_cast<int32_t>(count))));
       const auto first = hn::Add(hn::LoadU(di, rows + j0),
-                                 hn::Set(di, static_cast<int32_t>(b * kQ8BlockBytes + 2)));
-      float* out = kt + b * kQ8Block * kSlots + j0;
-      for (int64_t k = 0; k < kQ8Block; k += 4) {
+                                 hn::Set(di, static_cast<int32_t>(b * kQ8BlockBytes + kQ8CodesAt)));
+      float* out = kt + b * kQK * kSlots + j0;
+      for (int64_t k = 0; k < kQK; k += 4) {
         const auto w =
             hn::GatherOffset(di, base, hn::Add(first, hn::Set(di, static_cast<int32_t>(k))));
         const decltype(w) codes[4] = {

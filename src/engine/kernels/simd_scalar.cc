@@ -1,10 +1,12 @@
 // The scalar twin of every SIMD kernel: plain C++ loops, the specification the Highway versions
 // are tested against (and the "scalar" target STREAMGEN_ISA can force).
 #include <cmath>
-#include <cstring>
+#include <cstddef>
 
 #include "engine/core/half.h"
 #include "engine/kernels/simd_dispatch.h"
+#include "engine/quant/blocks.h"
+#include "engine/quant/traits.h"
 
 namespace sg {
 namespace {
@@ -88,28 +90,21 @@ double FmaProbeScalar(int64_t iterations, float* sink) {
   return static_cast<double>(iterations) * 8.0 * 2.0;
 }
 
-// Q8_0 blocks as kv_block_pool.h stores them: a binary16 scale, then 32 int8 codes.
-constexpr int64_t kQ8Block = 32, kQ8BlockBytes = 34;
-
-float Q8Value(const uint8_t* block, int64_t i) {
-  uint16_t scale;
-  std::memcpy(&scale, block, sizeof scale);
-  return static_cast<float>(static_cast<int8_t>(block[2 + i])) * F16ToF32(scale);
-}
-
+// The q8_0 KV rows: the quant layer's own Q8_0 dequantizer (GGUF blocks), block by block.
 void Q8_0ToF32Scalar(const void* src, float* dst, int64_t n) {
-  const auto* bytes = static_cast<const uint8_t*>(src);
-  for (int64_t i = 0; i < n; ++i) {
-    dst[i] = Q8Value(bytes + i / kQ8Block * kQ8BlockBytes, i % kQ8Block);
-  }
+  GetQuantTraits(DType::kQ8_0)->dequantize_row(src, dst, n);
 }
 
 void Q8_0ToF32KtScalar(const void* src, int64_t stride, int64_t count, int64_t d, float* kt) {
-  const auto* bytes = static_cast<const uint8_t*>(src);
-  for (int64_t e = 0; e < d; ++e) {
-    for (int64_t j = 0; j < kAttendBlockSlots; ++j) {
-      const uint8_t* block = bytes + j * stride + e / kQ8Block * kQ8BlockBytes;
-      kt[e * kAttendBlockSlots + j] = j < count ? Q8Value(block, e % kQ8Block) : 0.0f;
+  const QuantTraits* q8 = GetQuantTraits(DType::kQ8_0);
+  const auto* bytes = static_cast<const std::byte*>(src);
+  float block[kQK];
+  for (int64_t j = 0; j < kAttendBlockSlots; ++j) {
+    for (int64_t b = 0; b < d / kQK; ++b) {
+      if (j < count) q8->dequantize_row(bytes + j * stride + b * sizeof(BlockQ8_0), block, kQK);
+      for (int64_t i = 0; i < kQK; ++i) {
+        kt[(b * kQK + i) * kAttendBlockSlots + j] = j < count ? block[i] : 0.0f;
+      }
     }
   }
 }

@@ -50,13 +50,12 @@ bool KTransposed(const KvBlockPool& pool) { return pool.dtype() != DType::kQ8_0;
 const float* LoadKTransposed(const KvBlockPool& pool, const std::byte* tile, int64_t kv_head,
                              int64_t count, float* buf, const SimdKernels& simd) {
   const int64_t d = pool.shape().head_dim;
+  const std::byte* head_t = tile + kv_head * kKvBlockTokens * pool.head_bytes();  // f32, f16
   switch (pool.dtype()) {
     case DType::kF32:
-      return reinterpret_cast<const float*>(tile + kv_head * kKvBlockTokens * pool.head_bytes());
+      return reinterpret_cast<const float*>(head_t);
     case DType::kF16:
-      simd.f16_to_f32(
-          reinterpret_cast<const uint16_t*>(tile + kv_head * kKvBlockTokens * pool.head_bytes()),
-          buf, kKvBlockTokens * d);
+      simd.f16_to_f32(reinterpret_cast<const uint16_t*>(head_t), buf, kKvBlockTokens * d);
       return buf;
     default:  // q8_0: {16, Nkv, D}, the 16 slots of the head row_bytes apart
       simd.q8_0_to_f32_kt(tile + kv_head * pool.head_bytes(), pool.row_bytes(), count, d, buf);
